@@ -1,0 +1,28 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Dialect } from './database.js';
+import { foundationMigration } from './migrations/0001-foundation.js';
+
+/**
+ * Migrations are code, listed here in order, so the compiled server carries them and no file
+ * scanning is needed at start-up. Names sort lexically; never rename or edit one that shipped.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001-foundation': foundationMigration(dialect),
+  };
+}
+
+class CodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/** Applies every pending migration; Kysely takes a database-wide lock so concurrent starts are safe. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: new CodeMigrationProvider(dialect) });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}

@@ -1,0 +1,146 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Row types as the database stores them. Both dialects share these: timestamps are ISO-8601
+ * strings (TEXT on SQLite, timestamptz read back as ISO on PostgreSQL), JSON columns are TEXT
+ * on SQLite and jsonb on PostgreSQL (so reads may be a string or an already-parsed value:
+ * repositories normalise with `parseJson`).
+ */
+type Json = ColumnType<unknown, string, string>;
+type Timestamp = string;
+
+export interface TenantTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiClientTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  name: string;
+  secret_hash: string;
+  scopes: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  token_hash: string;
+  token_prefix: string;
+  scopes: string;
+  created_by: string;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  tenant_id: string;
+  client_ref: string;
+  family_id: string;
+  token_hash: string;
+  scopes: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface RevokedAccessTokenTable {
+  jti: string;
+  tenant_id: string;
+  expires_at: Timestamp;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: Timestamp;
+  retired_at: Timestamp | null;
+}
+
+export interface UserTable {
+  id: string;
+  tenant_id: string;
+  user_name: string;
+  user_name_lower: string;
+  email: string | null;
+  email_lower: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  display_name: string;
+  title: string | null;
+  department: string | null;
+  employee_id: string | null;
+  employment_type: string | null;
+  cost_center: string | null;
+  phone: string | null;
+  country: string | null;
+  locale: string | null;
+  manager_id: string | null;
+  external_ids: Json;
+  attributes: Json;
+  tags: Json;
+  status: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_login_at: Timestamp | null;
+  version: number;
+}
+
+export interface UserExternalIdTable {
+  tenant_id: string;
+  origin: string;
+  key: string;
+  user_id: string;
+}
+
+export interface EventTable {
+  id: string;
+  tenant_id: string;
+  type: string;
+  actor_type: string;
+  actor_id: string | null;
+  resource_type: string;
+  resource_id: string;
+  occurred_at: Timestamp;
+  changes: Json;
+}
+
+export interface IdempotencyKeyTable {
+  tenant_id: string;
+  actor_id: string;
+  key: string;
+  fingerprint: string;
+  state: string;
+  status_code: number | null;
+  response_headers: Json | null;
+  response_body: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface DB {
+  tenants: TenantTable;
+  api_clients: ApiClientTable;
+  api_tokens: ApiTokenTable;
+  refresh_tokens: RefreshTokenTable;
+  revoked_access_tokens: RevokedAccessTokenTable;
+  signing_keys: SigningKeyTable;
+  users: UserTable;
+  user_external_ids: UserExternalIdTable;
+  events: EventTable;
+  idempotency_keys: IdempotencyKeyTable;
+}
+
+/** Kept for symmetry with generated columns should a table gain one. */
+export type { Generated };

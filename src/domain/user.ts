@@ -1,0 +1,45 @@
+export const USER_STATUSES = ['staged', 'invited', 'active', 'suspended', 'locked', 'deprovisioning', 'deprovisioned', 'inactive'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+/** The statuses a client may set directly today; the rest belong to later lifecycle workflows. */
+export const SETTABLE_USER_STATUSES = ['active', 'inactive'] as const;
+
+export interface ExternalId {
+  origin: string;
+  key: string;
+}
+
+export interface User {
+  id: string;
+  tenantId: string;
+  userName: string;
+  email: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  displayName: string;
+  title: string | null;
+  department: string | null;
+  employeeId: string | null;
+  employmentType: string | null;
+  costCenter: string | null;
+  phone: string | null;
+  country: string | null;
+  locale: string | null;
+  managerId: string | null;
+  externalIds: ExternalId[];
+  attributes: Record<string, unknown>;
+  tags: string[];
+  status: UserStatus;
+  createdAt: string;
+  updatedAt: string;
+  lastLoginAt: string | null;
+  version: number;
+}
+
+/** Fields a client writes. Everything else (id, timestamps, version) is the server's. */
+export const USER_WRITABLE_FIELDS = [
+  'userName', 'email', 'givenName', 'familyName', 'displayName', 'title', 'department', 'employeeId',
+  'employmentType', 'costCenter', 'phone', 'country', 'locale', 'managerId', 'externalIds', 'attributes',
+  'tags', 'status',
+] as const;
+export type UserWritableField = (typeof USER_WRITABLE_FIELDS)[number];
+export type UserInput = Partial<Pick<User, UserWritableField>>;

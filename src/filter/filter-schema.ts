@@ -1,0 +1,75 @@
+import type { RawBuilder, SqlBool } from 'kysely';
+
+/**
+ * What a resource exposes to `$filter`: the public field names and how each maps onto SQL.
+ * Only names listed here can ever reach a query, which is what keeps filters injection-proof.
+ */
+export type FieldType = 'string' | 'number' | 'boolean' | 'datetime' | 'uuid' | 'enum';
+
+export type FilterDialect = 'sqlite' | 'postgres';
+
+export interface ScalarField {
+  kind?: 'column';
+  /** Qualified column, e.g. 'users.email'. Developer-supplied, never user input. */
+  column: string;
+  type: FieldType;
+  /**
+   * The column holds a lowercased copy (String#toLowerCase), so literals are lowercased too and
+   * the plain index on the column serves eq, in and startswith.
+   */
+  caseInsensitive?: boolean;
+  /** Required for type 'enum': the accepted values in their stored spelling. */
+  enumValues?: readonly string[];
+}
+
+/** A JSON object column addressed as `<name>/<key>`, e.g. attributes/costCenter. */
+export interface JsonObjectField {
+  kind: 'jsonObject';
+  /** TEXT holding JSON on SQLite, jsonb on PostgreSQL. */
+  column: string;
+  /** The declared type of a key; undefined means "infer from the literal". */
+  resolveType?: (name: string) => FieldType | undefined;
+}
+
+/** A JSON array of primitives, filtered with a lambda: tags/any(t: t eq 'x'). */
+export interface JsonArrayField {
+  kind: 'jsonArray';
+  column: string;
+  elementType: FieldType;
+}
+
+/**
+ * A child table (or join) filtered with a lambda, compiled to
+ * EXISTS (SELECT 1 FROM <source> WHERE <correlate> AND <predicate>).
+ */
+export interface CollectionField {
+  kind: 'collection';
+  /** e.g. sql`user_external_ids as e`, or sql`user_groups ug join groups g on g.id = ug.group_id`. */
+  source: RawBuilder<unknown>;
+  /** e.g. sql`e.user_id = users.id`. */
+  correlate: RawBuilder<SqlBool>;
+  /** Element fields by public name, with columns qualified by the aliases used in source. */
+  fields: Record<string, ScalarField>;
+}
+
+export type FilterField = ScalarField | JsonObjectField | JsonArrayField | CollectionField;
+
+export interface FilterSchema {
+  fields: Record<string, FilterField>;
+}
+
+/** How each field is written in a filter, for "allowed fields" hints. */
+export function describeFields(schema: FilterSchema): string[] {
+  return Object.entries(schema.fields).map(([name, field]) => {
+    switch (field.kind) {
+      case 'jsonObject':
+        return `${name}/<name>`;
+      case 'jsonArray':
+        return `${name}/any(x: x eq …)`;
+      case 'collection':
+        return `${name}/any(x: x/${Object.keys(field.fields)[0] ?? 'field'} eq …)`;
+      default:
+        return name;
+    }
+  });
+}

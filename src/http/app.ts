@@ -1,0 +1,84 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from '../config.js';
+import { newId } from '../lib/ids.js';
+import type { Services } from '../services/container.js';
+import './fastify-types.js';
+import { registerAuth } from './auth-hook.js';
+import { registerErrorHandling } from './error-handler.js';
+import { registerIdempotency } from './idempotency-hook.js';
+import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerOAuthRoutes } from './routes/oauth-routes.js';
+import { registerUserRoutes } from './routes/user-routes.js';
+import { ProblemSchema } from './schemas/common-schemas.js';
+import { validatorCompiler } from './validation.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface AppOptions {
+  config: Config;
+  services: Services;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the HTTP server: plugins, hooks and routes. Nothing here holds a business rule. */
+export async function buildApp({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: config.bodyLimitBytes,
+    // A caller's X-Request-Id is kept when it is sane, so logs join up across services.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newId();
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false } },
+    routerOptions: { maxParamLength: 512 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Only JSON (and forms, for OAuth) are accepted: anything else is a clear 415.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  await app.register(formbody);
+
+  app.addSchema(ProblemSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Roster API',
+        version: '1.0.0',
+        description: 'User management and provisioning. Get a token at POST /v1/oauth/token, then call the API with "Authorization: Bearer <token>". Errors are application/problem+json with a stable `code`.',
+      },
+      servers: [{ url: config.issuer }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT access token or rst_ API token' },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'client_id and client_secret' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
+
+  registerErrorHandling(app);
+  registerAuth(app, services.tokens);
+  registerIdempotency(app, services.idempotency);
+
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  registerHealthRoutes(app, services);
+  registerOAuthRoutes(app, services, config);
+  registerAdminRoutes(app, services);
+  registerUserRoutes(app, services);
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../../services/container.js';
+import { requireInstallationAdmin } from '../../services/tenant-service.js';
+import { presentApiToken, presentClient, presentEvent, presentTenant } from '../presenters/credential-presenter.js';
+import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
+import {
+  ApiTokenSchema, ApiTokenWithSecretSchema, ClientListQuery, ClientSchema, ClientWithSecretSchema, CreateApiTokenBody, CreateClientBody,
+  CreateTenantBody, EventListQuery, EventSchema, TenantIdParams, TenantSchema,
+} from '../schemas/credential-schemas.js';
+
+/** Cursor of simple id-ordered lists: the last id of the page, when the page was full. */
+function idPage<T extends { id: string }, R>(rows: T[], limit: number, present: (row: T) => R) {
+  const items = rows.slice(0, limit);
+  return { items: items.map(present), nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** Tenants, API clients, API tokens, the event log and signing keys: the `admin` scope. */
+export function registerAdminRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post('/v1/tenants', {
+    config: { auth: 'admin', idempotent: true },
+    schema: { tags: ['Tenants'], summary: 'Create a tenant (installation admins)', body: CreateTenantBody, response: { 201: TenantSchema, ...problemResponses(400, 409) } },
+  }, async (req, reply) => reply.code(201).header('location', `/v1/tenants/${req.body.id}`).send(presentTenant(await services.tenants.create(req.principal, req.body))));
+
+  app.get('/v1/tenants', {
+    config: { auth: 'admin' },
+    schema: { tags: ['Tenants'], summary: 'List tenants (installation admins)', querystring: ListQuery, response: { 200: pageOf(TenantSchema), ...problemResponses(400) } },
+  }, async (req) => {
+    const limit = req.query.limit ?? 50;
+    return idPage(await services.tenants.list(req.principal, limit + 1, req.query.cursor), limit, presentTenant);
+  });
+
+  app.get('/v1/tenants/:id', {
+    config: { auth: 'admin' },
+    schema: { tags: ['Tenants'], summary: 'Get a tenant (installation admins)', params: TenantIdParams, response: { 200: TenantSchema, ...problemResponses(404) } },
+  }, async (req) => presentTenant(await services.tenants.get(req.principal, req.params.id)));
+
+  app.delete('/v1/tenants/:id', {
+    config: { auth: 'admin' },
+    schema: { tags: ['Tenants'], summary: 'Delete a tenant and all its data (installation admins)', params: TenantIdParams, response: { 204: Type.Null(), ...problemResponses(404, 422) } },
+  }, async (req, reply) => {
+    await services.tenants.delete(req.principal, req.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/v1/clients', {
+    config: { auth: 'admin', idempotent: true },
+    schema: { tags: ['API clients'], summary: 'Create an API client; the secret is shown once', body: CreateClientBody, response: { 201: ClientWithSecretSchema, ...problemResponses(400, 404, 409, 422) } },
+  }, async (req, reply) => {
+    const { client, secret } = await services.clients.create(req.principal, req.body);
+    return reply.code(201).header('location', `/v1/clients/${client.id}`).send({ ...presentClient(client), clientSecret: secret });
+  });
+
+  app.get('/v1/clients', {
+    config: { auth: 'admin' },
+    schema: { tags: ['API clients'], summary: 'List API clients', querystring: ClientListQuery, response: { 200: pageOf(ClientSchema), ...problemResponses(400, 404) } },
+  }, async (req) => {
+    const limit = req.query.limit ?? 50;
+    return idPage(await services.clients.list(req.principal, req.query.tenantId, limit + 1, req.query.cursor), limit, presentClient);
+  });
+
+  app.get('/v1/clients/:id', {
+    config: { auth: 'admin' },
+    schema: { tags: ['API clients'], summary: 'Get an API client', params: IdParams, response: { 200: ClientSchema, ...problemResponses(404) } },
+  }, async (req) => presentClient(await services.clients.get(req.principal, req.params.id)));
+
+  app.delete('/v1/clients/:id', {
+    config: { auth: 'admin' },
+    schema: { tags: ['API clients'], summary: 'Delete an API client and its refresh tokens', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+  }, async (req, reply) => {
+    await services.clients.delete(req.principal, req.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/v1/clients/:id/rotate-secret', {
+    config: { auth: 'admin' },
+    schema: { tags: ['API clients'], summary: 'Replace the client secret (shown once) and revoke its refresh tokens', params: IdParams, response: { 200: ClientWithSecretSchema, ...problemResponses(404) } },
+  }, async (req) => {
+    const { client, secret } = await services.clients.rotateSecret(req.principal, req.params.id);
+    return { ...presentClient(client), clientSecret: secret };
+  });
+
+  app.post('/v1/api-tokens', {
+    config: { auth: 'admin', idempotent: true },
+    schema: { tags: ['API tokens'], summary: 'Create an API token; the token is shown once', body: CreateApiTokenBody, response: { 201: ApiTokenWithSecretSchema, ...problemResponses(400, 422) } },
+  }, async (req, reply) => {
+    const { token, secret } = await services.apiTokens.create(req.principal, req.body);
+    return reply.code(201).header('location', `/v1/api-tokens/${token.id}`).send({ ...presentApiToken(token), token: secret });
+  });
+
+  app.get('/v1/api-tokens', {
+    config: { auth: 'admin' },
+    schema: { tags: ['API tokens'], summary: 'List API tokens (never their secrets)', querystring: ListQuery, response: { 200: pageOf(ApiTokenSchema), ...problemResponses(400) } },
+  }, async (req) => {
+    const limit = req.query.limit ?? 50;
+    return idPage(await services.apiTokens.list(req.principal, limit + 1, req.query.cursor), limit, presentApiToken);
+  });
+
+  app.get('/v1/api-tokens/:id', {
+    config: { auth: 'admin' },
+    schema: { tags: ['API tokens'], summary: 'Get an API token', params: IdParams, response: { 200: ApiTokenSchema, ...problemResponses(404) } },
+  }, async (req) => presentApiToken(await services.apiTokens.get(req.principal, req.params.id)));
+
+  app.delete('/v1/api-tokens/:id', {
+    config: { auth: 'admin' },
+    schema: { tags: ['API tokens'], summary: 'Delete (revoke) an API token', params: IdParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+  }, async (req, reply) => {
+    await services.apiTokens.delete(req.principal, req.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/v1/events', {
+    config: { auth: 'admin' },
+    schema: { tags: ['Events'], summary: "The tenant's audit trail, newest first", querystring: EventListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400) } },
+  }, async (req) => {
+    const { limit, ...rest } = req.query;
+    const page = await services.events.list(req.principal, { limit: limit ?? 50, ...rest });
+    return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };
+  });
+
+  app.post('/v1/signing-keys/rotate', {
+    config: { auth: 'admin' },
+    schema: { tags: ['OAuth'], summary: 'Start signing with a new key (installation admins); old keys stay valid until their tokens expire', response: { 200: Type.Object({ kid: Type.String() }) } },
+  }, async (req) => {
+    requireInstallationAdmin(req.principal);
+    return { kid: await services.signingKeys.rotate() };
+  });
+}

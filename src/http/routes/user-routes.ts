@@ -1,0 +1,117 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../errors/app-error.js';
+import type { User, UserInput } from '../../domain/user.js';
+import type { Services } from '../../services/container.js';
+import type { ExpectedVersion } from '../../services/user-service.js';
+import { parseSelect } from '../../filter/expand-parser.js';
+import { presentEvent } from '../presenters/credential-presenter.js';
+import { USER_FIELDS, presentUser, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
+import { EventSchema } from '../schemas/credential-schemas.js';
+import {
+  CreateUserBody, ExternalIdParams, PatchUserBody, ReplaceUserBody, UserListQuery, UserListResponse, UserNameParams, UserSchema,
+} from '../schemas/user-schemas.js';
+
+const tags = ['Users'];
+const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'W/"<version>" from the ETag; 412 when the user has changed since.' })) });
+
+/** If-Match: `*`, `W/"3"` or `"3"`. Anything else can never match, so it yields a 412. */
+export function parseIfMatch(header: string | undefined): ExpectedVersion {
+  if (header === undefined) return undefined;
+  if (header.trim() === '*') return '*';
+  const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header);
+  return match?.[1] ? Number(match[1]) : -1;
+}
+
+function sendUser(reply: FastifyReply, user: User, status = 200) {
+  return reply.code(status).header('etag', userEtag(user)).send(presentUser(user));
+}
+
+export function registerUserRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { users } = services;
+
+  app.post('/v1/users', {
+    config: { auth: 'users:write', idempotent: true },
+    schema: {
+      tags, summary: 'Create a user', body: CreateUserBody,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: 'Retries with the same key and body replay the first response for 24 h.' })) }),
+      response: { 201: UserSchema, ...problemResponses(400, 409, 413, 415, 422) },
+    },
+  }, async (req, reply) => {
+    const user = await users.create(req.principal, req.body as UserInput);
+    return sendUser(reply.header('location', `/v1/users/${user.id}`), user, 201);
+  });
+
+  app.get('/v1/users', {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: 'List and filter users', querystring: UserListQuery, response: { 200: UserListResponse, ...problemResponses(400) } },
+  }, async (req) => {
+    const q = req.query;
+    const select = parseSelect(q.$select, USER_FIELDS);
+    const page = await users.list(req.principal, { filter: q.$filter, orderBy: q.$orderby, top: q.$top ?? 50, skip: q.$skip, count: q.$count, cursor: q.cursor });
+    return { items: page.items.map((u) => presentUserSelected(u, select)), nextCursor: page.nextCursor, ...(page.count !== undefined ? { count: page.count } : {}) };
+  });
+
+  app.get('/v1/users/:id', {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: UserSchema, ...problemResponses(404) } },
+  }, async (req, reply) => sendUser(reply, await users.get(req.principal, req.params.id)));
+
+  app.get('/v1/users/by-username/:userName', {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: 'Get a user by userName (case-insensitive)', params: UserNameParams, response: { 200: UserSchema, ...problemResponses(404) } },
+  }, async (req, reply) => sendUser(reply, await users.getByUserName(req.principal, req.params.userName)));
+
+  app.get('/v1/users/by-external-id/:origin/:key', {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: 'Get a user by an external id {origin, key}', params: ExternalIdParams, response: { 200: UserSchema, ...problemResponses(404) } },
+  }, async (req, reply) => sendUser(reply, await users.getByExternalId(req.principal, req.params.origin, req.params.key)));
+
+  app.put('/v1/users/:id', {
+    config: { auth: 'users:write' },
+    schema: {
+      tags, summary: 'Replace a user (omitted optional fields are cleared; status is kept unless sent)', params: IdParams, headers: IfMatchHeaders,
+      body: ReplaceUserBody, response: { 200: UserSchema, ...problemResponses(400, 404, 409, 412, 422) },
+    },
+  }, async (req, reply) => {
+    const { id: _id, createdAt: _c, updatedAt: _u, lastLoginAt: _l, version: _v, ...input } = req.body;
+    if (_id !== undefined && _id !== req.params.id) {
+      throw new AppError('request.validation_failed', 'The id in the body differs from the id in the URL.', [{ field: '/body/id', message: 'must equal the id in the URL' }]);
+    }
+    return sendUser(reply, await users.replace(req.principal, req.params.id, input as UserInput, parseIfMatch(req.headers['if-match'])));
+  });
+
+  app.patch('/v1/users/:id', {
+    config: { auth: 'users:write' },
+    schema: {
+      tags, summary: 'Update some fields of a user (JSON Merge Patch)', params: IdParams, headers: IfMatchHeaders,
+      body: PatchUserBody, response: { 200: UserSchema, ...problemResponses(400, 404, 409, 412, 415, 422) },
+    },
+  }, async (req, reply) => sendUser(reply, await users.patch(req.principal, req.params.id, req.body as Record<string, unknown>, parseIfMatch(req.headers['if-match']))));
+
+  app.delete('/v1/users/:id', {
+    config: { auth: 'users:write' },
+    schema: { tags, summary: 'Delete a user permanently', params: IdParams, headers: IfMatchHeaders, response: { 204: Type.Null(), ...problemResponses(404, 412) } },
+  }, async (req, reply) => {
+    await users.delete(req.principal, req.params.id, parseIfMatch(req.headers['if-match']));
+    return reply.code(204).send(null);
+  });
+
+  for (const [action, status] of [['activate', 'active'], ['deactivate', 'inactive']] as const) {
+    app.post(`/v1/users/:id/${action}`, {
+      config: { auth: 'users:write' },
+      schema: { tags, summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} a user`, params: IdParams, headers: IfMatchHeaders, response: { 200: UserSchema, ...problemResponses(404, 412) } },
+    }, async (req, reply) => sendUser(reply, await users.setStatus(req.principal, req.params.id, status, parseIfMatch(req.headers['if-match']))));
+  }
+
+  app.get('/v1/users/:id/history', {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: "A user's change history, newest first", params: IdParams, querystring: ListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400, 404) } },
+  }, async (req) => {
+    const page = await services.events.userHistory(req.principal, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };
+  });
+}

@@ -1,0 +1,47 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { errorCatalogue } from '../../errors/error-codes.js';
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Uuid = Type.String({ format: 'uuid', description: 'A UUID (Roster issues UUIDv7).' });
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+export const Timestamp = Type.String({ format: 'date-time' });
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'A URI identifying the kind of problem.' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String({ description: 'What went wrong in this request, in words a user can act on.' }),
+    code: Type.Union(Object.keys(errorCatalogue).map((c) => Type.Literal(c)), { description: 'Stable machine-readable code: branch on this.' }),
+    requestId: Type.String({ description: 'Also sent as the X-Request-Id header; quote it when reporting a problem.' }),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', title: 'Problem (RFC 9457)' },
+);
+
+/** The error responses a route can produce, declared once so OpenAPI lists them everywhere. */
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: describeStatus(status), content: { 'application/problem+json': { schema: Type.Ref('Problem') } } }]),
+  );
+}
+
+function describeStatus(status: number): string {
+  const codes = Object.entries(errorCatalogue)
+    .filter(([, e]) => e.status === status)
+    .map(([c]) => c);
+  return `Problem details; code is one of: ${codes.join(', ')}`;
+}
+
+export const PageQueryLimit = Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size.' });
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(PageQueryLimit),
+    cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const pageOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page.' })) });

@@ -1,0 +1,115 @@
+import { Type } from '@sinclair/typebox';
+import { SCOPES } from '../../domain/principal.js';
+import { Nullable, Timestamp, Uuid } from './common-schemas.js';
+
+const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)));
+const ScopeList = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: SCOPES.length * 2, description: `Any of: ${SCOPES.join(', ')}.` });
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+
+export const TenantSchema = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Timestamp, updatedAt: Timestamp });
+export const CreateTenantBody = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'Lowercase letters, digits and hyphens; 2–63 characters.' }),
+    name: Name,
+  },
+  { additionalProperties: false },
+);
+export const TenantIdParams = Type.Object({ id: Type.String({ maxLength: 63 }) }, { additionalProperties: false });
+
+export const ClientSchema = Type.Object({
+  id: Uuid,
+  clientId: Type.String(),
+  tenantId: Type.String(),
+  name: Type.String(),
+  scopes: Type.Array(ScopeSchema),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export const ClientWithSecretSchema = Type.Object({
+  ...ClientSchema.properties,
+  clientSecret: Type.String({ description: 'Shown once. Only a hash is stored.' }),
+});
+export const CreateClientBody = Type.Object(
+  {
+    name: Name,
+    scopes: ScopeList,
+    tenantId: Type.Optional(Type.String({ maxLength: 63, description: 'Another tenant (installation admins only).' })),
+    clientId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._~-]{3,128}$', description: 'Defaults to a generated id.' })),
+  },
+  { additionalProperties: false },
+);
+export const ClientListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    tenantId: Type.Optional(Type.String({ maxLength: 63 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ApiTokenSchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  prefix: Type.String({ description: 'The first characters of the token, to recognise it.' }),
+  scopes: Type.Array(ScopeSchema),
+  createdBy: Type.String(),
+  expiresAt: Nullable(Timestamp),
+  lastUsedAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+});
+export const ApiTokenWithSecretSchema = Type.Object({
+  ...ApiTokenSchema.properties,
+  token: Type.String({ description: 'Shown once. Use as "Authorization: Bearer <token>".' }),
+});
+export const CreateApiTokenBody = Type.Object(
+  { name: Name, scopes: ScopeList, expiresAt: Type.Optional(Type.String({ format: 'date-time' })) },
+  { additionalProperties: false },
+);
+
+export const EventSchema = Type.Object({
+  id: Uuid,
+  type: Type.String({ description: 'e.g. user.created, user.updated, user.deleted, user.activated, user.deactivated' }),
+  occurredAt: Timestamp,
+  actor: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
+  resource: Type.Object({ type: Type.String(), id: Type.String() }),
+  changes: Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }), { description: 'Field-level before/after.' }),
+});
+export const EventListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    type: Type.Optional(Type.String({ maxLength: 128 })),
+    resourceType: Type.Optional(Type.String({ maxLength: 64 })),
+    resourceId: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenRequestBody = Type.Object(
+  {
+    grant_type: Type.String({ maxLength: 64, description: 'client_credentials or refresh_token' }),
+    client_id: Type.Optional(Type.String({ maxLength: 256 })),
+    client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
+    refresh_token: Type.Optional(Type.String({ maxLength: 1024 })),
+    scope: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  // RFC 6749 §3.2: unrecognised parameters are ignored, not rejected.
+  { additionalProperties: true },
+);
+export const TokenResponseSchema = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.String(),
+  scope: Type.String(),
+});
+export const RevokeRequestBody = Type.Object(
+  {
+    token: Type.String({ maxLength: 4096 }),
+    token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
+    client_id: Type.Optional(Type.String({ maxLength: 256 })),
+    client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: true },
+);
+export const OAuthErrorSchema = Type.Object({ error: Type.String(), error_description: Type.String() });

@@ -1,0 +1,150 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { USER_STATUSES } from '../../domain/user.js';
+import { Nullable, Timestamp, Uuid } from './common-schemas.js';
+
+const Text = (maxLength: number, description?: string) => Type.String({ maxLength, ...(description ? { description } : {}) });
+const Email = Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Literal('')]);
+const ExternalIdSchema = Type.Object(
+  {
+    origin: Type.String({ minLength: 1, maxLength: 128, description: 'The source system, e.g. "workday" or an HR feed id.' }),
+    key: Type.String({ minLength: 1, maxLength: 256, description: 'The person\'s key in that system.' }),
+  },
+  { additionalProperties: false },
+);
+const Attributes = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 200, description: 'Custom fields as a JSON object.' });
+const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 });
+const WritableStatus = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
+
+/** The fields a client writes, each optional and (for PATCH) nullable. */
+const writable = {
+  userName: Type.String({ minLength: 1, maxLength: 256, description: 'Unique per tenant, case-insensitive. Defaults to email.' }),
+  email: Email,
+  givenName: Text(256),
+  familyName: Text(256),
+  displayName: Text(512, 'Derived from givenName and familyName when absent.'),
+  title: Text(256),
+  department: Text(256),
+  employeeId: Text(128),
+  employmentType: Text(64),
+  costCenter: Text(128),
+  phone: Text(64),
+  country: Text(64),
+  locale: Text(35),
+  managerId: Uuid,
+  externalIds: Type.Array(ExternalIdSchema, { maxItems: 50 }),
+  attributes: Attributes,
+  tags: Tags,
+  status: WritableStatus,
+};
+
+/** Optional fields a client may also send as null (or "") to leave empty. */
+const optionalNullableText = {
+  email: Type.Optional(Nullable(writable.email)),
+  givenName: Type.Optional(Nullable(writable.givenName)),
+  familyName: Type.Optional(Nullable(writable.familyName)),
+  displayName: Type.Optional(Nullable(writable.displayName)),
+  title: Type.Optional(Nullable(writable.title)),
+  department: Type.Optional(Nullable(writable.department)),
+  employeeId: Type.Optional(Nullable(writable.employeeId)),
+  employmentType: Type.Optional(Nullable(writable.employmentType)),
+  costCenter: Type.Optional(Nullable(writable.costCenter)),
+  phone: Type.Optional(Nullable(writable.phone)),
+  country: Type.Optional(Nullable(writable.country)),
+  locale: Type.Optional(Nullable(writable.locale)),
+  managerId: Type.Optional(Nullable(writable.managerId)),
+};
+
+export const CreateUserBody = Type.Object(
+  {
+    userName: Type.Optional(writable.userName),
+    ...optionalNullableText,
+    externalIds: Type.Optional(writable.externalIds),
+    attributes: Type.Optional(writable.attributes),
+    tags: Type.Optional(writable.tags),
+    status: Type.Optional(writable.status),
+  },
+  { additionalProperties: false },
+);
+
+/** PUT accepts what GET returned: read-only fields may be sent back and are ignored. */
+export const ReplaceUserBody = Type.Object(
+  {
+    ...CreateUserBody.properties,
+    id: Type.Optional(Uuid),
+    createdAt: Type.Optional(Type.String()),
+    updatedAt: Type.Optional(Type.String()),
+    lastLoginAt: Type.Optional(Nullable(Type.String())),
+    version: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+
+export const PatchUserBody = Type.Object(
+  {
+    userName: Type.Optional(Nullable(writable.userName)),
+    ...optionalNullableText,
+    externalIds: Type.Optional(Nullable(writable.externalIds)),
+    attributes: Type.Optional(Nullable(writable.attributes)),
+    tags: Type.Optional(Nullable(writable.tags)),
+    status: Type.Optional(Nullable(writable.status)),
+  },
+  { additionalProperties: false, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears a field.' },
+);
+
+export const UserSchema = Type.Object(
+  {
+    id: Uuid,
+    userName: Type.String(),
+    email: Nullable(Type.String()),
+    givenName: Nullable(Type.String()),
+    familyName: Nullable(Type.String()),
+    displayName: Type.String(),
+    title: Nullable(Type.String()),
+    department: Nullable(Type.String()),
+    employeeId: Nullable(Type.String()),
+    employmentType: Nullable(Type.String()),
+    costCenter: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    country: Nullable(Type.String()),
+    locale: Nullable(Type.String()),
+    managerId: Nullable(Uuid),
+    externalIds: Type.Array(ExternalIdSchema),
+    attributes: Attributes,
+    tags: Type.Array(Type.String()),
+    status: Type.Union(USER_STATUSES.map((s) => Type.Literal(s))),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    lastLoginAt: Nullable(Timestamp),
+    version: Type.Integer({ description: 'Increments on every change; the ETag is W/"<version>".' }),
+  },
+  { title: 'User' },
+);
+
+export const UserListQuery = Type.Object(
+  {
+    $filter: Type.Optional(Type.String({ maxLength: 4096, description: "OData filter, e.g. `department eq 'Sales' and startswith(familyName,'D')`." })),
+    $orderby: Type.Optional(Type.String({ maxLength: 512, description: 'e.g. `familyName desc,givenName`.' })),
+    $select: Type.Optional(Type.String({ maxLength: 1024, description: 'Comma-separated fields to return (id is always returned).' })),
+    $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+    $skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'Offset paging; prefer cursor for deep pages.' })),
+    $count: Type.Optional(Type.Boolean({ description: 'Adds the total number of matching users as count.' })),
+    cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'The nextCursor of the previous page (keyset paging).' })),
+  },
+  { additionalProperties: false },
+);
+
+export const UserListResponse = Type.Object({
+  items: Type.Array(Type.Partial(UserSchema)),
+  nextCursor: Nullable(Type.String()),
+  count: Type.Optional(Type.Integer()),
+});
+
+export const UserNameParams = Type.Object({ userName: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+export const ExternalIdParams = Type.Object(
+  { origin: Type.String({ minLength: 1, maxLength: 128 }), key: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+
+export type CreateUserBody = Static<typeof CreateUserBody>;
+export type ReplaceUserBody = Static<typeof ReplaceUserBody>;
+export type PatchUserBody = Static<typeof PatchUserBody>;

@@ -1,0 +1,79 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ApiClientTable, DB } from '../db/schema.js';
+import type { Scope } from '../domain/principal.js';
+
+export interface ApiClient {
+  id: string;
+  tenantId: string;
+  clientId: string;
+  name: string;
+  secretHash: string;
+  scopes: Scope[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class ApiClientRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async findByClientId(clientId: string): Promise<ApiClient | undefined> {
+    const row = await this.db.selectFrom('api_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+    return row && toClient(row);
+  }
+
+  async findById(tenantId: string, id: string): Promise<ApiClient | undefined> {
+    const row = await this.db
+      .selectFrom('api_clients')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toClient(row);
+  }
+
+  async list(tenantId: string, limit: number, after?: string): Promise<ApiClient[]> {
+    let query = this.db.selectFrom('api_clients').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(limit);
+    if (after !== undefined) query = query.where('id', '>', after);
+    return (await query.execute()).map(toClient);
+  }
+
+  async insert(client: ApiClient): Promise<void> {
+    await this.db
+      .insertInto('api_clients')
+      .values({
+        id: client.id,
+        tenant_id: client.tenantId,
+        client_id: client.clientId,
+        name: client.name,
+        secret_hash: client.secretHash,
+        scopes: client.scopes.join(' '),
+        created_at: client.createdAt,
+        updated_at: client.updatedAt,
+      })
+      .execute();
+  }
+
+  async updateSecret(id: string, secretHash: string, updatedAt: string): Promise<void> {
+    await this.db.updateTable('api_clients').set({ secret_hash: secretHash, updated_at: updatedAt }).where('id', '=', id).execute();
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('api_clients').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+}
+
+function toClient(row: Selectable<ApiClientTable>): ApiClient {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    clientId: row.client_id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    scopes: splitScopes(row.scopes),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export const splitScopes = (value: string): Scope[] => (value === '' ? [] : (value.split(' ') as Scope[]));

@@ -1,0 +1,223 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Dialect } from '../db/database.js';
+import type { DB, UserTable } from '../db/schema.js';
+import { parseJson, toJson } from '../db/json-columns.js';
+import type { ExternalId, User, UserStatus } from '../domain/user.js';
+import type { FilterNode } from '../filter/filter-ast.js';
+import { compileFilter } from '../filter/filter-compiler.js';
+import { cursorPositionFromRow, decodeCursor, encodeCursor, keysetPredicate, orderByClauses, sortSignature } from '../filter/keyset-cursor.js';
+import { parseOrderBy } from '../filter/orderby-parser.js';
+import { USER_FILTER_SCHEMA, USER_SORTABLE } from './user-query.js';
+
+export interface UserListQuery {
+  filter: FilterNode | undefined;
+  orderBy: string | undefined;
+  cursor: string | undefined;
+  top: number;
+  skip: number;
+  count: boolean;
+}
+
+export interface UserListResult {
+  items: User[];
+  nextCursor: string | null;
+  count?: number;
+}
+
+export class UserRepository {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /**
+   * One page of users. Paging is keyset (seek) paging: the cursor holds the sort values of the
+   * last row, so a page deep in the table costs what the first one costs.
+   */
+  async list(tenantId: string, q: UserListQuery): Promise<UserListResult> {
+    const sorts = parseOrderBy(q.orderBy, USER_SORTABLE);
+    const signature = sortSignature(sorts);
+    const where = q.filter && compileFilter(q.filter, USER_FILTER_SCHEMA, this.dialect);
+    let query = this.db.selectFrom('users').selectAll().where('users.tenant_id', '=', tenantId);
+    if (where) query = query.where(where);
+    if (q.cursor !== undefined) query = query.where(keysetPredicate(sorts, 'users.id', decodeCursor(q.cursor, signature, sorts), this.dialect));
+    for (const clause of orderByClauses(sorts, 'users.id')) query = query.orderBy(clause);
+    const rows = await query.limit(q.top + 1).offset(q.skip).execute();
+
+    const page = rows.slice(0, q.top);
+    const last = page.at(-1);
+    const nextCursor = rows.length > q.top && last ? encodeCursor(cursorPositionFromRow(last, sorts, 'id'), signature) : null;
+    const result: UserListResult = { items: page.map(toUser), nextCursor };
+    if (q.count) {
+      let countQuery = this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('users.tenant_id', '=', tenantId);
+      if (where) countQuery = countQuery.where(where);
+      result.count = Number((await countQuery.executeTakeFirstOrThrow()).n);
+    }
+    return result;
+  }
+
+  async findById(tenantId: string, id: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findByUserName(tenantId: string, userName: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_name_lower', '=', userName.toLowerCase())
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findByExternalId(tenantId: string, origin: string, key: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('user_external_ids as e')
+      .innerJoin('users', 'users.id', 'e.user_id')
+      .selectAll('users')
+      .where('e.tenant_id', '=', tenantId)
+      .where('e.origin', '=', origin)
+      .where('e.key', '=', key)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async exists(tenantId: string, id: string): Promise<boolean> {
+    const row = await this.db.selectFrom('users').select('id').where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async insert(user: User): Promise<void> {
+    await this.db.insertInto('users').values(toRow(user)).execute();
+    await this.insertExternalIds(user.tenantId, user.id, user.externalIds);
+  }
+
+  /**
+   * Writes the whole user if its stored version is still `expectedVersion` (optimistic
+   * concurrency: a concurrent writer makes this return false instead of silently losing data).
+   */
+  async update(user: User, expectedVersion: number, externalIdsChanged: boolean): Promise<boolean> {
+    const { id, tenant_id, created_at: _createdAt, ...changes } = toRow(user);
+    const result = await this.db
+      .updateTable('users')
+      .set(changes)
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenant_id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    if (externalIdsChanged) {
+      await this.db.deleteFrom('user_external_ids').where('user_id', '=', user.id).execute();
+      await this.insertExternalIds(user.tenantId, user.id, user.externalIds);
+    }
+    return true;
+  }
+
+  async setStatus(tenantId: string, id: string, status: UserStatus, expectedVersion: number, updatedAt: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ status, updated_at: updatedAt, version: expectedVersion + 1 })
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('users').where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async findDirectReports(tenantId: string, managerId: string): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('manager_id', '=', managerId).execute();
+    return rows.map(toUser);
+  }
+
+  /**
+   * The ids on the management chain above `userId` (its manager, their manager, …), in one
+   * recursive query. Bounded so a corrupted chain can never loop forever.
+   */
+  async managerChain(tenantId: string, userId: string, maxDepth = 1000): Promise<string[]> {
+    const result = await sql<{ id: string }>`
+      with recursive chain(id, depth) as (
+        select manager_id, 1 from users where id = ${userId} and tenant_id = ${tenantId} and manager_id is not null
+        union all
+        select u.manager_id, chain.depth + 1 from users u join chain on u.id = chain.id
+        where u.tenant_id = ${tenantId} and u.manager_id is not null and chain.depth < ${maxDepth}
+      )
+      select id from chain`.execute(this.db);
+    return result.rows.map((r) => r.id);
+  }
+
+  private async insertExternalIds(tenantId: string, userId: string, externalIds: ExternalId[]): Promise<void> {
+    if (externalIds.length === 0) return;
+    await this.db
+      .insertInto('user_external_ids')
+      .values(externalIds.map((e) => ({ tenant_id: tenantId, origin: e.origin, key: e.key, user_id: userId })))
+      .execute();
+  }
+}
+
+export function toUser(row: Selectable<UserTable>): User {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    userName: row.user_name,
+    email: row.email,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    displayName: row.display_name,
+    title: row.title,
+    department: row.department,
+    employeeId: row.employee_id,
+    employmentType: row.employment_type,
+    costCenter: row.cost_center,
+    phone: row.phone,
+    country: row.country,
+    locale: row.locale,
+    managerId: row.manager_id,
+    externalIds: parseJson<ExternalId[]>(row.external_ids, []),
+    attributes: parseJson<Record<string, unknown>>(row.attributes, {}),
+    tags: parseJson<string[]>(row.tags, []),
+    status: row.status as UserStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastLoginAt: row.last_login_at,
+    version: row.version,
+  };
+}
+
+function toRow(user: User) {
+  return {
+    id: user.id,
+    tenant_id: user.tenantId,
+    user_name: user.userName,
+    user_name_lower: user.userName.toLowerCase(),
+    email: user.email,
+    email_lower: user.email?.toLowerCase() ?? null,
+    given_name: user.givenName,
+    family_name: user.familyName,
+    display_name: user.displayName,
+    title: user.title,
+    department: user.department,
+    employee_id: user.employeeId,
+    employment_type: user.employmentType,
+    cost_center: user.costCenter,
+    phone: user.phone,
+    country: user.country,
+    locale: user.locale,
+    manager_id: user.managerId,
+    // externalIds also live in user_external_ids (for uniqueness and lookup); the copy on the row
+    // lets every read return them without a second query.
+    external_ids: toJson(user.externalIds),
+    attributes: toJson(user.attributes),
+    tags: toJson(user.tags),
+    status: user.status,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+    last_login_at: user.lastLoginAt,
+    version: user.version,
+  };
+}

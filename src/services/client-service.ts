@@ -1,0 +1,122 @@
+import { AppError } from '../errors/app-error.js';
+import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import { randomToken, type SecretHasher } from '../lib/secrets.js';
+import { DEFAULT_TENANT_ID, isInstallationAdmin, type Principal, type Scope } from '../domain/principal.js';
+import type { ApiClient } from '../repositories/api-client-repository.js';
+import type { Store } from '../repositories/store.js';
+import { grantableScopes } from './scope-rules.js';
+
+export interface CreateClientInput {
+  name: string;
+  scopes: string[];
+  tenantId?: string | undefined;
+  clientId?: string | undefined;
+}
+
+export interface BootstrapResult {
+  clientId: string;
+  /** Present only when the secret was generated now: it is shown once and never stored. */
+  generatedSecret?: string;
+}
+
+/** Service accounts: a client id and secret with scopes, belonging to one tenant. */
+export class ClientService {
+  constructor(
+    private readonly store: Store,
+    private readonly hasher: SecretHasher,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(principal: Principal, input: CreateClientInput): Promise<{ client: ApiClient; secret: string }> {
+    const tenantId = this.targetTenant(principal, input.tenantId);
+    const scopes = grantableScopes(principal, input.scopes);
+    if (!(await this.store.repos.tenants.findById(tenantId))) throw new AppError('tenant.not_found');
+    return this.insertClient(tenantId, input.name, scopes, input.clientId);
+  }
+
+  async list(principal: Principal, tenantId: string | undefined, limit: number, after?: string): Promise<ApiClient[]> {
+    return this.store.repos.clients.list(this.targetTenant(principal, tenantId), limit, after);
+  }
+
+  async get(principal: Principal, id: string): Promise<ApiClient> {
+    const client = await this.store.repos.clients.findById(principal.tenantId, id);
+    if (!client) throw new AppError('client.not_found');
+    return client;
+  }
+
+  /** Deleting a client also kills its refresh tokens (cascade); its access tokens expire soon. */
+  async delete(principal: Principal, id: string): Promise<void> {
+    const deleted = await this.store.transaction((repos) => repos.clients.delete(principal.tenantId, id));
+    if (!deleted) throw new AppError('client.not_found');
+  }
+
+  /** A new secret replaces the old at once, and every refresh token of the client is revoked. */
+  async rotateSecret(principal: Principal, id: string): Promise<{ client: ApiClient; secret: string }> {
+    const client = await this.get(principal, id);
+    const secret = randomToken('rcs_');
+    const secretHash = await this.hasher.hash(secret);
+    const now = this.clock.now().toISOString();
+    await this.store.transaction(async (repos) => {
+      await repos.clients.updateSecret(client.id, secretHash, now);
+      await repos.oauthTokens.revokeAllForClient(client.id, now);
+    });
+    return { client: { ...client, secretHash, updatedAt: now }, secret };
+  }
+
+  /**
+   * First start: the default tenant and an admin client exist afterwards. Credentials from the
+   * environment win (an operator rotating ROSTER_ADMIN_CLIENT_SECRET just restarts); without
+   * them a secret is generated once and returned for printing.
+   */
+  async bootstrap(credentials: { clientId: string; clientSecret: string } | undefined): Promise<BootstrapResult | undefined> {
+    const now = this.clock.now().toISOString();
+    if (!(await this.store.repos.tenants.findById(DEFAULT_TENANT_ID))) {
+      try {
+        await this.store.transaction((repos) => repos.tenants.insert({ id: DEFAULT_TENANT_ID, name: 'Default', createdAt: now, updatedAt: now }));
+      } catch (error) {
+        // Another process starting at the same moment created it first: that is fine.
+        if (!(error instanceof AppError && error.code === 'tenant.id_taken')) throw error;
+      }
+    }
+    if (credentials) {
+      const existing = await this.store.repos.clients.findByClientId(credentials.clientId);
+      if (!existing) {
+        await this.insertClient(DEFAULT_TENANT_ID, 'Bootstrap admin', ['admin'], credentials.clientId, credentials.clientSecret);
+      } else if (!(await this.hasher.verify(existing.secretHash, credentials.clientSecret))) {
+        await this.store.repos.clients.updateSecret(existing.id, await this.hasher.hash(credentials.clientSecret), now);
+      }
+      return { clientId: credentials.clientId };
+    }
+    const admins = await this.store.repos.clients.list(DEFAULT_TENANT_ID, 1);
+    if (admins.length > 0) return undefined;
+    const { client, secret } = await this.insertClient(DEFAULT_TENANT_ID, 'Bootstrap admin', ['admin']);
+    return { clientId: client.clientId, generatedSecret: secret };
+  }
+
+  private targetTenant(principal: Principal, requested: string | undefined): string {
+    if (requested === undefined || requested === principal.tenantId) return principal.tenantId;
+    if (!isInstallationAdmin(principal)) {
+      // Indistinguishable from a tenant that does not exist: tenants are not enumerable.
+      throw new AppError('tenant.not_found');
+    }
+    return requested;
+  }
+
+  private async insertClient(tenantId: string, name: string, scopes: Scope[], clientId?: string, secret?: string): Promise<{ client: ApiClient; secret: string }> {
+    const plainSecret = secret ?? randomToken('rcs_');
+    const now = this.clock.now().toISOString();
+    const client: ApiClient = {
+      id: newId(),
+      tenantId,
+      clientId: clientId ?? randomToken('rc_', 12),
+      name,
+      secretHash: await this.hasher.hash(plainSecret),
+      scopes,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.transaction((repos) => repos.clients.insert(client));
+    return { client, secret: plainSecret };
+  }
+}

@@ -1,0 +1,50 @@
+import type { Config } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import type { SecretHasher } from '../lib/secrets.js';
+import type { Store } from '../repositories/store.js';
+import { ApiTokenService } from './api-token-service.js';
+import { ClientService } from './client-service.js';
+import { EventService } from './event-service.js';
+import { IdempotencyService } from './idempotency-service.js';
+import { SigningKeyService } from './signing-key-service.js';
+import { TenantDirectory } from './tenant-directory.js';
+import { TenantService } from './tenant-service.js';
+import { TokenService } from './token-service.js';
+import { UserService } from './user-service.js';
+
+export interface Services {
+  store: Store;
+  tenants: TenantService;
+  clients: ClientService;
+  apiTokens: ApiTokenService;
+  signingKeys: SigningKeyService;
+  tokens: TokenService;
+  users: UserService;
+  events: EventService;
+  idempotency: IdempotencyService;
+}
+
+/** The side effects every service may need, injected so tests can replace any of them. */
+export interface ServiceDeps {
+  store: Store;
+  clock: Clock;
+  hasher: SecretHasher;
+  config: Pick<Config, 'issuer' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signingKeyRotationDays'>;
+}
+
+export function createServices({ store, clock, hasher, config }: ServiceDeps): Services {
+  const apiTokens = new ApiTokenService(store, clock);
+  const directory = new TenantDirectory(store, clock);
+  const signingKeys = new SigningKeyService(store, clock, { rotationDays: config.signingKeyRotationDays, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+  return {
+    store,
+    tenants: new TenantService(store, clock, directory),
+    clients: new ClientService(store, hasher, clock),
+    apiTokens,
+    signingKeys,
+    tokens: new TokenService(store, signingKeys, apiTokens, directory, hasher, clock, config),
+    users: new UserService(store, clock),
+    events: new EventService(store),
+    idempotency: new IdempotencyService(store, clock),
+  };
+}

@@ -1,0 +1,233 @@
+import { SignJWT, jwtVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
+import { AppError } from '../errors/app-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
+import { addSeconds, type Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import { randomToken, sha256, type SecretHasher } from '../lib/secrets.js';
+import { hasScope, isScope, type Principal, type Scope } from '../domain/principal.js';
+import type { ApiClient } from '../repositories/api-client-repository.js';
+import type { Repositories, Store } from '../repositories/store.js';
+import type { SigningKeyService } from './signing-key-service.js';
+import type { ApiTokenService } from './api-token-service.js';
+import type { TenantDirectory } from './tenant-directory.js';
+
+export interface TokenServiceOptions {
+  issuer: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+}
+
+export interface ClientAuth {
+  clientId: string;
+  clientSecret: string;
+}
+
+type Signer = Awaited<ReturnType<SigningKeyService['signingKey']>>;
+
+const REFRESH_PREFIX = 'rrt_';
+export const AUDIENCE = 'roster-api';
+
+/** A verified JWT stays cached until it expires, so the hot path skips the signature check. */
+const VERIFIED_CACHE_LIMIT = 10_000;
+
+export class TokenService {
+  private readonly verified = new Map<string, { principal: Principal; jti: string; exp: number }>();
+  // Verifying against a fixed hash when the client is unknown keeps response time the same for
+  // unknown and known client ids, so ids cannot be enumerated by timing.
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keys: SigningKeyService,
+    private readonly apiTokens: ApiTokenService,
+    private readonly tenants: TenantDirectory,
+    private readonly hasher: SecretHasher,
+    private readonly clock: Clock,
+    private readonly options: TokenServiceOptions,
+  ) {}
+
+  async clientCredentials(auth: ClientAuth, requestedScope: string | undefined): Promise<TokenResponse> {
+    const client = await this.authenticateClient(auth);
+    const scopes = narrowScopes(client.scopes, requestedScope);
+    return this.issue(client, scopes, newId(), await this.keys.signingKey(), this.store.repos);
+  }
+
+  /**
+   * Rotation: each refresh token works once. Presenting a spent or revoked one means it was
+   * copied, so the whole family (every token descended from the same grant) is revoked.
+   */
+  async refresh(refreshToken: string, auth: ClientAuth | undefined, requestedScope: string | undefined): Promise<TokenResponse> {
+    const now = this.clock.now();
+    const stored = await this.store.repos.oauthTokens.findRefreshByHash(sha256(refreshToken));
+    if (!stored) throw new OAuthError('invalid_grant', 'The refresh token is not valid.');
+    if (auth) {
+      const client = await this.authenticateClient(auth);
+      if (client.id !== stored.clientRef) throw new OAuthError('invalid_grant', 'The refresh token was not issued to this client.');
+    }
+    if (stored.usedAt !== null || stored.revokedAt !== null) {
+      await this.store.repos.oauthTokens.revokeFamily(stored.familyId, now.toISOString());
+      throw new OAuthError('invalid_grant', 'The refresh token was already used; every token of its grant has been revoked.');
+    }
+    if (Date.parse(stored.expiresAt) <= now.getTime()) throw new OAuthError('invalid_grant', 'The refresh token has expired.');
+
+    const client = await this.store.repos.clients.findById(stored.tenantId, stored.clientRef);
+    if (!client) throw new OAuthError('invalid_grant', 'The client of this refresh token no longer exists.');
+    // Scopes can only shrink: never beyond the grant, nor beyond what the client holds today.
+    const allowed = stored.scopes.filter((s) => hasScope(client.scopes, s));
+    const scopes = narrowScopes(allowed, requestedScope);
+
+    // Spending the old token and storing its successor is one transaction: a crash between the
+    // two must not leave the client with no usable refresh token.
+    // The key is fetched first: inside a transaction only `repos` of that transaction may be used.
+    const signer = await this.keys.signingKey();
+    const issued = await this.store.transaction(async (repos) => {
+      if (!(await repos.oauthTokens.markUsed(stored.id, now.toISOString()))) return undefined;
+      return this.issue(client, scopes, stored.familyId, signer, repos);
+    });
+    if (!issued) {
+      await this.store.repos.oauthTokens.revokeFamily(stored.familyId, now.toISOString());
+      throw new OAuthError('invalid_grant', 'The refresh token was already used; every token of its grant has been revoked.');
+    }
+    return issued;
+  }
+
+  /** RFC 7009: always succeeds for unknown tokens; a valid client may only revoke its own. */
+  async revoke(token: string, auth: ClientAuth | undefined): Promise<void> {
+    const client = auth ? await this.authenticateClient(auth) : undefined;
+    const now = this.clock.now().toISOString();
+    if (token.startsWith(REFRESH_PREFIX)) {
+      const stored = await this.store.repos.oauthTokens.findRefreshByHash(sha256(token));
+      if (stored && (!client || client.id === stored.clientRef)) await this.store.repos.oauthTokens.revokeFamily(stored.familyId, now);
+      return;
+    }
+    const claims = await this.verifyJwt(token).catch(() => undefined);
+    if (!claims) return;
+    if (client && client.clientId !== claims.principal.actorId) return;
+    await this.store.repos.oauthTokens.revokeAccessToken(claims.jti, claims.principal.tenantId, new Date(claims.exp * 1000).toISOString());
+    this.verified.delete(token);
+  }
+
+  /** Forgets refresh tokens and revocations that can no longer be presented. */
+  async purgeExpired(): Promise<void> {
+    await this.store.repos.oauthTokens.purgeExpired(this.clock.now().toISOString());
+  }
+
+  /** Resolves a bearer credential (a JWT access token or an API token) to the caller. */
+  async authenticate(bearer: string): Promise<Principal> {
+    const principal = await this.resolve(bearer);
+    if (!(await this.tenants.exists(principal.tenantId))) throw new AppError('auth.invalid_token', 'The tenant of this token has been deleted.');
+    return principal;
+  }
+
+  private async resolve(bearer: string): Promise<Principal> {
+    if (this.apiTokens.looksLikeApiToken(bearer)) return this.apiTokens.authenticate(bearer);
+    const claims = await this.verifyJwt(bearer);
+    if (await this.store.repos.oauthTokens.isAccessTokenRevoked(claims.jti)) {
+      throw new AppError('auth.invalid_token', 'The access token has been revoked.');
+    }
+    return claims.principal;
+  }
+
+  private async verifyJwt(token: string): Promise<{ principal: Principal; jti: string; exp: number }> {
+    const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.exp > nowSeconds) return cached;
+      this.verified.delete(token);
+    }
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new AppError('auth.invalid_token', 'The bearer token is not a well-formed JWT or API token.');
+    }
+    const key = kid ? await this.keys.verificationKey(kid) : undefined;
+    if (!key) throw new AppError('auth.invalid_token', 'The access token was not signed by a key of this server.');
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ['EdDSA'],
+        issuer: this.options.issuer,
+        audience: AUDIENCE,
+        typ: 'at+jwt',
+        currentDate: this.clock.now(),
+        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+      });
+      const tenantId = payload.tid;
+      const scope = payload.scope;
+      if (typeof tenantId !== 'string' || typeof scope !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') {
+        throw new AppError('auth.invalid_token', 'The access token lacks required claims.');
+      }
+      const scopes = scope.split(' ').filter(isScope);
+      const entry = { principal: { tenantId, scopes, actorType: 'client' as const, actorId: payload.sub ?? '' }, jti: payload.jti, exp: payload.exp };
+      if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
+      this.verified.set(token, entry);
+      return entry;
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new AppError('auth.invalid_token', 'The access token has expired.');
+      throw new AppError('auth.invalid_token', 'The access token is not valid.');
+    }
+  }
+
+  private async authenticateClient(auth: ClientAuth): Promise<ApiClient> {
+    const client = await this.store.repos.clients.findByClientId(auth.clientId);
+    if (!client) {
+      this.dummyHash ??= this.hasher.hash(randomToken(''));
+      await this.hasher.verify(await this.dummyHash, auth.clientSecret);
+      throw new OAuthError('invalid_client', 'Client authentication failed.');
+    }
+    if (!(await this.hasher.verify(client.secretHash, auth.clientSecret))) {
+      throw new OAuthError('invalid_client', 'Client authentication failed.');
+    }
+    return client;
+  }
+
+  private async issue(client: ApiClient, scopes: Scope[], familyId: string, signer: Signer, repos: Repositories): Promise<TokenResponse> {
+    const now = this.clock.now();
+    const { kid, privateKey } = signer;
+    const scope = scopes.join(' ');
+    const accessToken = await new SignJWT({ scope, tid: client.tenantId, client_id: client.clientId })
+      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
+      .setIssuer(this.options.issuer)
+      .setAudience(AUDIENCE)
+      .setSubject(client.clientId)
+      .setJti(newId())
+      .setIssuedAt(Math.floor(now.getTime() / 1000))
+      .setExpirationTime(Math.floor(now.getTime() / 1000) + this.options.accessTokenTtlSeconds)
+      .sign(privateKey);
+    const refreshToken = randomToken(REFRESH_PREFIX);
+    await repos.oauthTokens.insertRefresh({
+      id: newId(),
+      tenantId: client.tenantId,
+      clientRef: client.id,
+      familyId,
+      tokenHash: sha256(refreshToken),
+      scopes,
+      expiresAt: addSeconds(now, this.options.refreshTokenTtlSeconds).toISOString(),
+      usedAt: null,
+      revokedAt: null,
+      createdAt: now.toISOString(),
+    });
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: this.options.accessTokenTtlSeconds, refresh_token: refreshToken, scope };
+  }
+}
+
+/**
+ * `scope` may only narrow what is granted (RFC 6749 §3.3); omitted means everything granted.
+ * Implied scopes count as granted: an admin may ask for a token that can only read users.
+ */
+function narrowScopes(granted: readonly Scope[], requested: string | undefined): Scope[] {
+  if (requested === undefined || requested.trim() === '') return [...granted];
+  const asked = [...new Set(requested.trim().split(/\s+/))];
+  const bad = asked.filter((s) => !isScope(s) || !hasScope(granted, s));
+  if (bad.length > 0) throw new OAuthError('invalid_scope', `Scopes not granted to this client: ${bad.join(', ')}.`);
+  return asked as Scope[];
+}

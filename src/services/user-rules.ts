@@ -1,0 +1,70 @@
+import { AppError, type FieldError } from '../errors/app-error.js';
+import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
+
+const OPTIONAL_STRINGS = ['email', 'givenName', 'familyName', 'title', 'department', 'employeeId', 'employmentType', 'costCenter', 'phone', 'country', 'locale'] as const;
+
+/** HR feeds send "" for "no value"; storing it as null keeps filters like `title eq null` honest. */
+const clean = (value: string | null | undefined): string | null => {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  return trimmed === '' ? null : trimmed;
+};
+
+/**
+ * Builds the complete user a write asks for: every writable field taken from `input`, absent
+ * optional fields cleared, derived fields (userName from email, displayName from the names)
+ * filled in. Create, full replace and merge-patch all end here, so the rules live in one place.
+ */
+export function buildUser(base: { id: string; tenantId: string; createdAt: string; version: number; status: UserStatus; lastLoginAt: string | null }, input: UserInput, now: string): User {
+  const errors: FieldError[] = [];
+  const email = clean(input.email);
+  const userName = clean(input.userName) ?? email;
+  if (userName === null) errors.push({ field: '/body/userName', message: 'userName is required when there is no email' });
+
+  const externalIds = input.externalIds ?? [];
+  const seen = new Set<string>();
+  externalIds.forEach((e, i) => {
+    const id = JSON.stringify([e.origin, e.key]);
+    if (seen.has(id)) errors.push({ field: `/body/externalIds/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
+    seen.add(id);
+  });
+  if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => e.message).join('; '), errors);
+
+  const optional = Object.fromEntries(OPTIONAL_STRINGS.map((f) => [f, clean(input[f])])) as Record<(typeof OPTIONAL_STRINGS)[number], string | null>;
+  const derivedName = [optional.givenName, optional.familyName].filter((v) => v !== null).join(' ');
+  return {
+    ...optional,
+    id: base.id,
+    tenantId: base.tenantId,
+    userName: userName as string,
+    displayName: clean(input.displayName) ?? (derivedName || (userName as string)),
+    managerId: input.managerId ?? null,
+    externalIds: externalIds.map((e) => ({ origin: e.origin, key: e.key })),
+    attributes: input.attributes ?? {},
+    tags: [...new Set(input.tags ?? [])],
+    status: input.status ?? base.status,
+    createdAt: base.createdAt,
+    updatedAt: now,
+    lastLoginAt: base.lastLoginAt,
+    version: base.version,
+  };
+}
+
+/** The writable view of a user: what PUT would have to send to leave it unchanged. */
+export function writableFields(user: User): Record<string, unknown> {
+  return Object.fromEntries(USER_WRITABLE_FIELDS.map((f) => [f, user[f]]));
+}
+
+/**
+ * RFC 7396 JSON Merge Patch: objects merge recursively, null deletes, anything else (arrays
+ * included) replaces.
+ */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if (value === null) delete result[key];
+    else result[key] = applyMergePatch(result[key], value);
+  }
+  return result;
+}

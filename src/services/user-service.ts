@@ -1,0 +1,168 @@
+import { AppError } from '../errors/app-error.js';
+import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import { diffFields, type DomainEvent } from '../domain/event.js';
+import type { Principal } from '../domain/principal.js';
+import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
+import { parseODataFilter } from '../filter/odata-filter-parser.js';
+import type { Repositories, Store } from '../repositories/store.js';
+import type { UserListResult } from '../repositories/user-repository.js';
+import { applyMergePatch, buildUser, writableFields } from './user-rules.js';
+
+export interface ListUsersQuery {
+  filter?: string | undefined;
+  orderBy?: string | undefined;
+  top: number;
+  skip?: number | undefined;
+  count?: boolean | undefined;
+  cursor?: string | undefined;
+}
+
+/** `undefined`: no If-Match sent; `'*'`: any current version; a number: exactly that version. */
+export type ExpectedVersion = number | '*' | undefined;
+
+const CONCURRENT_RETRIES = 3;
+
+export class UserService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(principal: Principal, input: UserInput): Promise<User> {
+    const now = this.clock.now().toISOString();
+    const user = buildUser({ id: newId(), tenantId: principal.tenantId, createdAt: now, version: 1, status: 'active', lastLoginAt: null }, input, now);
+    return this.store.transaction(async (repos) => {
+      await this.checkManager(repos, user);
+      await repos.users.insert(user);
+      await repos.events.append([this.event(principal, 'user.created', user.id, null, user)]);
+      return user;
+    });
+  }
+
+  async get(principal: Principal, id: string): Promise<User> {
+    const user = await this.store.repos.users.findById(principal.tenantId, id);
+    if (!user) throw new AppError('user.not_found', `No user with id ${id}.`);
+    return user;
+  }
+
+  async getByUserName(principal: Principal, userName: string): Promise<User> {
+    const user = await this.store.repos.users.findByUserName(principal.tenantId, userName);
+    if (!user) throw new AppError('user.not_found', `No user with userName ${JSON.stringify(userName)}.`);
+    return user;
+  }
+
+  async getByExternalId(principal: Principal, origin: string, key: string): Promise<User> {
+    const user = await this.store.repos.users.findByExternalId(principal.tenantId, origin, key);
+    if (!user) throw new AppError('user.not_found', `No user with external id {origin: ${JSON.stringify(origin)}, key: ${JSON.stringify(key)}}.`);
+    return user;
+  }
+
+  /** PUT: the body is the whole user; optional fields it omits are cleared. */
+  async replace(principal: Principal, id: string, input: UserInput, expected: ExpectedVersion): Promise<User> {
+    return this.modify(principal, id, expected, () => input);
+  }
+
+  /** PATCH (RFC 7396): only what was sent changes; null clears. */
+  async patch(principal: Principal, id: string, patch: Record<string, unknown>, expected: ExpectedVersion): Promise<User> {
+    for (const field of ['userName', 'status'] as const) {
+      if (patch[field] === null) {
+        throw new AppError('request.validation_failed', `${field} cannot be cleared.`, [{ field: `/body/${field}`, message: 'cannot be null' }]);
+      }
+    }
+    return this.modify(principal, id, expected, (current) => applyMergePatch(writableFields(current), patch) as UserInput);
+  }
+
+  async setStatus(principal: Principal, id: string, status: UserStatus, expected: ExpectedVersion): Promise<User> {
+    return this.modify(principal, id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), status === 'active' ? 'user.activated' : 'user.deactivated');
+  }
+
+  async delete(principal: Principal, id: string, expected: ExpectedVersion): Promise<void> {
+    const now = this.clock.now().toISOString();
+    await this.store.transaction(async (repos) => {
+      const user = await this.load(repos, principal.tenantId, id, expected);
+      // Direct reports lose their manager; each gets its own event so their history explains why.
+      const events: DomainEvent[] = [];
+      for (const report of await repos.users.findDirectReports(principal.tenantId, id)) {
+        const updated: User = { ...report, managerId: null, updatedAt: now, version: report.version + 1 };
+        await repos.users.update(updated, report.version, false);
+        events.push(this.event(principal, 'user.updated', report.id, report, updated));
+      }
+      await repos.users.delete(principal.tenantId, id);
+      events.push(this.event(principal, 'user.deleted', id, user, null));
+      await repos.events.append(events);
+    });
+  }
+
+  async list(principal: Principal, query: ListUsersQuery): Promise<UserListResult> {
+    if (query.cursor !== undefined && query.skip !== undefined && query.skip > 0) {
+      throw new AppError('request.invalid_paging', 'Use either cursor or $skip, not both: a cursor already marks the position.');
+    }
+    const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseODataFilter(query.filter);
+    return this.store.repos.users.list(principal.tenantId, {
+      filter,
+      orderBy: query.orderBy,
+      cursor: query.cursor,
+      top: query.top,
+      skip: query.skip ?? 0,
+      count: query.count ?? false,
+    });
+  }
+
+  /**
+   * Read-modify-write under optimistic concurrency. Without If-Match a lost race is retried on
+   * fresh data; with If-Match the caller asked for exactly that version, so it gets 412.
+   */
+  private async modify(principal: Principal, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, eventType = 'user.updated'): Promise<User> {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.store.transaction(async (repos) => {
+        const current = await this.load(repos, principal.tenantId, id, expected);
+        const now = this.clock.now().toISOString();
+        const next = buildUser(current, change(current), now);
+        const changes = diffFields(writableFields(current), writableFields(next), USER_WRITABLE_FIELDS);
+        if (Object.keys(changes).length === 0) return current;
+        next.version = current.version + 1;
+        if (changes.managerId) await this.checkManager(repos, next);
+        if (!(await repos.users.update(next, current.version, changes.externalIds !== undefined))) return undefined;
+        await repos.events.append([this.event(principal, eventType, id, current, next)]);
+        return next;
+      });
+      if (result) return result;
+      if (expected !== undefined && expected !== '*') throw new AppError('request.precondition_failed');
+      if (attempt + 1 >= CONCURRENT_RETRIES) throw new AppError('user.concurrent_update');
+    }
+  }
+
+  private async load(repos: Repositories, tenantId: string, id: string, expected: ExpectedVersion): Promise<User> {
+    const user = await repos.users.findById(tenantId, id);
+    if (!user) throw new AppError('user.not_found', `No user with id ${id}.`);
+    if (typeof expected === 'number' && user.version !== expected) {
+      throw new AppError('request.precondition_failed', `The user is at version ${user.version}, not ${expected}. Fetch it again and retry.`);
+    }
+    return user;
+  }
+
+  private async checkManager(repos: Repositories, user: User): Promise<void> {
+    if (user.managerId === null) return;
+    if (user.managerId === user.id) throw new AppError('user.manager_cycle', 'A user cannot be their own manager.');
+    if (!(await repos.users.exists(user.tenantId, user.managerId))) {
+      throw new AppError('user.manager_not_found', `No user with id ${user.managerId} in this tenant.`, [{ field: '/body/managerId', message: 'no such user' }]);
+    }
+    const chain = await repos.users.managerChain(user.tenantId, user.managerId);
+    if (chain.includes(user.id)) throw new AppError('user.manager_cycle', `User ${user.managerId} already reports (directly or indirectly) to this user.`);
+  }
+
+  private event(principal: Principal, type: string, resourceId: string, before: User | null, after: User | null): DomainEvent {
+    return {
+      id: newId(),
+      tenantId: principal.tenantId,
+      type,
+      actorType: principal.actorType,
+      actorId: principal.actorId,
+      resourceType: 'user',
+      resourceId,
+      occurredAt: this.clock.now().toISOString(),
+      changes: diffFields(before && writableFields(before), after && writableFields(after), USER_WRITABLE_FIELDS),
+    };
+  }
+}

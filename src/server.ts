@@ -5,12 +5,27 @@ import { startHousekeeping } from './jobs/housekeeping-job.js';
 import { openRuntime } from './runtime.js';
 
 /**
- * Starts Roster: migrate, bootstrap the default tenant and admin client, listen, and shut down
+ * Starts Roster: migrate, listen, bootstrap the default tenant and admin client, and shut down
  * cleanly on SIGINT/SIGTERM (in-flight requests finish, then the database closes).
  */
 export async function startServer(config: Config): Promise<FastifyInstance> {
   const runtime = await openRuntime(config);
   const app = await buildApp({ config, services: runtime.services });
+  const housekeeping = startHousekeeping(runtime.services, app.log);
+  const stop = async () => {
+    housekeeping.stop();
+    await app.close();
+    await runtime.close();
+  };
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  // Bootstrapping after listen succeeded: a generated secret must never be created and then lost
+  // because the port was taken (the next start would not print it again).
   const boot = await runtime.services.clients.bootstrap(
     config.adminClientId && config.adminClientSecret ? { clientId: config.adminClientId, clientSecret: config.adminClientSecret } : undefined,
   );
@@ -20,19 +35,14 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     process.stdout.write(
       `\n  Roster bootstrap admin client created (this secret is shown only now):\n` +
         `    client_id:     ${boot.clientId}\n    client_secret: ${boot.generatedSecret}\n` +
-        `  Get a token:  curl -s -u '${boot.clientId}:<secret>' -d grant_type=client_credentials ${config.issuer}/v1/oauth/token\n\n`,
+        `  Get a token:  curl -s -u '${boot.clientId}:<secret>' -d grant_type=client_credentials ${config.issuer}/v1/oauth/token\n` +
+        `  API docs:     ${config.issuer}/docs\n\n`,
     );
   }
-  const housekeeping = startHousekeeping(runtime.services, app.log);
-  app.addHook('onClose', async () => {
-    housekeeping.stop();
-    await runtime.close();
-  });
-  await app.listen({ port: config.port, host: config.host });
 
   const shutdown = (signal: string) => {
     app.log.info({ signal }, 'shutting down');
-    app.close().then(
+    stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );

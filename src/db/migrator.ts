@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Dialect } from './database.js';
 import { foundationMigration } from './migrations/0001-foundation.js';
+import { directoryMigration } from './migrations/0002-directory.js';
 
 /**
  * Migrations are code, listed here in order, so the compiled server carries them and no file
@@ -9,6 +10,7 @@ import { foundationMigration } from './migrations/0001-foundation.js';
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-foundation': foundationMigration(dialect),
+    '0002-directory': directoryMigration(dialect),
   };
 }
 

@@ -95,6 +95,10 @@ export interface UserTable {
   updated_at: Timestamp;
   last_login_at: Timestamp | null;
   version: number;
+  position_id: string | null;
+  area_id: string | null;
+  prevent_deprovision: ColumnType<boolean | number, boolean | number, boolean | number>;
+  identifications: Json;
 }
 
 export interface UserExternalIdTable {
@@ -129,6 +133,94 @@ export interface IdempotencyKeyTable {
   expires_at: Timestamp;
 }
 
+/** Columns every directory table has (see migration 0002). */
+interface DirectoryFrame {
+  id: string;
+  tenant_id: string;
+  name: string;
+  name_lower: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: number;
+}
+
+type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;
+
+export interface RoleTable extends DirectoryFrame {
+  description: string | null;
+  weight: number;
+  permissions: Json;
+}
+export interface GroupTable extends DirectoryFrame {
+  description: string | null;
+  external_ids: Json;
+}
+export interface GroupExternalIdTable {
+  tenant_id: string;
+  origin: string;
+  key: string;
+  group_id: string;
+}
+export interface OrganizationTable extends DirectoryFrame {
+  code: string;
+  code_lower: string;
+  parent_id: string | null;
+}
+export interface EnvironmentTable extends DirectoryFrame {
+  description: string | null;
+}
+export interface AreaTable extends DirectoryFrame {
+  parent_id: string | null;
+}
+export interface PositionTable extends DirectoryFrame {
+  area_id: string | null;
+}
+export interface IdentityProviderTable extends DirectoryFrame {
+  alias: string;
+  alias_lower: string;
+  type: string;
+  enabled: Bool;
+  config: Json;
+}
+export interface IdentificationTypeTable extends DirectoryFrame {
+  code: string;
+  code_lower: string;
+}
+export interface AttributeDefinitionTable extends DirectoryFrame {
+  type: string;
+  required: Bool;
+  enum_values: Json;
+  multi_valued: Bool;
+  indexed: Bool;
+}
+interface MembershipFrame {
+  tenant_id: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+export interface UserRoleTable extends MembershipFrame {
+  role_id: string;
+}
+export interface UserGroupTable extends MembershipFrame {
+  group_id: string;
+}
+export interface UserOrganizationTable extends MembershipFrame {
+  organization_id: string;
+}
+export interface UserEnvironmentTable extends MembershipFrame {
+  environment_id: string;
+  permissions: Json;
+}
+export interface UserIdentityTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  provider_id: string;
+  subject: string;
+  user_name: string | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantTable;
   api_clients: ApiClientTable;
@@ -140,6 +232,21 @@ export interface DB {
   user_external_ids: UserExternalIdTable;
   events: EventTable;
   idempotency_keys: IdempotencyKeyTable;
+  roles: RoleTable;
+  groups: GroupTable;
+  group_external_ids: GroupExternalIdTable;
+  organizations: OrganizationTable;
+  environments: EnvironmentTable;
+  areas: AreaTable;
+  positions: PositionTable;
+  identity_providers: IdentityProviderTable;
+  identification_types: IdentificationTypeTable;
+  attribute_definitions: AttributeDefinitionTable;
+  user_roles: UserRoleTable;
+  user_groups: UserGroupTable;
+  user_organizations: UserOrganizationTable;
+  user_environments: UserEnvironmentTable;
+  user_identities: UserIdentityTable;
 }
 
 /** Kept for symmetry with generated columns should a table gain one. */

@@ -8,6 +8,11 @@ export interface ExternalId {
   key: string;
 }
 
+export interface Identification {
+  typeId: string;
+  value: string;
+}
+
 export interface User {
   id: string;
   tenantId: string;
@@ -25,6 +30,10 @@ export interface User {
   country: string | null;
   locale: string | null;
   managerId: string | null;
+  positionId: string | null;
+  areaId: string | null;
+  preventDeprovision: boolean;
+  identifications: Identification[];
   externalIds: ExternalId[];
   attributes: Record<string, unknown>;
   tags: string[];
@@ -38,8 +47,8 @@ export interface User {
 /** Fields a client writes. Everything else (id, timestamps, version) is the server's. */
 export const USER_WRITABLE_FIELDS = [
   'userName', 'email', 'givenName', 'familyName', 'displayName', 'title', 'department', 'employeeId',
-  'employmentType', 'costCenter', 'phone', 'country', 'locale', 'managerId', 'externalIds', 'attributes',
-  'tags', 'status',
+  'employmentType', 'costCenter', 'phone', 'country', 'locale', 'managerId', 'positionId', 'areaId',
+  'preventDeprovision', 'identifications', 'externalIds', 'attributes', 'tags', 'status',
 ] as const;
 export type UserWritableField = (typeof USER_WRITABLE_FIELDS)[number];
 export type UserInput = Partial<Pick<User, UserWritableField>>;

@@ -48,6 +48,35 @@ export const errorCatalogue = {
   'user.manager_cycle': { status: 422, title: 'The manager change would create a reporting cycle' },
   'user.concurrent_update': { status: 409, title: 'The user was changed concurrently; retry the request' },
 
+  'user.reference_not_found': { status: 422, title: 'A position, area or identification type the user refers to does not exist' },
+
+  // Directory
+  'role.not_found': { status: 404, title: 'Role not found' },
+  'role.name_taken': { status: 409, title: 'A role with this name already exists' },
+  'group.not_found': { status: 404, title: 'Group not found' },
+  'group.name_taken': { status: 409, title: 'A group with this name already exists' },
+  'group.external_id_taken': { status: 409, title: 'The external id is already linked to another group' },
+  'organization.not_found': { status: 404, title: 'Organization not found' },
+  'organization.code_taken': { status: 409, title: 'An organization with this code already exists' },
+  'environment.not_found': { status: 404, title: 'Environment not found' },
+  'environment.name_taken': { status: 409, title: 'An environment with this name already exists' },
+  'position.not_found': { status: 404, title: 'Position not found' },
+  'area.not_found': { status: 404, title: 'Area not found' },
+  'identity_provider.not_found': { status: 404, title: 'Identity provider not found' },
+  'identity_provider.alias_taken': { status: 409, title: 'An identity provider with this alias already exists' },
+  'identification_type.not_found': { status: 404, title: 'Identification type not found' },
+  'identification_type.code_taken': { status: 409, title: 'An identification type with this code already exists' },
+  'attribute_definition.not_found': { status: 404, title: 'Attribute definition not found' },
+  'attribute_definition.name_taken': { status: 409, title: 'An attribute with this name is already defined' },
+  'attribute_definition.invalid': { status: 422, title: 'The attribute definition is not consistent' },
+  'directory.in_use': { status: 409, title: 'The resource is still referenced' },
+  'directory.reference_not_found': { status: 422, title: 'A referenced resource does not exist' },
+  'directory.parent_cycle': { status: 422, title: 'The change would make the tree a cycle' },
+  'user.attribute_invalid': { status: 422, title: 'A custom attribute does not match its definition' },
+  'membership.not_found': { status: 404, title: 'The user is not a member' },
+  'identity.not_found': { status: 404, title: 'Identity link not found' },
+  'identity.subject_taken': { status: 409, title: 'This provider subject is already linked to a user' },
+
   // Events
   'event.not_found': { status: 404, title: 'Event not found' },
 

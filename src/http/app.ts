@@ -78,6 +78,8 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerOAuthRoutes(app, services, config);
   registerAdminRoutes(app, services);
   registerUserRoutes(app, services);
+  // memberships routes: (added by the memberships work)
+  // directory routes: (added by the directory work)
 
   await app.ready();
   return app;

@@ -21,6 +21,8 @@ export interface Repositories {
   users: UserRepository;
   events: EventRepository;
   idempotency: IdempotencyRepository;
+  // memberships: (added by the memberships work)
+  // directory: (added by the directory work)
 }
 
 /**
@@ -44,6 +46,8 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
     users: new UserRepository(db, dialect),
     events: new EventRepository(db),
     idempotency: new IdempotencyRepository(db),
+    // memberships: (added by the memberships work)
+    // directory: (added by the directory work)
   };
 }
 

@@ -2,7 +2,8 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { DB, UserTable } from '../db/schema.js';
 import { parseJson, toJson } from '../db/json-columns.js';
-import type { ExternalId, User, UserStatus } from '../domain/user.js';
+import type { ExternalId, Identification, User, UserStatus } from '../domain/user.js';
+import { fromDbBool, toDbBool } from '../db/booleans.js';
 import type { FilterNode } from '../filter/filter-ast.js';
 import { compileFilter } from '../filter/filter-compiler.js';
 import { cursorPositionFromRow, decodeCursor, encodeCursor, keysetPredicate, orderByClauses, sortSignature } from '../filter/keyset-cursor.js';
@@ -89,7 +90,7 @@ export class UserRepository {
   }
 
   async insert(user: User): Promise<void> {
-    await this.db.insertInto('users').values(toRow(user)).execute();
+    await this.db.insertInto('users').values(toRow(user, this.dialect)).execute();
     await this.insertExternalIds(user.tenantId, user.id, user.externalIds);
   }
 
@@ -98,7 +99,7 @@ export class UserRepository {
    * concurrency: a concurrent writer makes this return false instead of silently losing data).
    */
   async update(user: User, expectedVersion: number, externalIdsChanged: boolean): Promise<boolean> {
-    const { id, tenant_id, created_at: _createdAt, ...changes } = toRow(user);
+    const { id, tenant_id, created_at: _createdAt, ...changes } = toRow(user, this.dialect);
     const result = await this.db
       .updateTable('users')
       .set(changes)
@@ -178,6 +179,10 @@ export function toUser(row: Selectable<UserTable>): User {
     country: row.country,
     locale: row.locale,
     managerId: row.manager_id,
+    positionId: row.position_id,
+    areaId: row.area_id,
+    preventDeprovision: fromDbBool(row.prevent_deprovision),
+    identifications: parseJson<Identification[]>(row.identifications, []),
     externalIds: parseJson<ExternalId[]>(row.external_ids, []),
     attributes: parseJson<Record<string, unknown>>(row.attributes, {}),
     tags: parseJson<string[]>(row.tags, []),
@@ -189,7 +194,7 @@ export function toUser(row: Selectable<UserTable>): User {
   };
 }
 
-function toRow(user: User) {
+function toRow(user: User, dialect: Dialect) {
   return {
     id: user.id,
     tenant_id: user.tenantId,
@@ -209,6 +214,10 @@ function toRow(user: User) {
     country: user.country,
     locale: user.locale,
     manager_id: user.managerId,
+    position_id: user.positionId,
+    area_id: user.areaId,
+    prevent_deprovision: toDbBool(dialect, user.preventDeprovision),
+    identifications: toJson(user.identifications),
     // externalIds also live in user_external_ids (for uniqueness and lookup); the copy on the row
     // lets every read return them without a second query.
     external_ids: toJson(user.externalIds),

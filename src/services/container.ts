@@ -22,6 +22,8 @@ export interface Services {
   users: UserService;
   events: EventService;
   idempotency: IdempotencyService;
+  // memberships: (added by the memberships work)
+  // directory: (added by the directory work)
 }
 
 /** The side effects every service may need, injected so tests can replace any of them. */
@@ -46,5 +48,7 @@ export function createServices({ store, clock, hasher, config }: ServiceDeps): S
     users: new UserService(store, clock),
     events: new EventService(store),
     idempotency: new IdempotencyService(store, clock),
+    // memberships: (added by the memberships work)
+    // directory: (added by the directory work)
   };
 }

@@ -28,6 +28,11 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
     if (seen.has(id)) errors.push({ field: `/body/externalIds/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
     seen.add(id);
   });
+  const identificationTypes = new Set<string>();
+  (input.identifications ?? []).forEach((i, index) => {
+    if (identificationTypes.has(i.typeId)) errors.push({ field: `/body/identifications/${index}`, message: `more than one identification of type ${i.typeId}` });
+    identificationTypes.add(i.typeId);
+  });
   if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => e.message).join('; '), errors);
 
   const optional = Object.fromEntries(OPTIONAL_STRINGS.map((f) => [f, clean(input[f])])) as Record<(typeof OPTIONAL_STRINGS)[number], string | null>;
@@ -39,6 +44,10 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
     userName: userName as string,
     displayName: clean(input.displayName) ?? (derivedName || (userName as string)),
     managerId: input.managerId ?? null,
+    positionId: input.positionId ?? null,
+    areaId: input.areaId ?? null,
+    preventDeprovision: input.preventDeprovision ?? false,
+    identifications: (input.identifications ?? []).map((i) => ({ typeId: i.typeId, value: i.value })),
     externalIds: externalIds.map((e) => ({ origin: e.origin, key: e.key })),
     attributes: input.attributes ?? {},
     tags: [...new Set(input.tags ?? [])],

@@ -12,6 +12,10 @@ const ExternalIdSchema = Type.Object(
   { additionalProperties: false },
 );
 const Attributes = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 200, description: 'Custom fields as a JSON object.' });
+const IdentificationSchema = Type.Object(
+  { typeId: Uuid, value: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false, description: 'A document or number of an identification type (passport, national id…).' },
+);
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 });
 const WritableStatus = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
 
@@ -31,6 +35,10 @@ const writable = {
   country: Text(64),
   locale: Text(35),
   managerId: Uuid,
+  positionId: Uuid,
+  areaId: Uuid,
+  preventDeprovision: Type.Boolean({ description: 'Protects the user from automated offboarding.' }),
+  identifications: Type.Array(IdentificationSchema, { maxItems: 50 }),
   externalIds: Type.Array(ExternalIdSchema, { maxItems: 50 }),
   attributes: Attributes,
   tags: Tags,
@@ -52,6 +60,8 @@ const optionalNullableText = {
   country: Type.Optional(Nullable(writable.country)),
   locale: Type.Optional(Nullable(writable.locale)),
   managerId: Type.Optional(Nullable(writable.managerId)),
+  positionId: Type.Optional(Nullable(writable.positionId)),
+  areaId: Type.Optional(Nullable(writable.areaId)),
 };
 
 export const CreateUserBody = Type.Object(
@@ -62,6 +72,8 @@ export const CreateUserBody = Type.Object(
     attributes: Type.Optional(writable.attributes),
     tags: Type.Optional(writable.tags),
     status: Type.Optional(writable.status),
+    preventDeprovision: Type.Optional(writable.preventDeprovision),
+    identifications: Type.Optional(writable.identifications),
   },
   { additionalProperties: false },
 );
@@ -87,6 +99,8 @@ export const PatchUserBody = Type.Object(
     attributes: Type.Optional(Nullable(writable.attributes)),
     tags: Type.Optional(Nullable(writable.tags)),
     status: Type.Optional(Nullable(writable.status)),
+    preventDeprovision: Type.Optional(Nullable(writable.preventDeprovision)),
+    identifications: Type.Optional(Nullable(writable.identifications)),
   },
   { additionalProperties: false, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears a field.' },
 );
@@ -108,6 +122,10 @@ export const UserSchema = Type.Object(
     country: Nullable(Type.String()),
     locale: Nullable(Type.String()),
     managerId: Nullable(Uuid),
+    positionId: Nullable(Uuid),
+    areaId: Nullable(Uuid),
+    preventDeprovision: Type.Boolean(),
+    identifications: Type.Array(IdentificationSchema),
     externalIds: Type.Array(ExternalIdSchema),
     attributes: Attributes,
     tags: Type.Array(Type.String()),

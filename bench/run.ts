@@ -40,15 +40,14 @@ async function main(): Promise<void> {
   try {
     await waitUntilReady();
     const token = await getToken();
-    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const auth = { authorization: `Bearer ${token}` };
+    const jsonAuth = { ...auth, 'content-type': 'application/json' };
 
     let n = 0;
     rows.push(
       await run('POST /v1/users (load)', {
         amount: USERS,
-        method: 'POST',
-        headers: auth,
-        requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(userBody(n++)) }) }],
+        requests: [{ setupRequest: (req) => ({ ...req, method: 'POST', path: '/v1/users', headers: jsonAuth, body: JSON.stringify(userBody(n++)) }) }],
       }),
     );
 
@@ -56,20 +55,18 @@ async function main(): Promise<void> {
     const names = ids.map((_, i) => `user${Math.floor((i * USERS) / ids.length)}@bench.example`);
     const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
-    rows.push(await run('GET /v1/users/{id}', { duration: SECONDS, headers: auth, requests: [{ setupRequest: (req) => ({ ...req, path: `/v1/users/${pick(ids)}` }) }] }));
+    rows.push(await run('GET /v1/users/{id}', { duration: SECONDS, requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users/${pick(ids)}` })}] }));
     rows.push(
       await run("GET /v1/users?$filter=userName eq '…'", {
         duration: SECONDS,
-        headers: auth,
-        requests: [{ setupRequest: (req) => ({ ...req, path: `/v1/users?$filter=${encodeURIComponent(`userName eq '${pick(names)}'`)}` }) }],
+        requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users?$filter=${encodeURIComponent(`userName eq '${pick(names)}'`)}` }) }],
       }),
     );
     const deepCursor = await cursorAt(token, Math.floor(USERS * 0.9));
     rows.push(
       await run('GET /v1/users?cursor=<90% deep>&$top=50', {
         duration: SECONDS,
-        headers: auth,
-        requests: [{ setupRequest: (req) => ({ ...req, path: `/v1/users?$top=50&cursor=${encodeURIComponent(deepCursor)}` }) }],
+        requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users?$top=50&cursor=${encodeURIComponent(deepCursor)}` }) }],
       }),
     );
     report(rows, databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres');
@@ -165,7 +162,7 @@ async function run(scenario: string, options: Partial<autocannon.Options>): Prom
     errors: result.errors,
     non2xx: result.non2xx,
   };
-  console.log(`${row.rps} req/s, p99 ${row.p99} ms`);
+  console.log(`${row.rps} req/s, p99 ${row.p99} ms${row.non2xx || row.errors ? `, ${row.non2xx} non-2xx, ${row.errors} errors` : ""}`);
   return row;
 }
 

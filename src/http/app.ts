@@ -10,6 +10,7 @@ import { registerAuth } from './auth-hook.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerIdempotency } from './idempotency-hook.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerDirectoryRoutes } from './routes/directory-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
@@ -45,7 +46,12 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
 
   // Only JSON (and forms, for OAuth) are accepted: anything else is a clear 415.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Many HTTP clients send Content-Type: application/json on every request, GET included; an
+  // empty body then means "no body", not malformed JSON. Prototype-poisoning keys are refused.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  const parseJsonBody: typeof jsonParser = (request, body, done) => (body === '' ? done(null, undefined) : jsonParser(request, body, done));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, parseJsonBody);
   await app.register(formbody);
 
   app.addSchema(ProblemSchema);
@@ -79,7 +85,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerAdminRoutes(app, services);
   registerUserRoutes(app, services);
   // memberships routes: (added by the memberships work)
-  // directory routes: (added by the directory work)
+  registerDirectoryRoutes(app, services);
 
   await app.ready();
   return app;

@@ -4,6 +4,7 @@ import type { DB } from '../db/schema.js';
 import { mapConstraintError } from '../db/constraint-errors.js';
 import { ApiClientRepository } from './api-client-repository.js';
 import { ApiTokenRepository } from './api-token-repository.js';
+import { DirectoryRepository } from './directory-repository.js';
 import { EventRepository } from './event-repository.js';
 import { IdempotencyRepository } from './idempotency-repository.js';
 import { OAuthTokenRepository } from './oauth-token-repository.js';
@@ -22,7 +23,7 @@ export interface Repositories {
   events: EventRepository;
   idempotency: IdempotencyRepository;
   // memberships: (added by the memberships work)
-  // directory: (added by the directory work)
+  directory: DirectoryRepository;
 }
 
 /**
@@ -47,7 +48,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
     events: new EventRepository(db),
     idempotency: new IdempotencyRepository(db),
     // memberships: (added by the memberships work)
-    // directory: (added by the directory work)
+    directory: new DirectoryRepository(db, dialect),
   };
 }
 

@@ -4,6 +4,7 @@ import type { SecretHasher } from '../lib/secrets.js';
 import type { Store } from '../repositories/store.js';
 import { ApiTokenService } from './api-token-service.js';
 import { ClientService } from './client-service.js';
+import { DirectoryService } from './directory-service.js';
 import { EventService } from './event-service.js';
 import { IdempotencyService } from './idempotency-service.js';
 import { SigningKeyService } from './signing-key-service.js';
@@ -23,7 +24,7 @@ export interface Services {
   events: EventService;
   idempotency: IdempotencyService;
   // memberships: (added by the memberships work)
-  // directory: (added by the directory work)
+  directory: DirectoryService;
 }
 
 /** The side effects every service may need, injected so tests can replace any of them. */
@@ -49,6 +50,6 @@ export function createServices({ store, clock, hasher, config }: ServiceDeps): S
     events: new EventService(store),
     idempotency: new IdempotencyService(store, clock),
     // memberships: (added by the memberships work)
-    // directory: (added by the directory work)
+    directory: new DirectoryService(store, clock),
   };
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
+import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
 import { diffFields, type DomainEvent } from '../domain/event.js';
 import type { Principal } from '../domain/principal.js';
 import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
@@ -34,6 +35,7 @@ export class UserService {
     const user = buildUser({ id: newId(), tenantId: principal.tenantId, createdAt: now, version: 1, status: 'active', lastLoginAt: null }, input, now);
     return this.store.transaction(async (repos) => {
       await this.checkManager(repos, user);
+      await this.checkDirectoryReferences(repos, user, null);
       await repos.users.insert(user);
       await repos.events.append([this.event(principal, 'user.created', user.id, null, user)]);
       return user;
@@ -123,6 +125,7 @@ export class UserService {
         if (Object.keys(changes).length === 0) return current;
         next.version = current.version + 1;
         if (changes.managerId) await this.checkManager(repos, next);
+        await this.checkDirectoryReferences(repos, next, current);
         if (!(await repos.users.update(next, current.version, changes.externalIds !== undefined))) return undefined;
         await repos.events.append([this.event(principal, eventType, id, current, next)]);
         return next;
@@ -150,6 +153,23 @@ export class UserService {
     }
     const chain = await repos.users.managerChain(user.tenantId, user.managerId);
     if (chain.includes(user.id)) throw new AppError('user.manager_cycle', `User ${user.managerId} already reports (directly or indirectly) to this user.`);
+  }
+
+  /** Position, area and identification types must exist in the user's tenant (checked when changed). */
+  private async checkDirectoryReferences(repos: Repositories, user: User, previous: User | null): Promise<void> {
+    const refs: { def: DirectoryDefinition; field: string; ids: string[] }[] = [];
+    if (user.positionId && user.positionId !== previous?.positionId) refs.push({ def: DIRECTORY.position, field: 'positionId', ids: [user.positionId] });
+    if (user.areaId && user.areaId !== previous?.areaId) refs.push({ def: DIRECTORY.area, field: 'areaId', ids: [user.areaId] });
+    const before = new Set(previous?.identifications.map((i) => i.typeId));
+    const newTypes = user.identifications.map((i) => i.typeId).filter((id) => !before.has(id));
+    if (newTypes.length > 0) refs.push({ def: DIRECTORY.identification_type, field: 'identifications', ids: newTypes });
+    for (const ref of refs) {
+      const found = await repos.directory.existingIds(ref.def, user.tenantId, ref.ids);
+      const missing = ref.ids.filter((id) => !found.has(id));
+      if (missing.length > 0) {
+        throw new AppError('user.reference_not_found', `No ${ref.def.kind.replaceAll('_', ' ')} with id ${missing.join(', ')} in this tenant.`, [{ field: `/body/${ref.field}`, message: 'no such record' }]);
+      }
+    }
   }
 
   private event(principal: Principal, type: string, resourceId: string, before: User | null, after: User | null): DomainEvent {

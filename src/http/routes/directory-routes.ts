@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../errors/app-error.js';
+import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../../domain/directory.js';
+import type { Services } from '../../services/container.js';
+import { publicView } from '../../services/directory-rules.js';
+import { IdParams, Nullable, problemResponses } from '../schemas/common-schemas.js';
+import { DirectoryListQuery, directorySchemas } from '../schemas/directory-schemas.js';
+import { parseIfMatch } from './user-routes.js';
+
+const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'W/"<version>" from the ETag; 412 when the record has changed since.' })) });
+
+/** The same six routes (and, for trees, descendants) for every directory kind. */
+export function registerDirectoryRoutes(fastify: FastifyInstance, services: Services): void {
+  for (const def of Object.values(DIRECTORY)) registerKind(fastify, services, def);
+}
+
+function registerKind(fastify: FastifyInstance, services: Services, def: DirectoryDefinition): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { directory } = services;
+  const schemas = directorySchemas(def);
+  const base = `/v1/${def.path}`;
+  const tags = [def.title];
+  const label = def.kind.replaceAll('_', ' ');
+  const present = (record: DirectoryRecord) => publicView(def, record);
+  const send = (reply: FastifyReply, record: DirectoryRecord, status = 200) => reply.code(status).header('etag', `W/"${record.version}"`).send(present(record));
+
+  app.post(base, {
+    config: { auth: 'directory:write', idempotent: true },
+    schema: { tags, summary: `Create a ${label}`, body: schemas.create, response: { 201: schemas.response, ...problemResponses(400, 409, 422) } },
+  }, async (req, reply) => {
+    const record = await directory.create(req.principal, def, req.body as Record<string, unknown>);
+    return send(reply.header('location', `${base}/${record.id}`), record, 201);
+  });
+
+  app.get(base, {
+    config: { auth: 'directory:read' },
+    schema: {
+      tags, summary: `List ${def.title.toLowerCase()}`, querystring: DirectoryListQuery,
+      response: { 200: Type.Object({ items: Type.Array(schemas.response), nextCursor: Nullable(Type.String()), count: Type.Optional(Type.Integer()) }), ...problemResponses(400) },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const page = await directory.list(req.principal, def, { filter: q.$filter, orderBy: q.$orderby, top: q.$top ?? 50, skip: q.$skip, count: q.$count, cursor: q.cursor });
+    return { items: page.items.map(present), nextCursor: page.nextCursor, ...(page.count !== undefined ? { count: page.count } : {}) };
+  });
+
+  app.get(`${base}/:id`, {
+    config: { auth: 'directory:read' },
+    schema: { tags, summary: `Get a ${label}`, params: IdParams, response: { 200: schemas.response, ...problemResponses(404) } },
+  }, async (req, reply) => send(reply, await directory.get(req.principal, def, req.params.id)));
+
+  app.put(`${base}/:id`, {
+    config: { auth: 'directory:write' },
+    schema: { tags, summary: `Replace a ${label}`, params: IdParams, headers: IfMatchHeaders, body: schemas.replace, response: { 200: schemas.response, ...problemResponses(400, 404, 409, 412, 422) } },
+  }, async (req, reply) => {
+    const { id, createdAt: _c, updatedAt: _u, version: _v, configSecrets: _s, ...input } = req.body as Record<string, unknown>;
+    if (id !== undefined && id !== req.params.id) {
+      throw new AppError('request.validation_failed', 'The id in the body differs from the id in the URL.', [{ field: '/body/id', message: 'must equal the id in the URL' }]);
+    }
+    return send(reply, await directory.replace(req.principal, def, req.params.id, input, parseIfMatch(req.headers['if-match'])));
+  });
+
+  app.patch(`${base}/:id`, {
+    config: { auth: 'directory:write' },
+    schema: { tags, summary: `Update some fields of a ${label} (JSON Merge Patch)`, params: IdParams, headers: IfMatchHeaders, body: schemas.patch, response: { 200: schemas.response, ...problemResponses(400, 404, 409, 412, 422) } },
+  }, async (req, reply) => send(reply, await directory.patch(req.principal, def, req.params.id, req.body as Record<string, unknown>, parseIfMatch(req.headers['if-match']))));
+
+  app.delete(`${base}/:id`, {
+    config: { auth: 'directory:write' },
+    schema: { tags, summary: `Delete a ${label}`, params: IdParams, headers: IfMatchHeaders, response: { 204: Type.Null(), ...problemResponses(404, 409, 412) } },
+  }, async (req, reply) => {
+    await directory.delete(req.principal, def, req.params.id, parseIfMatch(req.headers['if-match']));
+    return reply.code(204).send(null);
+  });
+
+  if (def.tree) {
+    app.get(`${base}/:id/descendants`, {
+      config: { auth: 'directory:read' },
+      schema: {
+        tags, summary: `Every ${label} below this one, with its depth (1 = child)`, params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(Type.Object({ ...schemas.response.properties, depth: Type.Integer() })) }), ...problemResponses(404) },
+      },
+    }, async (req) => ({ items: (await directory.descendants(req.principal, def, req.params.id)).map(({ record, depth }) => ({ ...present(record), depth })) }));
+  }
+}

@@ -1,0 +1,52 @@
+import type { DirectoryDefinition } from '../domain/directory.js';
+import type { FilterField, FilterSchema } from '../filter/filter-schema.js';
+import type { SortableField } from '../filter/orderby-parser.js';
+
+/**
+ * What `$filter` and `$orderby` may touch on a directory kind, derived from its definition, so a
+ * new field is filterable the moment it is declared. Built once per kind.
+ */
+const cache = new Map<string, { filter: FilterSchema; sortable: Record<string, SortableField> }>();
+
+export function directoryQuerySchema(def: DirectoryDefinition): { filter: FilterSchema; sortable: Record<string, SortableField> } {
+  const cached = cache.get(def.kind);
+  if (cached) return cached;
+  const t = def.table;
+  const fields: Record<string, FilterField> = { id: { column: `${t}.id`, type: 'uuid' } };
+  const sortable: Record<string, SortableField> = {};
+  for (const [name, f] of Object.entries(def.fields)) {
+    const column = `${t}.${f.lowerColumn ?? f.column}`;
+    switch (f.type) {
+      case 'string':
+        fields[name] = { column, type: 'string', ...(f.lowerColumn ? { caseInsensitive: true } : {}) };
+        sortable[name] = { column, type: 'string', nullable: !f.required };
+        break;
+      case 'enum':
+        fields[name] = { column, type: 'enum', enumValues: f.enumValues ?? [] };
+        sortable[name] = { column, type: 'string', nullable: !f.required };
+        break;
+      case 'integer':
+        fields[name] = { column, type: 'number' };
+        sortable[name] = { column, type: 'number', nullable: false };
+        break;
+      case 'boolean':
+        fields[name] = { column, type: 'boolean' };
+        break;
+      case 'reference':
+        fields[name] = { column, type: 'uuid' };
+        break;
+      case 'stringArray':
+        fields[name] = { kind: 'jsonArray', column, elementType: 'string' };
+        break;
+      default:
+        break;
+    }
+  }
+  fields.createdAt = { column: `${t}.created_at`, type: 'datetime' };
+  fields.updatedAt = { column: `${t}.updated_at`, type: 'datetime' };
+  sortable.createdAt = { column: `${t}.created_at`, type: 'datetime', nullable: false };
+  sortable.updatedAt = { column: `${t}.updated_at`, type: 'datetime', nullable: false };
+  const schema = { filter: { fields }, sortable };
+  cache.set(def.kind, schema);
+  return schema;
+}

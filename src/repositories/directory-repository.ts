@@ -1,0 +1,235 @@
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import { fromDbBool, toDbBool } from '../db/booleans.js';
+import { parseJson, toJson } from '../db/json-columns.js';
+import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.js';
+import type { ExternalId } from '../domain/user.js';
+import type { FilterNode } from '../filter/filter-ast.js';
+import { compileFilter } from '../filter/filter-compiler.js';
+import { cursorPositionFromRow, decodeCursor, encodeCursor, keysetPredicate, orderByClauses, sortSignature } from '../filter/keyset-cursor.js';
+import { parseOrderBy } from '../filter/orderby-parser.js';
+import { directoryQuerySchema } from './directory-query.js';
+
+export interface DirectoryListQuery {
+  filter: FilterNode | undefined;
+  orderBy: string | undefined;
+  cursor: string | undefined;
+  top: number;
+  skip: number;
+  count: boolean;
+}
+
+export interface DirectoryPage {
+  items: DirectoryRecord[];
+  nextCursor: string | null;
+  count?: number;
+}
+
+type Row = Record<string, unknown>;
+const MAX_TREE_DEPTH = 1000;
+
+/**
+ * One repository for every directory kind: the definition names the table and columns. Table
+ * names come from code (DIRECTORY), never from input, so the dynamic parts are safe.
+ */
+export class DirectoryRepository {
+  // Kysely's types follow static table names; this repository's tables come from definitions.
+  private readonly any: Kysely<Record<string, Row>>;
+
+  constructor(
+    db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {
+    this.any = db as unknown as Kysely<Record<string, Row>>;
+  }
+
+  async findById(def: DirectoryDefinition, tenantId: string, id: string): Promise<DirectoryRecord | undefined> {
+    const row = await this.any.selectFrom(def.table).selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return row && this.toRecord(def, row);
+  }
+
+  async findByIds(def: DirectoryDefinition, tenantId: string, ids: readonly string[]): Promise<DirectoryRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.any.selectFrom(def.table).selectAll().where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
+    return rows.map((r) => this.toRecord(def, r));
+  }
+
+  async list(def: DirectoryDefinition, tenantId: string, q: DirectoryListQuery): Promise<DirectoryPage> {
+    const { filter: filterSchema, sortable } = directoryQuerySchema(def);
+    const sorts = parseOrderBy(q.orderBy, sortable);
+    const signature = sortSignature(sorts);
+    const idColumn = `${def.table}.id`;
+    const where = q.filter && compileFilter(q.filter, filterSchema, this.dialect);
+    let query = this.any.selectFrom(def.table).selectAll().where(`${def.table}.tenant_id`, '=', tenantId);
+    if (where) query = query.where(where);
+    if (q.cursor !== undefined) query = query.where(keysetPredicate(sorts, idColumn, decodeCursor(q.cursor, signature, sorts), this.dialect));
+    for (const clause of orderByClauses(sorts, idColumn)) query = query.orderBy(clause);
+    const rows = await query.limit(q.top + 1).offset(q.skip).execute();
+    const page = rows.slice(0, q.top);
+    const last = page.at(-1);
+    const result: DirectoryPage = {
+      items: page.map((r) => this.toRecord(def, r)),
+      nextCursor: rows.length > q.top && last ? encodeCursor(cursorPositionFromRow(last, sorts, 'id'), signature) : null,
+    };
+    if (q.count) {
+      let countQuery = this.any.selectFrom(def.table).select((eb) => eb.fn.countAll<number>().as('n')).where(`${def.table}.tenant_id`, '=', tenantId);
+      if (where) countQuery = countQuery.where(where);
+      result.count = Number((await countQuery.executeTakeFirstOrThrow()).n);
+    }
+    return result;
+  }
+
+  async insert(def: DirectoryDefinition, record: DirectoryRecord): Promise<void> {
+    await this.any.insertInto(def.table).values(this.toRow(def, record)).execute();
+    if (def.kind === 'group') await this.insertGroupExternalIds(record);
+  }
+
+  /** Optimistic concurrency, as for users: false when the stored version moved on. */
+  async update(def: DirectoryDefinition, record: DirectoryRecord, expectedVersion: number): Promise<boolean> {
+    const { id, tenant_id, created_at: _created, ...changes } = this.toRow(def, record);
+    const result = await this.any
+      .updateTable(def.table)
+      .set(changes)
+      .where('id', '=', id as string)
+      .where('tenant_id', '=', tenant_id as string)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    if (def.kind === 'group') {
+      await this.any.deleteFrom('group_external_ids').where('group_id', '=', record.id).execute();
+      await this.insertGroupExternalIds(record);
+    }
+    return true;
+  }
+
+  async delete(def: DirectoryDefinition, tenantId: string, id: string): Promise<boolean> {
+    const result = await this.any.deleteFrom(def.table).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async existingIds(def: DirectoryDefinition, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.any.selectFrom(def.table).select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
+    return new Set(rows.map((r) => r.id as string));
+  }
+
+  /** How many rows of `table` point at `id` through `column` (users of a position, children…). */
+  async countReferences(table: string, column: string, tenantId: string, id: string): Promise<number> {
+    const row = await this.any
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where(column, '=', id)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The ids above `id` in its tree (parent, grandparent, …), in one recursive query. */
+  async ancestorIds(def: DirectoryDefinition, tenantId: string, id: string): Promise<string[]> {
+    const table = sql.table(def.table);
+    const result = await sql<{ id: string }>`
+      with recursive up(id, depth) as (
+        select parent_id, 1 from ${table} where id = ${id} and tenant_id = ${tenantId} and parent_id is not null
+        union all
+        select t.parent_id, up.depth + 1 from ${table} t join up on t.id = up.id
+        where t.tenant_id = ${tenantId} and t.parent_id is not null and up.depth < ${MAX_TREE_DEPTH}
+      )
+      select id from up`.execute(this.any);
+    return result.rows.map((r) => r.id);
+  }
+
+  /** Every record below `id` with its depth (1 = child), breadth first. */
+  async descendants(def: DirectoryDefinition, tenantId: string, id: string): Promise<{ record: DirectoryRecord; depth: number }[]> {
+    const table = sql.table(def.table);
+    const result = await sql<Row & { depth: number }>`
+      with recursive down(id, depth) as (
+        select id, 1 from ${table} where parent_id = ${id} and tenant_id = ${tenantId}
+        union all
+        select t.id, down.depth + 1 from ${table} t join down on t.parent_id = down.id
+        where t.tenant_id = ${tenantId} and down.depth < ${MAX_TREE_DEPTH}
+      )
+      select t.*, down.depth as depth from down join ${table} t on t.id = down.id
+      order by down.depth, t.name_lower, t.id`.execute(this.any);
+    return result.rows.map((r) => ({ record: this.toRecord(def, r), depth: Number(r.depth) }));
+  }
+
+  async memberUserIds(table: string, column: string, id: string): Promise<string[]> {
+    const rows = await this.any.selectFrom(table).select('user_id').where(column, '=', id).orderBy('user_id').execute();
+    return rows.map((r) => r.user_id as string);
+  }
+
+  /** The user's memberships of one kind, as ids (for event before/after lists). */
+  async membershipIdsOfUsers(table: string, column: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const byUser = new Map<string, string[]>();
+    if (userIds.length === 0) return byUser;
+    const rows = await this.any.selectFrom(table).select(['user_id', column]).where('user_id', 'in', [...userIds]).orderBy(column).execute();
+    for (const row of rows) {
+      const list = byUser.get(row.user_id as string) ?? [];
+      list.push(row[column] as string);
+      byUser.set(row.user_id as string, list);
+    }
+    return byUser;
+  }
+
+  private async insertGroupExternalIds(record: DirectoryRecord): Promise<void> {
+    const externalIds = (record.externalIds as ExternalId[] | undefined) ?? [];
+    if (externalIds.length === 0) return;
+    await this.any
+      .insertInto('group_external_ids')
+      .values(externalIds.map((e) => ({ tenant_id: record.tenantId, origin: e.origin, key: e.key, group_id: record.id })))
+      .execute();
+  }
+
+  private toRecord(def: DirectoryDefinition, row: Row): DirectoryRecord {
+    const record: DirectoryRecord = {
+      id: row.id as string,
+      tenantId: row.tenant_id as string,
+      createdAt: row.created_at as string,
+      updatedAt: row.updated_at as string,
+      version: Number(row.version),
+    };
+    for (const [name, f] of Object.entries(def.fields)) {
+      const value = row[f.column];
+      switch (f.type) {
+        case 'boolean':
+          record[name] = fromDbBool(value);
+          break;
+        case 'integer':
+          record[name] = Number(value);
+          break;
+        case 'stringArray':
+        case 'externalIds':
+          record[name] = parseJson(value, []);
+          break;
+        case 'configObject':
+          record[name] = parseJson(value, {});
+          break;
+        default:
+          record[name] = value ?? null;
+      }
+    }
+    return record;
+  }
+
+  private toRow(def: DirectoryDefinition, record: DirectoryRecord): Row {
+    const row: Row = { id: record.id, tenant_id: record.tenantId, created_at: record.createdAt, updated_at: record.updatedAt, version: record.version };
+    for (const [name, f] of Object.entries(def.fields)) {
+      const value = record[name];
+      switch (f.type) {
+        case 'boolean':
+          row[f.column] = toDbBool(this.dialect, value === true);
+          break;
+        case 'stringArray':
+        case 'externalIds':
+        case 'configObject':
+          row[f.column] = toJson(value);
+          break;
+        default:
+          row[f.column] = value ?? null;
+      }
+      if (f.lowerColumn) row[f.lowerColumn] = typeof value === 'string' ? value.toLowerCase() : null;
+    }
+    return row;
+  }
+}

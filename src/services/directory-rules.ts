@@ -1,0 +1,86 @@
+import { AppError, type FieldError } from '../errors/app-error.js';
+import { isSecretConfigKey, type DirectoryDefinition, type DirectoryRecord } from '../domain/directory.js';
+import { applyMergePatch } from './user-rules.js';
+
+const clean = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  return trimmed === '' ? null : trimmed;
+};
+
+/**
+ * The complete record a write asks for: every field from `input`, defaults for what is absent.
+ * Write-only config secrets survive a replace that omits them (a client echoing a GET body back
+ * never sees them), and are removed only by an explicit null.
+ */
+export function buildRecord(
+  def: DirectoryDefinition,
+  base: Pick<DirectoryRecord, 'id' | 'tenantId' | 'createdAt' | 'version'>,
+  input: Record<string, unknown>,
+  now: string,
+  /** On a full replace: the stored record, whose secrets survive when not sent. */
+  replacing?: DirectoryRecord,
+): DirectoryRecord {
+  const record: DirectoryRecord = { id: base.id, tenantId: base.tenantId, createdAt: base.createdAt, updatedAt: now, version: base.version };
+  const errors: FieldError[] = [];
+  for (const [name, f] of Object.entries(def.fields)) {
+    let value = clean(input[name]);
+    if (value === undefined || value === null) value = f.default ?? null;
+    if (f.required && (value === null || value === undefined)) errors.push({ field: `/body/${name}`, message: 'is required' });
+    if (f.type === 'stringArray' && Array.isArray(value)) value = [...new Set(value as string[])];
+    if (f.type === 'configObject' && replacing) value = keepSecrets(replacing[name] as Record<string, unknown>, input[name] as Record<string, unknown> | null | undefined);
+    record[name] = value;
+  }
+  if (def.kind === 'group') errors.push(...duplicateExternalIds(record.externalIds as { origin: string; key: string }[]));
+  if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+  if (def.kind === 'attribute_definition') checkAttributeDefinition(record);
+  return record;
+}
+
+/** PATCH: the stored record's fields, merge-patched (config merges key by key). */
+export function patchedInput(def: DirectoryDefinition, current: DirectoryRecord, patch: Record<string, unknown>): Record<string, unknown> {
+  const fields = Object.fromEntries(Object.keys(def.fields).map((name) => [name, current[name]]));
+  return applyMergePatch(fields, patch) as Record<string, unknown>;
+}
+
+/** What the API shows and what events record: config secrets are reduced to their names. */
+export function publicView(def: DirectoryDefinition, record: DirectoryRecord): Record<string, unknown> {
+  const view: Record<string, unknown> = { id: record.id };
+  for (const name of Object.keys(def.fields)) view[name] = record[name];
+  if (def.kind === 'identity_provider') {
+    const config = (record.config ?? {}) as Record<string, unknown>;
+    view.config = Object.fromEntries(Object.entries(config).filter(([k]) => !isSecretConfigKey(k)));
+    view.configSecrets = Object.keys(config).filter(isSecretConfigKey).sort();
+  }
+  return { ...view, createdAt: record.createdAt, updatedAt: record.updatedAt, version: record.version };
+}
+
+function keepSecrets(previous: Record<string, unknown> | undefined, sent: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  const next = { ...(sent ?? {}) };
+  for (const [key, value] of Object.entries(previous ?? {})) {
+    if (isSecretConfigKey(key) && !(key in next)) next[key] = value;
+  }
+  for (const [key, value] of Object.entries(next)) if (value === null) delete next[key];
+  return next;
+}
+
+function duplicateExternalIds(externalIds: { origin: string; key: string }[]): FieldError[] {
+  const seen = new Set<string>();
+  const errors: FieldError[] = [];
+  externalIds.forEach((e, i) => {
+    const id = JSON.stringify([e.origin, e.key]);
+    if (seen.has(id)) errors.push({ field: `/body/externalIds/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
+    seen.add(id);
+  });
+  return errors;
+}
+
+function checkAttributeDefinition(record: DirectoryRecord): void {
+  const enumValues = record.enumValues as string[];
+  if (record.type === 'enum' && enumValues.length === 0) {
+    throw new AppError('attribute_definition.invalid', 'An enum attribute needs enumValues.', [{ field: '/body/enumValues', message: 'must not be empty for type enum' }]);
+  }
+  if (record.type !== 'enum' && enumValues.length > 0) {
+    throw new AppError('attribute_definition.invalid', `enumValues only apply to type enum, not ${String(record.type)}.`, [{ field: '/body/enumValues', message: 'must be empty unless type is enum' }]);
+  }
+}

@@ -37,9 +37,14 @@ export const AUDIENCE = 'roster-api';
 
 /** A verified JWT stays cached until it expires, so the hot path skips the signature check. */
 const VERIFIED_CACHE_LIMIT = 10_000;
+/**
+ * How long a "not revoked" answer is trusted. A revocation through this process takes effect at
+ * once (it drops the cache entry); one made through another process within this many ms.
+ */
+const REVOCATION_RECHECK_MS = 5_000;
 
 export class TokenService {
-  private readonly verified = new Map<string, { principal: Principal; jti: string; exp: number }>();
+  private readonly verified = new Map<string, { principal: Principal; jti: string; exp: number; checkedAt: number }>();
   // Verifying against a fixed hash when the client is unknown keeps response time the same for
   // unknown and known client ids, so ids cannot be enumerated by timing.
   private dummyHash: Promise<string> | undefined;
@@ -130,13 +135,18 @@ export class TokenService {
   private async resolve(bearer: string): Promise<Principal> {
     if (this.apiTokens.looksLikeApiToken(bearer)) return this.apiTokens.authenticate(bearer);
     const claims = await this.verifyJwt(bearer);
-    if (await this.store.repos.oauthTokens.isAccessTokenRevoked(claims.jti)) {
-      throw new AppError('auth.invalid_token', 'The access token has been revoked.');
+    const now = this.clock.now().getTime();
+    if (now - claims.checkedAt > REVOCATION_RECHECK_MS) {
+      if (await this.store.repos.oauthTokens.isAccessTokenRevoked(claims.jti)) {
+        this.verified.delete(bearer);
+        throw new AppError('auth.invalid_token', 'The access token has been revoked.');
+      }
+      claims.checkedAt = now;
     }
     return claims.principal;
   }
 
-  private async verifyJwt(token: string): Promise<{ principal: Principal; jti: string; exp: number }> {
+  private async verifyJwt(token: string): Promise<{ principal: Principal; jti: string; exp: number; checkedAt: number }> {
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     const cached = this.verified.get(token);
     if (cached) {
@@ -166,7 +176,7 @@ export class TokenService {
         throw new AppError('auth.invalid_token', 'The access token lacks required claims.');
       }
       const scopes = scope.split(' ').filter(isScope);
-      const entry = { principal: { tenantId, scopes, actorType: 'client' as const, actorId: payload.sub ?? '' }, jti: payload.jti, exp: payload.exp };
+      const entry = { principal: { tenantId, scopes, actorType: 'client' as const, actorId: payload.sub ?? '' }, jti: payload.jti, exp: payload.exp, checkedAt: 0 };
       if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
       this.verified.set(token, entry);
       return entry;

@@ -6,12 +6,18 @@
  *
  * Options (env): BENCH_USERS (100000), BENCH_SECONDS (15 per read scenario),
  * BENCH_CONNECTIONS (32), BENCH_DATABASE_URL (default: a temp SQLite file).
+ *
+ * After the load it creates 50 groups and 20 roles (API) and puts every user in 3 groups and 2
+ * roles, written straight into the database in one transaction (there is no bulk membership
+ * API yet, and 500,000 single requests would dominate the run).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -20,6 +26,8 @@ const PORT = 18_000 + Math.floor(Math.random() * 1000);
 const BASE = `http://127.0.0.1:${PORT}`;
 const CLIENT_ID = 'bench-admin';
 const CLIENT_SECRET = 'bench-admin-secret-0123456789';
+const GROUPS = 50;
+const ROLES = 20;
 
 interface Row {
   scenario: string;
@@ -62,13 +70,29 @@ async function main(): Promise<void> {
         requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users?$filter=${encodeURIComponent(`userName eq '${pick(names)}'`)}` }) }],
       }),
     );
-    const deepCursor = await cursorAt(token, Math.floor(USERS * 0.9));
+    const { deep: deepCursor, cursors } = await cursorAt(token, Math.floor(USERS * 0.9));
     rows.push(
       await run('GET /v1/users?cursor=<90% deep>&$top=50', {
         duration: SECONDS,
         requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users?$top=50&cursor=${encodeURIComponent(deepCursor)}` }) }],
       }),
     );
+
+    const groupNames = await loadMemberships(token, databaseUrl);
+    // Pages all over the table: the first one and one after every 1000 users.
+    const pages = ['', ...cursors.map((c) => `&cursor=${encodeURIComponent(c)}`)];
+    const expand = encodeURIComponent('groups($select=name),roles($select=name)');
+    const expandPage = { setupRequest: (req: autocannon.Request) => ({ ...req, headers: auth, path: `/v1/users?$top=100&$expand=${expand}${pick(pages)}` }) };
+    const groupFilter = {
+      setupRequest: (req: autocannon.Request) => ({ ...req, headers: auth, path: `/v1/users?$top=50&$filter=${encodeURIComponent(`groups/any(g: g/name eq '${pick(groupNames)}')`)}` }),
+    };
+    // With every connection busy a request mostly waits for the ones ahead of it (one process,
+    // one SQLite connection): the 1-connection rows show what one request itself costs.
+    for (const connections of [CONNECTIONS, 1]) {
+      const suffix = connections === CONNECTIONS ? '' : ` (${connections} connection)`;
+      rows.push(await run(`GET /v1/users?$top=100&$expand=groups,roles${suffix}`, { duration: SECONDS, connections, requests: [expandPage] }));
+      rows.push(await run(`GET /v1/users?$filter=groups/any(g: g/name eq '…')&$top=50${suffix}`, { duration: SECONDS, connections, requests: [groupFilter] }));
+    }
     report(rows, databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres');
   } finally {
     server.kill('SIGTERM');
@@ -137,16 +161,83 @@ async function sampleIds(token: string, count: number): Promise<string[]> {
   return ids;
 }
 
-/** Walks keyset pages of 1000 to reach a position deep in the table. */
-async function cursorAt(token: string, position: number): Promise<string> {
+/** Walks keyset pages of 1000 to reach a position deep in the table (keeping every cursor on the way). */
+async function cursorAt(token: string, position: number): Promise<{ deep: string; cursors: string[] }> {
   let cursor: string | null = null;
+  const cursors: string[] = [];
   for (let seen = 0; seen < position; seen += 1000) {
     const page: { nextCursor: string | null } = await getJson(token, `/v1/users?$top=1000&$select=id${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
     if (!page.nextCursor) break;
     cursor = page.nextCursor;
+    cursors.push(cursor);
   }
   if (!cursor) throw new Error('could not reach a deep cursor');
-  return cursor;
+  return { deep: cursor, cursors };
+}
+
+async function postJson<T>(token: string, path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${BASE}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/**
+ * 50 groups and 20 roles through the API, then every user in 3 groups and 2 roles, inserted
+ * directly (one transaction) next to the running server. Returns the group names.
+ */
+async function loadMemberships(token: string, databaseUrl: string): Promise<string[]> {
+  const started = Date.now();
+  process.stdout.write(`memberships (${GROUPS} groups, ${ROLES} roles, 3 + 2 per user) … `);
+  const groups: { id: string; name: string }[] = [];
+  for (let i = 0; i < GROUPS; i++) groups.push(await postJson(token, '/v1/groups', { name: `Group ${String(i).padStart(2, '0')}` }));
+  const roles: { id: string }[] = [];
+  for (let i = 0; i < ROLES; i++) roles.push(await postJson(token, '/v1/roles', { name: `Role ${String(i).padStart(2, '0')}`, weight: i * 5 }));
+  const now = new Date().toISOString();
+  // User i: groups i, i+17, i+34 and roles i, i+7 (mod the counts): distinct, evenly spread.
+  const groupsOf = (i: number) => [0, 17, 34].map((o) => groups[(i + o) % GROUPS]?.id as string);
+  const rolesOf = (i: number) => [0, 7].map((o) => roles[(i + o) % ROLES]?.id as string);
+  let rows = 0;
+  if (databaseUrl.startsWith('sqlite:')) {
+    const db = new SqliteDatabase(databaseUrl.slice('sqlite:'.length));
+    db.pragma('busy_timeout = 10000');
+    const users = db.prepare('select id, tenant_id from users order by id').all() as { id: string; tenant_id: string }[];
+    const addGroup = db.prepare('insert into user_groups (tenant_id, user_id, group_id, created_at) values (?, ?, ?, ?)');
+    const addRole = db.prepare('insert into user_roles (tenant_id, user_id, role_id, created_at) values (?, ?, ?, ?)');
+    db.transaction(() => {
+      users.forEach((u, i) => {
+        for (const g of groupsOf(i)) addGroup.run(u.tenant_id, u.id, g, now);
+        for (const r of rolesOf(i)) addRole.run(u.tenant_id, u.id, r, now);
+        rows += 5;
+      });
+    })();
+    db.pragma('optimize');
+    db.close();
+  } else {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const users = (await client.query<{ id: string; tenant_id: string }>('select id, tenant_id from users order by id')).rows;
+      await client.query('begin');
+      for (let start = 0; start < users.length; start += 5000) {
+        const chunk = users.slice(start, start + 5000);
+        const index = chunk.map((_, k) => start + k);
+        const expand = (of: (i: number) => string[]) => chunk.flatMap((u, k) => of(index[k] as number).map((target) => [u.tenant_id, u.id, target]));
+        for (const [table, column, list] of [['user_groups', 'group_id', expand(groupsOf)], ['user_roles', 'role_id', expand(rolesOf)]] as const) {
+          await client.query(
+            `insert into ${table} (tenant_id, user_id, ${column}, created_at) select t, u, x, $4 from unnest($1::text[], $2::text[], $3::text[]) as v(t, u, x)`,
+            [list.map((r) => r[0]), list.map((r) => r[1]), list.map((r) => r[2]), now],
+          );
+          rows += list.length;
+        }
+      }
+      await client.query('commit');
+      await client.query('analyze');
+    } finally {
+      await client.end();
+    }
+  }
+  console.log(`${rows} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return groups.map((g) => g.name);
 }
 
 async function run(scenario: string, options: Partial<autocannon.Options>): Promise<Row> {

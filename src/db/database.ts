@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyConfig } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 
@@ -11,6 +11,28 @@ export interface Database {
   db: Kysely<DB>;
   dialect: Dialect;
   close(): Promise<void>;
+  /**
+   * Calls `listener` with every statement this database runs until the returned function is
+   * called. For tests and diagnostics (counting queries, EXPLAINing the exact SQL of a request).
+   */
+  observe(listener: QueryListener): () => void;
+}
+
+export type QueryListener = (query: { sql: string; parameters: readonly unknown[] }) => void;
+
+/** Kysely's log hook, fanned out to whoever observes; free while nobody does. */
+function queryObservers(): { log: KyselyConfig['log']; observe: Database['observe'] } {
+  const listeners = new Set<QueryListener>();
+  return {
+    log: (event) => {
+      if (listeners.size === 0) return;
+      for (const listener of listeners) listener({ sql: event.query.sql, parameters: event.query.parameters });
+    },
+    observe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }
 
 // pg returns timestamptz as Date and bigint/numeric as strings by default. Normalise to what the
@@ -39,8 +61,9 @@ function openSqlite(path: string): Database {
   database.pragma('mmap_size = 268435456');
   // Checkpoint the WAL in bigger steps: fewer, larger copies back into the database file.
   database.pragma('wal_autocheckpoint = 4000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const { log, observe } = queryObservers();
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), log });
+  return { db, dialect: 'sqlite', close: () => db.destroy(), observe };
 }
 
 /**
@@ -68,8 +91,9 @@ function openPostgres(connectionString: string, max: number): Database {
   const pool = new pg.Pool({ connectionString, max });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  const { log, observe } = queryObservers();
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
+  return { db, dialect: 'postgres', close: () => db.destroy(), observe };
 }
 
 export async function pingDatabase(db: Kysely<DB>): Promise<void> {

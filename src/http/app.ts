@@ -12,6 +12,7 @@ import { registerIdempotency } from './idempotency-hook.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerDirectoryRoutes } from './routes/directory-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { ProblemSchema } from './schemas/common-schemas.js';
@@ -84,7 +85,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerOAuthRoutes(app, services, config);
   registerAdminRoutes(app, services);
   registerUserRoutes(app, services);
-  // memberships routes: (added by the memberships work)
+  registerMembershipRoutes(app, services);
   registerDirectoryRoutes(app, services);
 
   await app.ready();

@@ -55,6 +55,15 @@ export class DirectoryRepository {
     return rows.map((r) => this.toRecord(def, r));
   }
 
+  /**
+   * Every record of a kind in a tenant, by name, up to `limit` (for small configuration kinds
+   * such as attribute definitions that a write needs in full).
+   */
+  async listAll(def: DirectoryDefinition, tenantId: string, limit: number): Promise<DirectoryRecord[]> {
+    const rows = await this.any.selectFrom(def.table).selectAll().where('tenant_id', '=', tenantId).orderBy('name').orderBy('id').limit(limit).execute();
+    return rows.map((r) => this.toRecord(def, r));
+  }
+
   async list(def: DirectoryDefinition, tenantId: string, q: DirectoryListQuery): Promise<DirectoryPage> {
     const { filter: filterSchema, sortable } = directoryQuerySchema(def);
     const sorts = parseOrderBy(q.orderBy, sortable);
@@ -182,34 +191,7 @@ export class DirectoryRepository {
   }
 
   private toRecord(def: DirectoryDefinition, row: Row): DirectoryRecord {
-    const record: DirectoryRecord = {
-      id: row.id as string,
-      tenantId: row.tenant_id as string,
-      createdAt: row.created_at as string,
-      updatedAt: row.updated_at as string,
-      version: Number(row.version),
-    };
-    for (const [name, f] of Object.entries(def.fields)) {
-      const value = row[f.column];
-      switch (f.type) {
-        case 'boolean':
-          record[name] = fromDbBool(value);
-          break;
-        case 'integer':
-          record[name] = Number(value);
-          break;
-        case 'stringArray':
-        case 'externalIds':
-          record[name] = parseJson(value, []);
-          break;
-        case 'configObject':
-          record[name] = parseJson(value, {});
-          break;
-        default:
-          record[name] = value ?? null;
-      }
-    }
-    return record;
+    return directoryRecordFromRow(def, row);
   }
 
   private toRow(def: DirectoryDefinition, record: DirectoryRecord): Row {
@@ -232,4 +214,38 @@ export class DirectoryRepository {
     }
     return row;
   }
+}
+
+/** A stored row of a directory table as a record (also used by the user expansion loaders). */
+export function directoryRecordFromRow(def: DirectoryDefinition, row: Record<string, unknown>): DirectoryRecord {
+  const record: DirectoryRecord = {
+    id: row.id as string,
+    tenantId: row.tenant_id as string,
+    createdAt: row.created_at as string,
+    updatedAt: row.updated_at as string,
+    version: Number(row.version),
+  };
+  for (const [name, f] of Object.entries(def.fields)) {
+    // A projection (the expand loaders select only the fields asked for) leaves the rest out.
+    if (!Object.hasOwn(row, f.column)) continue;
+    const value = row[f.column];
+    switch (f.type) {
+      case 'boolean':
+        record[name] = fromDbBool(value);
+        break;
+      case 'integer':
+        record[name] = Number(value);
+        break;
+      case 'stringArray':
+      case 'externalIds':
+        record[name] = parseJson(value, []);
+        break;
+      case 'configObject':
+        record[name] = parseJson(value, {});
+        break;
+      default:
+        record[name] = value ?? null;
+    }
+  }
+  return record;
 }

@@ -4,12 +4,17 @@ import type { DB } from '../db/schema.js';
 import { mapConstraintError } from '../db/constraint-errors.js';
 import { ApiClientRepository } from './api-client-repository.js';
 import { ApiTokenRepository } from './api-token-repository.js';
+import { AttributeIndexRepository } from './attribute-index-repository.js';
 import { DirectoryRepository } from './directory-repository.js';
 import { EventRepository } from './event-repository.js';
 import { IdempotencyRepository } from './idempotency-repository.js';
+import { IdentityRepository } from './identity-repository.js';
+import { MembershipRepository } from './membership-repository.js';
 import { OAuthTokenRepository } from './oauth-token-repository.js';
 import { SigningKeyRepository } from './signing-key-repository.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { TenantRepository } from './tenant-repository.js';
+import { UserExpandRepository } from './user-expand-repository.js';
 import { UserRepository } from './user-repository.js';
 
 /** Every repository, bound to one executor (the pool, or one open transaction). */
@@ -22,8 +27,13 @@ export interface Repositories {
   users: UserRepository;
   events: EventRepository;
   idempotency: IdempotencyRepository;
-  // memberships: (added by the memberships work)
+  memberships: MembershipRepository;
+  identities: IdentityRepository;
   directory: DirectoryRepository;
+  /** `$expand` loaders for users: one query per relation for a whole page. */
+  userExpand: UserExpandRepository;
+  /** DDL for indexed attributes: use outside transactions only (see the class comment). */
+  attributeIndexes: AttributeIndexRepository;
 }
 
 /**
@@ -47,18 +57,25 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
     users: new UserRepository(db, dialect),
     events: new EventRepository(db),
     idempotency: new IdempotencyRepository(db),
-    // memberships: (added by the memberships work)
+    memberships: new MembershipRepository(db, dialect),
+    identities: new IdentityRepository(db),
     directory: new DirectoryRepository(db, dialect),
+    userExpand: new UserExpandRepository(db),
+    attributeIndexes: new AttributeIndexRepository(db, dialect),
   };
 }
 
 export function createStore(database: Database): Store {
   const { db, dialect } = database;
+  // SQLite: concurrent write transactions share commits (see sqlite-group-commit.ts).
+  // PostgreSQL commits in parallel on its own, so each transaction is a real one.
+  const groupCommit = dialect === 'sqlite' ? new SqliteGroupCommit(db) : undefined;
   return {
     dialect,
     repos: bindRepositories(db, dialect),
     async transaction(work) {
       try {
+        if (groupCommit) return await groupCommit.run((trx) => work(bindRepositories(trx, dialect)));
         return await db.transaction().execute((trx) => work(bindRepositories(trx, dialect)));
       } catch (error) {
         throw mapConstraintError(error) ?? error;

@@ -1,12 +1,19 @@
 import { sql } from 'kysely';
 import { USER_STATUSES } from '../domain/user.js';
-import type { FilterSchema } from '../filter/filter-schema.js';
+import type { FieldType, FilterSchema } from '../filter/filter-schema.js';
 import type { SortableField } from '../filter/orderby-parser.js';
+
+/** The JSON column behind `attributes/<name>` (attribute-index-repository indexes expressions on it). */
+export const USER_ATTRIBUTES_COLUMN = 'users.attributes';
 
 /**
  * The whitelist of what `$filter` and `$orderby` may touch on users, and the column behind each
  * public name. Nothing outside these maps can reach SQL. userName and email compare through
  * their lowercased copies, so case-insensitive lookups use the plain (tenant_id, x_lower) indexes.
+ * Directory names (groups, roles, …) compare through their name_lower / code_lower copies too.
+ *
+ * This is the schema without attribute definitions (`attributes/<name>` takes its type from the
+ * literal); `userFilterSchema` adds a tenant's declared types.
  */
 export const USER_FILTER_SCHEMA: FilterSchema = {
   fields: {
@@ -32,7 +39,7 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
     createdAt: { column: 'users.created_at', type: 'datetime' },
     updatedAt: { column: 'users.updated_at', type: 'datetime' },
     lastLoginAt: { column: 'users.last_login_at', type: 'datetime' },
-    attributes: { kind: 'jsonObject', column: 'users.attributes' },
+    attributes: { kind: 'jsonObject', column: USER_ATTRIBUTES_COLUMN },
     tags: { kind: 'jsonArray', column: 'users.tags', elementType: 'string' },
     externalIds: {
       kind: 'collection',
@@ -40,8 +47,68 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
       correlate: sql`e.user_id = users.id`,
       fields: { origin: { column: 'e.origin', type: 'string' }, key: { column: 'e.key', type: 'string' } },
     },
+    // Memberships: EXISTS over the membership table joined to the directory table; the user
+    // side leads each membership's primary key, so the probe per user is an index lookup.
+    groups: {
+      kind: 'collection',
+      source: sql`user_groups as f_ug join "groups" as f_g on f_g.id = f_ug.group_id`,
+      correlate: sql`f_ug.user_id = users.id`,
+      fields: { id: { column: 'f_ug.group_id', type: 'uuid' }, name: { column: 'f_g.name_lower', type: 'string', caseInsensitive: true } },
+    },
+    roles: {
+      kind: 'collection',
+      source: sql`user_roles as f_ur join roles as f_r on f_r.id = f_ur.role_id`,
+      correlate: sql`f_ur.user_id = users.id`,
+      fields: {
+        id: { column: 'f_ur.role_id', type: 'uuid' },
+        name: { column: 'f_r.name_lower', type: 'string', caseInsensitive: true },
+        weight: { column: 'f_r.weight', type: 'number' },
+      },
+    },
+    organizations: {
+      kind: 'collection',
+      source: sql`user_organizations as f_uo join organizations as f_o on f_o.id = f_uo.organization_id`,
+      correlate: sql`f_uo.user_id = users.id`,
+      fields: {
+        id: { column: 'f_uo.organization_id', type: 'uuid' },
+        name: { column: 'f_o.name_lower', type: 'string', caseInsensitive: true },
+        code: { column: 'f_o.code_lower', type: 'string', caseInsensitive: true },
+      },
+    },
+    environments: {
+      kind: 'collection',
+      source: sql`user_environments as f_ue join environments as f_env on f_env.id = f_ue.environment_id`,
+      correlate: sql`f_ue.user_id = users.id`,
+      fields: { id: { column: 'f_ue.environment_id', type: 'uuid' }, name: { column: 'f_env.name_lower', type: 'string', caseInsensitive: true } },
+    },
+    identities: {
+      kind: 'collection',
+      source: sql`user_identities as f_ui`,
+      correlate: sql`f_ui.user_id = users.id`,
+      fields: {
+        id: { column: 'f_ui.id', type: 'uuid' },
+        providerId: { column: 'f_ui.provider_id', type: 'uuid' },
+        subject: { column: 'f_ui.subject', type: 'string' },
+        userName: { column: 'f_ui.user_name', type: 'string' },
+      },
+    },
   },
 };
+
+/**
+ * The users filter schema for a tenant: `attributes/<name>` compares with the declared type of
+ * each defined attribute (number → numeric, boolean, date/enum/string → text), and infers the
+ * type from the literal for keys without a definition.
+ */
+export function userFilterSchema(attributeTypes: ReadonlyMap<string, FieldType> | undefined): FilterSchema {
+  if (!attributeTypes || attributeTypes.size === 0) return USER_FILTER_SCHEMA;
+  return {
+    fields: {
+      ...USER_FILTER_SCHEMA.fields,
+      attributes: { kind: 'jsonObject', column: USER_ATTRIBUTES_COLUMN, resolveType: (name) => attributeTypes.get(name) },
+    },
+  };
+}
 
 export const USER_SORTABLE: Record<string, SortableField> = {
   userName: { column: 'users.user_name_lower', type: 'string', nullable: false },

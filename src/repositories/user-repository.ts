@@ -8,7 +8,10 @@ import type { FilterNode } from '../filter/filter-ast.js';
 import { compileFilter } from '../filter/filter-compiler.js';
 import { cursorPositionFromRow, decodeCursor, encodeCursor, keysetPredicate, orderByClauses, sortSignature } from '../filter/keyset-cursor.js';
 import { parseOrderBy } from '../filter/orderby-parser.js';
-import { USER_FILTER_SCHEMA, USER_SORTABLE } from './user-query.js';
+import type { FieldType } from '../filter/filter-schema.js';
+import { USER_SORTABLE, userFilterSchema } from './user-query.js';
+import type { Page, UserSummary } from '../domain/membership.js';
+import { toSummary } from './membership-repository.js';
 
 export interface UserListQuery {
   filter: FilterNode | undefined;
@@ -17,6 +20,8 @@ export interface UserListQuery {
   top: number;
   skip: number;
   count: boolean;
+  /** Declared types of the tenant's attributes, for `attributes/<name>` in the filter. */
+  attributeTypes?: ReadonlyMap<string, FieldType> | undefined;
 }
 
 export interface UserListResult {
@@ -38,7 +43,7 @@ export class UserRepository {
   async list(tenantId: string, q: UserListQuery): Promise<UserListResult> {
     const sorts = parseOrderBy(q.orderBy, USER_SORTABLE);
     const signature = sortSignature(sorts);
-    const where = q.filter && compileFilter(q.filter, USER_FILTER_SCHEMA, this.dialect);
+    const where = q.filter && compileFilter(q.filter, userFilterSchema(q.attributeTypes), this.dialect);
     let query = this.db.selectFrom('users').selectAll().where('users.tenant_id', '=', tenantId);
     if (where) query = query.where(where);
     if (q.cursor !== undefined) query = query.where(keysetPredicate(sorts, 'users.id', decodeCursor(q.cursor, signature, sorts), this.dialect));
@@ -158,6 +163,35 @@ export class UserRepository {
       .insertInto('user_external_ids')
       .values(externalIds.map((e) => ({ tenant_id: tenantId, origin: e.origin, key: e.key, user_id: userId })))
       .execute();
+  }
+
+  /**
+   * A manager's reports, one page in user id order (keyset: ids after `cursor`): the direct
+   * reports (depth 1), or with `all` the whole subtree in one recursive query, each user once at
+   * their smallest depth. Bounded by `maxDepth` so a corrupted chain can never loop forever.
+   */
+  async reports(tenantId: string, managerId: string, q: { all: boolean; limit: number; cursor: string | undefined; maxDepth: number }): Promise<Page<UserSummary>> {
+    const after = q.cursor === undefined ? sql`` : sql`and u.id > ${q.cursor}`;
+    const tree = q.all
+      ? sql`
+        with recursive sub(id, depth) as (
+          select id, 1 from users where tenant_id = ${tenantId} and manager_id = ${managerId}
+          union all
+          select u.id, sub.depth + 1 from users u join sub on u.manager_id = sub.id
+          where u.tenant_id = ${tenantId} and sub.depth < ${q.maxDepth}
+        ),
+        best(id, depth) as (select id, min(depth) from sub group by id)`
+      : sql`with best(id, depth) as (select id, 1 from users where tenant_id = ${tenantId} and manager_id = ${managerId})`;
+    const result = await sql<Record<string, unknown>>`
+      ${tree}
+      select u.id, u.user_name, u.display_name, u.email, u.status, u.manager_id, best.depth as depth
+      from best join users u on u.id = best.id
+      where u.tenant_id = ${tenantId} and u.id <> ${managerId} ${after}
+      order by u.id
+      limit ${q.limit + 1}`.execute(this.db);
+    const items = result.rows.slice(0, q.limit).map((r) => toSummary(r));
+    const last = items.at(-1);
+    return { items, nextCursor: result.rows.length > q.limit && last ? last.id : null };
   }
 }
 

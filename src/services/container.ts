@@ -7,6 +7,8 @@ import { ClientService } from './client-service.js';
 import { DirectoryService } from './directory-service.js';
 import { EventService } from './event-service.js';
 import { IdempotencyService } from './idempotency-service.js';
+import { IdentityService } from './identity-service.js';
+import { MembershipService } from './membership-service.js';
 import { SigningKeyService } from './signing-key-service.js';
 import { TenantDirectory } from './tenant-directory.js';
 import { TenantService } from './tenant-service.js';
@@ -23,7 +25,8 @@ export interface Services {
   users: UserService;
   events: EventService;
   idempotency: IdempotencyService;
-  // memberships: (added by the memberships work)
+  memberships: MembershipService;
+  identities: IdentityService;
   directory: DirectoryService;
 }
 
@@ -49,7 +52,8 @@ export function createServices({ store, clock, hasher, config }: ServiceDeps): S
     users: new UserService(store, clock),
     events: new EventService(store),
     idempotency: new IdempotencyService(store, clock),
-    // memberships: (added by the memberships work)
+    memberships: new MembershipService(store, clock),
+    identities: new IdentityService(store, clock),
     directory: new DirectoryService(store, clock),
   };
 }

@@ -7,6 +7,7 @@ import type { Principal } from '../domain/principal.js';
 import { parseODataFilter } from '../filter/odata-filter-parser.js';
 import type { DirectoryPage } from '../repositories/directory-repository.js';
 import type { Repositories, Store } from '../repositories/store.js';
+import { attributeIndexTarget, toAttributeDefinition } from './attribute-rules.js';
 import { buildRecord, patchedInput, publicView } from './directory-rules.js';
 import type { ExpectedVersion, ListUsersQuery } from './user-service.js';
 
@@ -22,12 +23,14 @@ export class DirectoryService {
   async create(principal: Principal, def: DirectoryDefinition, input: Record<string, unknown>): Promise<DirectoryRecord> {
     const now = this.clock.now().toISOString();
     const record = buildRecord(def, { id: newId(), tenantId: principal.tenantId, createdAt: now, version: 1 }, input, now);
-    return this.store.transaction(async (repos) => {
+    const created = await this.store.transaction(async (repos) => {
       await this.checkReferences(repos, def, record);
       await repos.directory.insert(def, record);
       await repos.events.append([this.event(principal, def, 'created', record.id, null, record)]);
       return record;
     });
+    await this.syncAttributeIndex(def, null, created);
+    return created;
   }
 
   async get(principal: Principal, def: DirectoryDefinition, id: string): Promise<DirectoryRecord> {
@@ -60,8 +63,10 @@ export class DirectoryService {
    * memberships or links with them, with one event for each user who lost one.
    */
   async delete(principal: Principal, def: DirectoryDefinition, id: string, expected: ExpectedVersion): Promise<void> {
+    let deleted: DirectoryRecord | undefined;
     await this.store.transaction(async (repos) => {
       const current = await this.load(repos, def, principal.tenantId, id, expected);
+      deleted = current;
       await this.refuseIfReferenced(repos, def, principal.tenantId, id);
       const events: DomainEvent[] = [];
       if (def.membership) {
@@ -77,6 +82,7 @@ export class DirectoryService {
       events.push(this.event(principal, def, 'deleted', id, current, null));
       await repos.events.append(events);
     });
+    if (deleted) await this.syncAttributeIndex(def, deleted, null);
   }
 
   async descendants(principal: Principal, def: DirectoryDefinition, id: string): Promise<{ record: DirectoryRecord; depth: number }[]> {
@@ -93,8 +99,10 @@ export class DirectoryService {
     isReplace = false,
   ): Promise<DirectoryRecord> {
     for (let attempt = 0; ; attempt++) {
+      let before: DirectoryRecord | undefined;
       const result = await this.store.transaction(async (repos) => {
         const current = await this.load(repos, def, principal.tenantId, id, expected);
+        before = current;
         const next = buildRecord(def, current, change(current), this.clock.now().toISOString(), isReplace ? current : undefined);
         const fields = Object.keys(def.fields);
         if (Object.keys(diffFields(current, next, fields)).length === 0) return current;
@@ -104,10 +112,33 @@ export class DirectoryService {
         await repos.events.append([this.event(principal, def, 'updated', id, current, next)]);
         return next;
       });
-      if (result) return result;
+      if (result) {
+        await this.syncAttributeIndex(def, before ?? null, result);
+        return result;
+      }
       if (expected !== undefined && expected !== '*') throw new AppError('request.precondition_failed');
       if (attempt + 1 >= CONCURRENT_RETRIES) throw new AppError('user.concurrent_update', `The ${label(def)} was changed concurrently; retry the request.`);
     }
+  }
+
+  /**
+   * Keeps the expression index of an indexed attribute in step with its definition: created
+   * (if not there) whenever the definition is written with indexed=true, even unchanged, so a
+   * retry heals a failed build; dropped when no definition of any tenant wants it any more.
+   *
+   * Runs AFTER the write committed, on the store's own connection: on SQLite the transaction
+   * holds the only connection (DDL through store.repos inside it would wait for itself), and on
+   * PostgreSQL the index is built CONCURRENTLY, which cannot run in a transaction and does not
+   * lock users against writes while it builds. If the build fails the definition is saved and
+   * the request fails; repeating the write (PUT/PATCH) builds the index.
+   */
+  private async syncAttributeIndex(def: DirectoryDefinition, before: DirectoryRecord | null, after: DirectoryRecord | null): Promise<void> {
+    if (def.kind !== 'attribute_definition') return;
+    const wanted = attributeIndexTarget(after ? toAttributeDefinition(after) : undefined);
+    const had = attributeIndexTarget(before ? toAttributeDefinition(before) : undefined);
+    const indexes = this.store.repos.attributeIndexes;
+    if (wanted) await indexes.ensure(wanted.name, wanted.type);
+    if (had && !(wanted && wanted.name === had.name && wanted.type === had.type)) await indexes.dropUnlessUsed(had.name, had.type);
   }
 
   private async load(repos: Repositories, def: DirectoryDefinition, tenantId: string, id: string, expected: ExpectedVersion): Promise<DirectoryRecord> {

@@ -74,6 +74,26 @@ describe('POST /v1/users', () => {
   });
 });
 
+describe('concurrent writes', () => {
+  it('apply each write whole or not at all, even when they share a commit', async () => {
+    const before = await counts();
+    const taken = unique('dup');
+    // 30 creates at once: 10 fight over one userName, 20 are distinct. On SQLite they share
+    // group commits; a failing one must take nothing of itself along and nothing of the others.
+    const payloads = Array.from({ length: 30 }, (_, i) => ({ userName: i < 10 ? taken : unique('par'), externalIds: [{ origin: 'par', key: unique('k') }] }));
+    const results = await Promise.all(payloads.map((payload) => t.request({ method: 'POST', url: '/v1/users', token, payload })));
+    const statuses = results.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(21);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(9);
+    const after = await counts();
+    expect(after.users - before.users).toBe(21);
+    expect(after.events - before.events).toBe(21);
+    for (const r of results.filter((x) => x.statusCode === 201)) {
+      expect((await t.request({ method: 'GET', url: `/v1/users/${r.json().id}`, token })).statusCode).toBe(200);
+    }
+  });
+});
+
 describe('reading users', () => {
   it('finds by id, by userName (any case) and by external id', async () => {
     const name = unique('Grace.Hopper');

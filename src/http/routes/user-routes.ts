@@ -2,16 +2,18 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors/app-error.js';
+import type { Principal } from '../../domain/principal.js';
 import type { User, UserInput } from '../../domain/user.js';
 import type { Services } from '../../services/container.js';
 import type { ExpectedVersion } from '../../services/user-service.js';
-import { parseSelect } from '../../filter/expand-parser.js';
+import type { ExpandRequest, UserRelation } from '../../domain/user-expansion.js';
+import { parseExpand, parseSelect, type ExpandItem } from '../../filter/expand-parser.js';
 import { presentEvent } from '../presenters/credential-presenter.js';
-import { USER_FIELDS, presentUser, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { USER_EXPANDABLE, USER_FIELDS, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import { EventSchema } from '../schemas/credential-schemas.js';
 import {
-  CreateUserBody, ExternalIdParams, PatchUserBody, ReplaceUserBody, UserListQuery, UserListResponse, UserNameParams, UserSchema,
+  CreateUserBody, ExternalIdParams, PatchUserBody, ReplaceUserBody, UserGetQuery, UserListQuery, UserListResponse, UserNameParams, UserSchema,
 } from '../schemas/user-schemas.js';
 
 const tags = ['Users'];
@@ -28,6 +30,10 @@ export function parseIfMatch(header: string | undefined): ExpectedVersion {
 function sendUser(reply: FastifyReply, user: User, status = 200) {
   return reply.code(status).header('etag', userEtag(user)).send(presentUser(user));
 }
+
+const relationsOf = (expand: readonly ExpandItem[]): ExpandRequest[] => expand.map((e) => ({ relation: e.name as UserRelation, fields: e.select }));
+/** Parsed before the user is loaded, so a bad $expand is a 400 whether or not the user exists. */
+const expandOf = (query: { $expand?: string | undefined }): ExpandItem[] => parseExpand(query.$expand, USER_EXPANDABLE);
 
 export function registerUserRoutes(fastify: FastifyInstance, services: Services): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -51,24 +57,37 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
   }, async (req) => {
     const q = req.query;
     const select = parseSelect(q.$select, USER_FIELDS);
+    const expand = parseExpand(q.$expand, USER_EXPANDABLE);
     const page = await users.list(req.principal, { filter: q.$filter, orderBy: q.$orderby, top: q.$top ?? 50, skip: q.$skip, count: q.$count, cursor: q.cursor });
-    return { items: page.items.map((u) => presentUserSelected(u, select)), nextCursor: page.nextCursor, ...(page.count !== undefined ? { count: page.count } : {}) };
+    const expansions = await users.expand(req.principal, page.items, relationsOf(expand));
+    return {
+      items: page.items.map((u) => presentUserSelected(u, select, expansions.get(u.id), expand)),
+      nextCursor: page.nextCursor,
+      ...(page.count !== undefined ? { count: page.count } : {}),
+    };
   });
+
+  /** A single user, with the relations of `$expand` (one query per relation). */
+  const sendExpanded = async (req: { principal: Principal }, reply: FastifyReply, expand: ExpandItem[], user: User) => {
+    if (expand.length === 0) return sendUser(reply, user);
+    const expansion = (await users.expand(req.principal, [user], relationsOf(expand))).get(user.id);
+    return reply.header('etag', userEtag(user)).send(presentUserExpanded(user, expansion, expand));
+  };
 
   app.get('/v1/users/:id', {
     config: { auth: 'users:read' },
-    schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: UserSchema, ...problemResponses(404) } },
-  }, async (req, reply) => sendUser(reply, await users.get(req.principal, req.params.id)));
+    schema: { tags, summary: 'Get a user', params: IdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
+  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.get(req.principal, req.params.id)));
 
   app.get('/v1/users/by-username/:userName', {
     config: { auth: 'users:read' },
-    schema: { tags, summary: 'Get a user by userName (case-insensitive)', params: UserNameParams, response: { 200: UserSchema, ...problemResponses(404) } },
-  }, async (req, reply) => sendUser(reply, await users.getByUserName(req.principal, req.params.userName)));
+    schema: { tags, summary: 'Get a user by userName (case-insensitive)', params: UserNameParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
+  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.getByUserName(req.principal, req.params.userName)));
 
   app.get('/v1/users/by-external-id/:origin/:key', {
     config: { auth: 'users:read' },
-    schema: { tags, summary: 'Get a user by an external id {origin, key}', params: ExternalIdParams, response: { 200: UserSchema, ...problemResponses(404) } },
-  }, async (req, reply) => sendUser(reply, await users.getByExternalId(req.principal, req.params.origin, req.params.key)));
+    schema: { tags, summary: 'Get a user by an external id {origin, key}', params: ExternalIdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
+  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.getByExternalId(req.principal, req.params.origin, req.params.key)));
 
   app.put('/v1/users/:id', {
     config: { auth: 'users:write' },

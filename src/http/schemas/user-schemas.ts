@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DIRECTORY, type DirectoryDefinition } from '../../domain/directory.js';
 import { USER_STATUSES } from '../../domain/user.js';
 import { Nullable, Timestamp, Uuid } from './common-schemas.js';
+import { directorySchemas } from './directory-schemas.js';
 
 const Text = (maxLength: number, description?: string) => Type.String({ maxLength, ...(description ? { description } : {}) });
 const Email = Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Literal('')]);
@@ -105,7 +107,8 @@ export const PatchUserBody = Type.Object(
   { additionalProperties: false, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears a field.' },
 );
 
-export const UserSchema = Type.Object(
+/** The user's own fields (without expansions). */
+const UserCore = Type.Object(
   {
     id: Uuid,
     userName: Type.String(),
@@ -138,11 +141,67 @@ export const UserSchema = Type.Object(
   { title: 'User' },
 );
 
+/** An expanded directory record: the kind's fields, those named by a nested $select (id always). */
+const expandedRecord = (def: DirectoryDefinition) => Type.Partial(directorySchemas(def).response, { title: `Expanded ${def.kind.replaceAll('_', ' ')}` });
+const expanded = (what: string) => ({ description: `Present with $expand=${what}; a nested $select (e.g. ${what}($select=name)) limits the fields (id is always returned).` });
+
+/**
+ * Relations `$expand` adds to a user (absent unless asked for). Listed here so OpenAPI
+ * documents them and the serializer keeps them.
+ */
+const UserExpansions = {
+  manager: Type.Optional(Type.Union([Type.Partial(UserCore, { title: 'Expanded manager' }), Type.Null()], expanded('manager'))),
+  position: Type.Optional(Type.Union([expandedRecord(DIRECTORY.position), Type.Null()], expanded('position'))),
+  area: Type.Optional(Type.Union([expandedRecord(DIRECTORY.area), Type.Null()], expanded('area'))),
+  roles: Type.Optional(Type.Array(expandedRecord(DIRECTORY.role), expanded('roles'))),
+  groups: Type.Optional(Type.Array(expandedRecord(DIRECTORY.group), expanded('groups'))),
+  organizations: Type.Optional(Type.Array(expandedRecord(DIRECTORY.organization), expanded('organizations'))),
+  environments: Type.Optional(
+    Type.Array(
+      Type.Partial(
+        Type.Object({
+          ...directorySchemas(DIRECTORY.environment).response.properties,
+          permissions: Type.Array(Type.String(), { description: 'What the user may do in the environment (this membership).' }),
+        }),
+        { title: 'Expanded environment membership' },
+      ),
+      expanded('environments'),
+    ),
+  ),
+  identities: Type.Optional(
+    Type.Array(
+      Type.Partial(
+        Type.Object({
+          id: Uuid,
+          providerId: Uuid,
+          providerName: Type.String(),
+          providerAlias: Type.String(),
+          subject: Type.String(),
+          userName: Nullable(Type.String()),
+          createdAt: Timestamp,
+        }),
+        { title: 'Expanded identity link' },
+      ),
+      expanded('identities'),
+    ),
+  ),
+};
+
+export const UserSchema = Type.Object({ ...UserCore.properties, ...UserExpansions }, { title: 'User' });
+
+const EXPAND_DESCRIPTION =
+  'Related records to include, comma-separated, each optionally with a nested $select: manager, position, area, roles, groups, organizations, environments, identities. ' +
+  'e.g. `position($select=name),groups($select=name)`.';
+
+/** GET of a single user: only $expand. */
+export const UserGetQuery = Type.Object({ $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })) }, { additionalProperties: false });
+
 export const UserListQuery = Type.Object(
   {
     $filter: Type.Optional(Type.String({ maxLength: 4096, description: "OData filter, e.g. `department eq 'Sales' and startswith(familyName,'D')`." })),
     $orderby: Type.Optional(Type.String({ maxLength: 512, description: 'e.g. `familyName desc,givenName`.' })),
     $select: Type.Optional(Type.String({ maxLength: 1024, description: 'Comma-separated fields to return (id is always returned).' })),
+    $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })),
     $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
     $skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'Offset paging; prefer cursor for deep pages.' })),
     $count: Type.Optional(Type.Boolean({ description: 'Adds the total number of matching users as count.' })),

@@ -1,0 +1,46 @@
+import type { DirectoryRecord } from './directory.js';
+import type { User } from './user.js';
+
+/** What `$expand` can add to a user: its references and its memberships. */
+export const USER_RELATIONS = ['manager', 'position', 'area', 'roles', 'groups', 'organizations', 'environments', 'identities'] as const;
+export type UserRelation = (typeof USER_RELATIONS)[number];
+
+export const isUserRelation = (name: string): name is UserRelation => (USER_RELATIONS as readonly string[]).includes(name);
+
+/**
+ * One relation to expand. `fields`: the public fields wanted (a nested $select); loaders may then
+ * read only those columns, so records can be projections holding just these fields (and id).
+ */
+export interface ExpandRequest {
+  relation: UserRelation;
+  fields?: readonly string[] | undefined;
+}
+
+/** A link between a user and their account at an identity provider (as GET /v1/users/{id}/identities shows it). */
+export interface UserIdentityLink {
+  id: string;
+  providerId: string;
+  providerName: string;
+  providerAlias: string;
+  subject: string;
+  userName: string | null;
+  createdAt: string;
+}
+
+/** An environment membership: the environment and what the user may do in it. */
+export interface EnvironmentMembership {
+  environment: DirectoryRecord;
+  permissions: string[];
+}
+
+/** The expanded relations of one user; a relation that was not asked for is absent. */
+export interface UserExpansion {
+  manager?: User | null;
+  position?: DirectoryRecord | null;
+  area?: DirectoryRecord | null;
+  roles?: DirectoryRecord[];
+  groups?: DirectoryRecord[];
+  organizations?: DirectoryRecord[];
+  environments?: EnvironmentMembership[];
+  identities?: UserIdentityLink[];
+}

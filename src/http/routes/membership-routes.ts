@@ -1,0 +1,168 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { MEMBERSHIP_KINDS, MEMBERSHIPS, type EnvironmentPermission, type MembershipDefinition } from '../../domain/membership.js';
+import type { User } from '../../domain/user.js';
+import type { Services } from '../../services/container.js';
+import type { DesiredMembership } from '../../services/membership-service.js';
+import { presentChange, presentIdentity, presentReport, presentSummary, presentTarget } from '../presenters/membership-presenter.js';
+import { presentUser, userEtag } from '../presenters/user-presenter.js';
+import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
+import {
+  AddEnvironmentBody, IdentityParams, IdentitySchema, LinkIdentityBody, MemberParams, ProviderSubjectParams, ReportSchema, ReportsQuery, changeSchema, memberPageSchema,
+  memberSchema, replaceBodySchema, targetListSchema, targetSchema, userTargetParams, type ReplaceItem,
+} from '../schemas/membership-schemas.js';
+import { UserSchema } from '../schemas/user-schemas.js';
+
+const membershipTags = ['Memberships'];
+const identityTags = ['Identity links'];
+
+/** Environments take an optional body on POST: none at all means "no permissions sent". */
+const emptyBodyIsEmptyObject = async (req: FastifyRequest) => {
+  if (req.body === undefined || req.body === null) req.body = {};
+};
+
+const permissionsOf = (body: unknown): EnvironmentPermission[] | undefined => (body as { permissions?: EnvironmentPermission[] } | undefined)?.permissions;
+
+const desiredFrom = (items: ReplaceItem[]): DesiredMembership[] => items.map((i) => ({ targetId: (i.id ?? i.environmentId) as string, permissions: i.permissions }));
+
+/**
+ * Memberships (roles, groups, organizations, environments) from both sides, identity links and
+ * the manager hierarchy. Every rule is in MembershipService / IdentityService / UserService.
+ */
+export function registerMembershipRoutes(fastify: FastifyInstance, services: Services): void {
+  for (const kind of MEMBERSHIP_KINDS) registerKind(fastify, services, MEMBERSHIPS[kind]);
+  registerIdentityRoutes(fastify, services);
+  registerReportRoutes(fastify, services);
+}
+
+function registerKind(fastify: FastifyInstance, services: Services, def: MembershipDefinition): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { memberships } = services;
+  const tags = membershipTags;
+  const userBase = `/v1/users/:id/${def.kind}`;
+  const resourceBase = `/v1/${def.targetTable}/:id/members`;
+  const params = userTargetParams(def);
+  const addBody = def.permissions ? { body: AddEnvironmentBody } : {};
+  const addHooks = def.permissions ? { preValidation: emptyBodyIsEmptyObject } : {};
+
+  // The user's side: /v1/users/{id}/<kind>
+  app.get(userBase, {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: `List the user's ${def.kind}`, params: IdParams, response: { 200: targetListSchema(def), ...problemResponses(404) } },
+  }, async (req) => ({ items: (await memberships.listOfUser(req.principal, def.kind, req.params.id)).map(presentTarget) }));
+
+  app.put(userBase, {
+    config: { auth: 'users:write' },
+    schema: {
+      tags, summary: `Replace the user's ${def.kind} (the whole list); returns what was added and removed`, params: IdParams, body: replaceBodySchema(def),
+      response: { 200: changeSchema(def), ...problemResponses(400, 404, 409, 422) },
+    },
+  }, async (req) => presentChange(def, await memberships.replace(req.principal, def.kind, req.params.id, desiredFrom(req.body as ReplaceItem[]))));
+
+  app.post(`${userBase}/:${def.param}`, {
+    config: { auth: 'users:write' },
+    ...addHooks,
+    schema: {
+      tags, summary: `Add the user to a ${def.label} (idempotent: 201 when added, 200 when already a member)`, params, ...addBody,
+      response: { 200: targetSchema(def), 201: targetSchema(def), ...problemResponses(400, 404, 409) },
+    },
+  }, async (req, reply) => {
+    const { created, item } = await memberships.addForUser(req.principal, def.kind, req.params.id as string, req.params[def.param] as string, permissionsOf(req.body));
+    return reply.code(created ? 201 : 200).send(presentTarget(item));
+  });
+
+  app.delete(`${userBase}/:${def.param}`, {
+    config: { auth: 'users:write' },
+    schema: { tags, summary: `Remove the user from a ${def.label}`, params, response: { 204: Type.Null(), ...problemResponses(404) } },
+  }, async (req, reply) => {
+    await memberships.removeForUser(req.principal, def.kind, req.params.id as string, req.params[def.param] as string);
+    return reply.code(204).send(null);
+  });
+
+  // The resource's side: /v1/<kind>/{id}/members
+  app.get(resourceBase, {
+    config: { auth: 'directory:read' },
+    schema: {
+      tags, summary: `List the members of a ${def.label}, in user id order`, params: IdParams, querystring: ListQuery,
+      response: { 200: memberPageSchema(def), ...problemResponses(400, 404) },
+    },
+  }, async (req) => {
+    const page = await memberships.members(req.principal, def.kind, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    return { items: page.items.map(presentSummary), nextCursor: page.nextCursor };
+  });
+
+  app.post(`${resourceBase}/:userId`, {
+    config: { auth: 'directory:write' },
+    ...addHooks,
+    schema: {
+      tags, summary: `Add a user to the ${def.label} (idempotent: 201 when added, 200 when already a member)`, params: MemberParams, ...addBody,
+      response: { 200: memberSchema(def), 201: memberSchema(def), ...problemResponses(400, 404, 409) },
+    },
+  }, async (req, reply) => {
+    const { created, item } = await memberships.addMember(req.principal, def.kind, req.params.id, req.params.userId, permissionsOf(req.body));
+    return reply.code(created ? 201 : 200).send(presentSummary(item));
+  });
+
+  app.delete(`${resourceBase}/:userId`, {
+    config: { auth: 'directory:write' },
+    schema: { tags, summary: `Remove a user from the ${def.label}`, params: MemberParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+  }, async (req, reply) => {
+    await memberships.removeMember(req.principal, def.kind, req.params.id, req.params.userId);
+    return reply.code(204).send(null);
+  });
+}
+
+function registerIdentityRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { identities } = services;
+  const tags = identityTags;
+
+  app.get('/v1/users/:id/identities', {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: "List the user's identity links", params: IdParams, response: { 200: Type.Object({ items: Type.Array(IdentitySchema) }), ...problemResponses(404) } },
+  }, async (req) => ({ items: (await identities.list(req.principal, req.params.id)).map(presentIdentity) }));
+
+  app.post('/v1/users/:id/identities', {
+    config: { auth: 'users:write', idempotent: true },
+    schema: {
+      tags, summary: 'Link the user to their account at an identity provider', params: IdParams, body: LinkIdentityBody,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: 'Retries with the same key and body replay the first response for 24 h.' })) }),
+      response: { 201: IdentitySchema, ...problemResponses(400, 404, 409, 422) },
+    },
+  }, async (req, reply) => reply.code(201).send(presentIdentity(await identities.link(req.principal, req.params.id, req.body))));
+
+  app.delete('/v1/users/:id/identities/:identityId', {
+    config: { auth: 'users:write' },
+    schema: { tags, summary: 'Remove an identity link', params: IdentityParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+  }, async (req, reply) => {
+    await identities.unlink(req.principal, req.params.id, req.params.identityId);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/v1/identity-providers/:id/users/:subject', {
+    config: { auth: 'users:read' },
+    schema: { tags, summary: 'Get the user linked to a subject of an identity provider', params: ProviderSubjectParams, response: { 200: UserSchema, ...problemResponses(404) } },
+  }, async (req, reply) => {
+    const user = await identities.userBySubject(req.principal, req.params.id, req.params.subject);
+    return sendUser(reply, user);
+  });
+}
+
+function registerReportRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get('/v1/users/:id/reports', {
+    config: { auth: 'users:read' },
+    schema: {
+      tags: ['Users'], summary: "The user's direct reports, or with depth=all everyone below them (each with its depth), in user id order",
+      params: IdParams, querystring: ReportsQuery, response: { 200: pageOf(ReportSchema), ...problemResponses(400, 404) },
+    },
+  }, async (req) => {
+    const page = await services.users.reports(req.principal, req.params.id, { all: req.query.depth === 'all', limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    return { items: page.items.map(presentReport), nextCursor: page.nextCursor };
+  });
+}
+
+function sendUser(reply: FastifyReply, user: User) {
+  return reply.header('etag', userEtag(user)).send(presentUser(user));
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import { toDbBool } from '../db/booleans.js';
+import { ATTRIBUTE_TYPES } from '../domain/directory.js';
+import { jsonKeyOperand } from '../filter/filter-operands.js';
+import { SEGMENT } from '../filter/literal-validators.js';
+import { USER_ATTRIBUTES_COLUMN } from './user-query.js';
+
+/** The SQL type an attribute compares as (dates and enums compare as text). */
+export type IndexedAttributeType = 'string' | 'number' | 'boolean';
+
+/** Definition types that compare as each index type: one index serves all of them. */
+const DEFINITION_TYPES: Record<IndexedAttributeType, readonly string[]> = {
+  string: ATTRIBUTE_TYPES.filter((t) => t !== 'number' && t !== 'boolean'),
+  number: ['number'],
+  boolean: ['boolean'],
+};
+
+/**
+ * Expression indexes that keep `attributes/<name> eq …` index-fast. The indexed expression is
+ * produced by the very function the filter compiler uses for that comparison (jsonKeyOperand),
+ * so the planner sees the same expression in the index and in the query:
+ *
+ *   SQLite:      (tenant_id, (case when json_type(attributes, '$.name') in ('text') then json_extract(attributes, '$.name') end))
+ *   PostgreSQL:  (tenant_id, (case when jsonb_typeof((attributes -> 'name')) = 'string' then (attributes ->> 'name') collate "C" end))
+ *
+ * led by tenant_id like every users index. The column is unqualified here (SQLite forbids
+ * "users"."attributes" in an index); both planners resolve the qualified reference in queries to
+ * the same column. Indexes are shared by every tenant that declares the same name and type.
+ *
+ * DDL runs outside any request transaction (see DirectoryService): on SQLite the transaction
+ * holds the only connection, and on PostgreSQL the index is built CONCURRENTLY, which cannot
+ * run in a transaction and does not block writes to users while it builds.
+ */
+export class AttributeIndexRepository {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /**
+   * The index name: readable prefix plus a hash of the exact attribute name, because names are
+   * case-sensitive (shoeSize and ShoeSize are two attributes) but SQLite index names are not,
+   * and PostgreSQL cuts identifiers at 63 bytes. At most 63 characters.
+   */
+  static indexName(attribute: string, type: IndexedAttributeType): string {
+    const hash = createHash('sha256').update(attribute).digest('hex').slice(0, 8);
+    return `users_attr_${attribute.toLowerCase().slice(0, 32)}_${type}_${hash}`;
+  }
+
+  /** The indexed expression for an attribute, exactly as the filter compiler writes it. */
+  expression(attribute: string, type: IndexedAttributeType) {
+    checkName(attribute);
+    return jsonKeyOperand(`attributes/${attribute}`, USER_ATTRIBUTES_COLUMN.split('.')[1] as string, attribute, type, this.dialect).expr;
+  }
+
+  /** Creates the index unless it exists (on PostgreSQL: replaces a broken concurrent build). */
+  async ensure(attribute: string, type: IndexedAttributeType): Promise<void> {
+    const name = AttributeIndexRepository.indexName(attribute, type);
+    const expr = this.expression(attribute, type);
+    if (this.dialect === 'sqlite') {
+      await sql`create index if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(this.db);
+      return;
+    }
+    const state = await this.postgresIndexState(name);
+    if (state === 'valid') return;
+    // A failed or interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep.
+    if (state === 'invalid') await sql`drop index concurrently if exists ${sql.id(name)}`.execute(this.db);
+    try {
+      await sql`create index concurrently if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(this.db);
+    } catch (error) {
+      // Another process building the same index at the same moment is not a failure.
+      if ((await this.postgresIndexState(name)) !== 'valid') throw error;
+    }
+  }
+
+  /** Drops the index unless an indexed definition of any tenant still wants it. */
+  async dropUnlessUsed(attribute: string, type: IndexedAttributeType): Promise<void> {
+    const wanted = await this.db
+      .selectFrom('attribute_definitions')
+      .select('id')
+      .where('name', '=', attribute)
+      .where('type', 'in', [...DEFINITION_TYPES[type]])
+      .where('indexed', '=', toDbBool(this.dialect, true))
+      .where('multi_valued', '=', toDbBool(this.dialect, false))
+      .limit(1)
+      .executeTakeFirst();
+    if (wanted) return;
+    const name = AttributeIndexRepository.indexName(attribute, type);
+    if (this.dialect === 'sqlite') await sql`drop index if exists ${sql.id(name)}`.execute(this.db);
+    else await sql`drop index concurrently if exists ${sql.id(name)}`.execute(this.db);
+  }
+
+  /** Names of the attribute indexes on users (for diagnostics and tests). */
+  async list(): Promise<string[]> {
+    const result =
+      this.dialect === 'sqlite'
+        ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'users' and name like 'users_attr_%' order by name`.execute(this.db)
+        : await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = 'users' and indexname like 'users_attr_%' order by indexname`.execute(this.db);
+    return result.rows.map((r) => r.name);
+  }
+
+  private async postgresIndexState(name: string): Promise<'missing' | 'valid' | 'invalid'> {
+    const result = await sql<{ valid: boolean }>`
+      select i.indisvalid as valid from pg_class c
+      join pg_index i on i.indexrelid = c.oid
+      join pg_namespace n on n.oid = c.relnamespace
+      where c.relname = ${name} and n.nspname = current_schema()`.execute(this.db);
+    const row = result.rows[0];
+    if (!row) return 'missing';
+    return row.valid ? 'valid' : 'invalid';
+  }
+}
+
+/** The name is inlined into DDL as a literal: only the definition pattern may pass. */
+function checkName(attribute: string): void {
+  // Definitions are validated by the same pattern, so this only guards against a programming error.
+  if (!SEGMENT.test(attribute)) throw new Error(`Cannot index attribute ${JSON.stringify(attribute)}: not a valid attribute name.`);
+}

@@ -1,0 +1,184 @@
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import { parseJson, toJson } from '../db/json-columns.js';
+import {
+  normalizePermissions, type EnvironmentPermission, type MembershipDefinition, type MembershipEntry, type MembershipTarget, type Page, type PageQuery, type UserSummary,
+} from '../domain/membership.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * The membership tables (user_roles, user_groups, user_organizations, user_environments). They
+ * share one shape, so one repository serves them all; table and column names come from
+ * MEMBERSHIPS (code), never from input.
+ */
+export class MembershipRepository {
+  // Kysely's types follow static table names; these come from the membership definitions.
+  private readonly any: Kysely<Record<string, Row>>;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {
+    this.any = db as unknown as Kysely<Record<string, Row>>;
+  }
+
+  /**
+   * Whether the user exists in the tenant. On PostgreSQL it also locks the user row until the
+   * transaction ends, so two changes to one user's memberships run one after the other and each
+   * event's before/after lists are exact (SQLite runs one write transaction at a time anyway).
+   */
+  async lockUser(tenantId: string, userId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', userId)
+      .$if(this.dialect === 'postgres', (q) => q.forNoKeyUpdate())
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Which of `ids` are targets of this kind in the tenant (one query). */
+  async existingTargetIds(def: MembershipDefinition, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.any.selectFrom(def.targetTable).select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
+    return new Set(rows.map((r) => r.id as string));
+  }
+
+  /** The user's memberships of one kind as stored (target id and, for environments, permissions). */
+  async entriesOfUser(def: MembershipDefinition, tenantId: string, userId: string): Promise<MembershipEntry[]> {
+    const columns = def.permissions ? [def.column, 'permissions'] : [def.column];
+    const rows = await this.any.selectFrom(def.table).select(columns).where('tenant_id', '=', tenantId).where('user_id', '=', userId).orderBy(def.column).execute();
+    return rows.map((r) => ({ targetId: r[def.column] as string, ...(def.permissions ? { permissions: readPermissions(r.permissions) } : {}) }));
+  }
+
+  /** The user's roles/groups/… with their names, sorted by name. */
+  async targetsOfUser(def: MembershipDefinition, tenantId: string, userId: string): Promise<MembershipTarget[]> {
+    const rows = await this.targetQuery(def, tenantId, userId).orderBy('t.name_lower').orderBy('t.id').execute();
+    return rows.map((r) => toTarget(def, r));
+  }
+
+  /** One of the user's memberships with the target's name, if the user has it. */
+  async targetOfUser(def: MembershipDefinition, tenantId: string, userId: string, targetId: string): Promise<MembershipTarget | undefined> {
+    const row = await this.targetQuery(def, tenantId, userId).where(`m.${def.column}`, '=', targetId).executeTakeFirst();
+    return row && toTarget(def, row);
+  }
+
+  /**
+   * Adds memberships in one statement. A membership that already exists (a concurrent add) is
+   * left alone by the primary key, never duplicated. Returns how many rows were inserted.
+   */
+  async insert(def: MembershipDefinition, tenantId: string, userId: string, entries: readonly MembershipEntry[], now: string): Promise<number> {
+    if (entries.length === 0) return 0;
+    const result = await this.any
+      .insertInto(def.table)
+      .values(
+        entries.map((e) => ({
+          tenant_id: tenantId,
+          user_id: userId,
+          [def.column]: e.targetId,
+          created_at: now,
+          ...(def.permissions ? { permissions: toJson(normalizePermissions(e.permissions ?? [])) } : {}),
+        })),
+      )
+      .onConflict((oc) => oc.columns(['user_id', def.column]).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+
+  /** Removes the user's memberships of these targets in one statement; returns how many went. */
+  async remove(def: MembershipDefinition, tenantId: string, userId: string, targetIds: readonly string[]): Promise<number> {
+    if (targetIds.length === 0) return 0;
+    const result = await this.any
+      .deleteFrom(def.table)
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where(def.column, 'in', [...targetIds])
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Sets the permissions of several environment memberships of one user in one statement. */
+  async updateEnvironmentPermissions(tenantId: string, userId: string, entries: readonly MembershipEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // jsonb on PostgreSQL: a CASE branch is not assigned straight to the column, so cast it.
+    const json = (value: EnvironmentPermission[]) => (this.dialect === 'postgres' ? sql`cast(${toJson(value)} as jsonb)` : sql`${toJson(value)}`);
+    const cases = sql.join(entries.map((e) => sql`when ${e.targetId} then ${json(normalizePermissions(e.permissions ?? []))}`), sql` `);
+    await this.db
+      .updateTable('user_environments')
+      .set({ permissions: sql<string>`case environment_id ${cases} end` })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('environment_id', 'in', entries.map((e) => e.targetId))
+      .execute();
+  }
+
+  /** One page of a target's members, in user id order (keyset: users after `cursor`). */
+  async members(def: MembershipDefinition, tenantId: string, targetId: string, page: PageQuery): Promise<Page<UserSummary>> {
+    const rows = await this.memberQuery(def, tenantId, targetId)
+      .$if(page.cursor !== undefined, (q) => q.where('m.user_id', '>', page.cursor as string))
+      .orderBy('m.user_id')
+      .limit(page.limit + 1)
+      .execute();
+    const items = rows.slice(0, page.limit).map((r) => toSummary(r, def.permissions));
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > page.limit && last ? last.id : null };
+  }
+
+  async member(def: MembershipDefinition, tenantId: string, targetId: string, userId: string): Promise<UserSummary | undefined> {
+    const row = await this.memberQuery(def, tenantId, targetId).where('m.user_id', '=', userId).executeTakeFirst();
+    return row && toSummary(row, def.permissions);
+  }
+
+  private targetQuery(def: MembershipDefinition, tenantId: string, userId: string) {
+    const columns = ['t.id as id', 't.name as name'];
+    if (def.extra) columns.push(`t.${def.extra} as ${def.extra}`);
+    if (def.permissions) columns.push('m.permissions as permissions');
+    return this.any
+      .selectFrom(`${def.table} as m`)
+      .innerJoin(`${def.targetTable} as t`, 't.id', `m.${def.column}`)
+      .select(columns)
+      .where('m.tenant_id', '=', tenantId)
+      .where('m.user_id', '=', userId);
+  }
+
+  private memberQuery(def: MembershipDefinition, tenantId: string, targetId: string) {
+    const columns = ['u.id as id', 'u.user_name as user_name', 'u.display_name as display_name', 'u.email as email', 'u.status as status', 'u.manager_id as manager_id'];
+    if (def.permissions) columns.push('m.permissions as permissions');
+    return this.any
+      .selectFrom(`${def.table} as m`)
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(columns)
+      .where('m.tenant_id', '=', tenantId)
+      .where(`m.${def.column}`, '=', targetId);
+  }
+}
+
+function toTarget(def: MembershipDefinition, row: Row): MembershipTarget {
+  const target: MembershipTarget = { id: row.id as string, name: row.name as string };
+  if (def.extra === 'weight') target.weight = Number(row.weight);
+  if (def.extra === 'code') target.code = row.code as string;
+  if (def.permissions) target.permissions = readPermissions(row.permissions);
+  return target;
+}
+
+function readPermissions(value: unknown): EnvironmentPermission[] {
+  return normalizePermissions(parseJson<EnvironmentPermission[]>(value, []));
+}
+
+/** A users row (or the summary columns of one) as a UserSummary; shared with the reports query. */
+export function toSummary(row: Row, withPermissions = false): UserSummary {
+  const summary: UserSummary = {
+    id: row.id as string,
+    userName: row.user_name as string,
+    displayName: row.display_name as string,
+    email: (row.email as string | null) ?? null,
+    status: row.status as string,
+    managerId: (row.manager_id as string | null) ?? null,
+  };
+  if (withPermissions) summary.permissions = readPermissions(row.permissions);
+  if (row.depth !== undefined) summary.depth = Number(row.depth);
+  return summary;
+}

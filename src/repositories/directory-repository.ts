@@ -5,26 +5,12 @@ import { fromDbBool, toDbBool } from '../db/booleans.js';
 import { parseJson, toJson } from '../db/json-columns.js';
 import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.js';
 import type { ExternalId } from '../domain/user.js';
-import type { FilterNode } from '../filter/filter-ast.js';
-import { compileFilter } from '../filter/filter-compiler.js';
-import { cursorPositionFromRow, decodeCursor, encodeCursor, keysetPredicate, orderByClauses, sortSignature } from '../filter/keyset-cursor.js';
-import { parseOrderBy } from '../filter/orderby-parser.js';
+import { fetchPage, type PageOf, type PageQuery } from './keyset-page.js';
 import { directoryQuerySchema } from './directory-query.js';
 
-export interface DirectoryListQuery {
-  filter: FilterNode | undefined;
-  orderBy: string | undefined;
-  cursor: string | undefined;
-  top: number;
-  skip: number;
-  count: boolean;
-}
+export type DirectoryListQuery = PageQuery;
 
-export interface DirectoryPage {
-  items: DirectoryRecord[];
-  nextCursor: string | null;
-  count?: number;
-}
+export type DirectoryPage = PageOf<DirectoryRecord>;
 
 type Row = Record<string, unknown>;
 const MAX_TREE_DEPTH = 1000;
@@ -65,28 +51,7 @@ export class DirectoryRepository {
   }
 
   async list(def: DirectoryDefinition, tenantId: string, q: DirectoryListQuery): Promise<DirectoryPage> {
-    const { filter: filterSchema, sortable } = directoryQuerySchema(def);
-    const sorts = parseOrderBy(q.orderBy, sortable);
-    const signature = sortSignature(sorts);
-    const idColumn = `${def.table}.id`;
-    const where = q.filter && compileFilter(q.filter, filterSchema, this.dialect);
-    let query = this.any.selectFrom(def.table).selectAll().where(`${def.table}.tenant_id`, '=', tenantId);
-    if (where) query = query.where(where);
-    if (q.cursor !== undefined) query = query.where(keysetPredicate(sorts, idColumn, decodeCursor(q.cursor, signature, sorts), this.dialect));
-    for (const clause of orderByClauses(sorts, idColumn)) query = query.orderBy(clause);
-    const rows = await query.limit(q.top + 1).offset(q.skip).execute();
-    const page = rows.slice(0, q.top);
-    const last = page.at(-1);
-    const result: DirectoryPage = {
-      items: page.map((r) => this.toRecord(def, r)),
-      nextCursor: rows.length > q.top && last ? encodeCursor(cursorPositionFromRow(last, sorts, 'id'), signature) : null,
-    };
-    if (q.count) {
-      let countQuery = this.any.selectFrom(def.table).select((eb) => eb.fn.countAll<number>().as('n')).where(`${def.table}.tenant_id`, '=', tenantId);
-      if (where) countQuery = countQuery.where(where);
-      result.count = Number((await countQuery.executeTakeFirstOrThrow()).n);
-    }
-    return result;
+    return fetchPage(this.any as never, this.dialect, def.table, tenantId, directoryQuerySchema(def), q, (row) => this.toRecord(def, row));
   }
 
   async insert(def: DirectoryDefinition, record: DirectoryRecord): Promise<void> {

@@ -4,31 +4,18 @@ import type { DB, UserTable } from '../db/schema.js';
 import { parseJson, toJson } from '../db/json-columns.js';
 import type { ExternalId, Identification, User, UserStatus } from '../domain/user.js';
 import { fromDbBool, toDbBool } from '../db/booleans.js';
-import type { FilterNode } from '../filter/filter-ast.js';
-import { compileFilter } from '../filter/filter-compiler.js';
-import { cursorPositionFromRow, decodeCursor, encodeCursor, keysetPredicate, orderByClauses, sortSignature } from '../filter/keyset-cursor.js';
-import { parseOrderBy } from '../filter/orderby-parser.js';
 import type { FieldType } from '../filter/filter-schema.js';
+import { fetchPage, type PageOf, type PageQuery } from './keyset-page.js';
 import { USER_SORTABLE, userFilterSchema } from './user-query.js';
 import type { Page, UserSummary } from '../domain/membership.js';
 import { toSummary } from './membership-repository.js';
 
-export interface UserListQuery {
-  filter: FilterNode | undefined;
-  orderBy: string | undefined;
-  cursor: string | undefined;
-  top: number;
-  skip: number;
-  count: boolean;
+export interface UserListQuery extends PageQuery {
   /** Declared types of the tenant's attributes, for `attributes/<name>` in the filter. */
   attributeTypes?: ReadonlyMap<string, FieldType> | undefined;
 }
 
-export interface UserListResult {
-  items: User[];
-  nextCursor: string | null;
-  count?: number;
-}
+export type UserListResult = PageOf<User>;
 
 export class UserRepository {
   constructor(
@@ -36,30 +23,10 @@ export class UserRepository {
     private readonly dialect: Dialect,
   ) {}
 
-  /**
-   * One page of users. Paging is keyset (seek) paging: the cursor holds the sort values of the
-   * last row, so a page deep in the table costs what the first one costs.
-   */
+  /** One page of users (keyset paging: see keyset-page.ts). */
   async list(tenantId: string, q: UserListQuery): Promise<UserListResult> {
-    const sorts = parseOrderBy(q.orderBy, USER_SORTABLE);
-    const signature = sortSignature(sorts);
-    const where = q.filter && compileFilter(q.filter, userFilterSchema(q.attributeTypes), this.dialect);
-    let query = this.db.selectFrom('users').selectAll().where('users.tenant_id', '=', tenantId);
-    if (where) query = query.where(where);
-    if (q.cursor !== undefined) query = query.where(keysetPredicate(sorts, 'users.id', decodeCursor(q.cursor, signature, sorts), this.dialect));
-    for (const clause of orderByClauses(sorts, 'users.id')) query = query.orderBy(clause);
-    const rows = await query.limit(q.top + 1).offset(q.skip).execute();
-
-    const page = rows.slice(0, q.top);
-    const last = page.at(-1);
-    const nextCursor = rows.length > q.top && last ? encodeCursor(cursorPositionFromRow(last, sorts, 'id'), signature) : null;
-    const result: UserListResult = { items: page.map(toUser), nextCursor };
-    if (q.count) {
-      let countQuery = this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('users.tenant_id', '=', tenantId);
-      if (where) countQuery = countQuery.where(where);
-      result.count = Number((await countQuery.executeTakeFirstOrThrow()).n);
-    }
-    return result;
+    const schema = { filter: userFilterSchema(q.attributeTypes), sortable: USER_SORTABLE };
+    return fetchPage(this.db as never, this.dialect, 'users', tenantId, schema, q, (row) => toUser(row as unknown as Selectable<UserTable>));
   }
 
   async findById(tenantId: string, id: string): Promise<User | undefined> {

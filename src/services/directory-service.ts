@@ -10,6 +10,7 @@ import type { Repositories, Store } from '../repositories/store.js';
 import { attributeIndexTarget, toAttributeDefinition } from './attribute-rules.js';
 import { buildRecord, patchedInput, publicView } from './directory-rules.js';
 import type { ExpectedVersion, ListUsersQuery } from './user-service.js';
+import { newEvent } from './event-factory.js';
 
 const CONCURRENT_RETRIES = 3;
 
@@ -189,7 +190,7 @@ export class DirectoryService {
   }
 
   private base(principal: Principal, type: string, resourceType: string, resourceId: string, changes: DomainEvent['changes']): DomainEvent {
-    return { id: newId(), tenantId: principal.tenantId, type, actorType: principal.actorType, actorId: principal.actorId, resourceType, resourceId, occurredAt: this.clock.now().toISOString(), changes };
+    return newEvent(principal, this.clock, type, resourceType, resourceId, changes);
   }
 }
 

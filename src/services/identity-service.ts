@@ -6,6 +6,7 @@ import type { IdentityLink, IdentityLinkInput } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
 import type { User } from '../domain/user.js';
 import type { Repositories, Store } from '../repositories/store.js';
+import { newEvent } from './event-factory.js';
 
 /**
  * Identity links: which account at which identity provider is this user. A provider's subject
@@ -70,17 +71,7 @@ export class IdentityService {
   }
 
   private event(principal: Principal, type: string, userId: string, changes: DomainEvent['changes']): DomainEvent {
-    return {
-      id: newId(),
-      tenantId: principal.tenantId,
-      type,
-      actorType: principal.actorType,
-      actorId: principal.actorId,
-      resourceType: 'user',
-      resourceId: userId,
-      occurredAt: this.clock.now().toISOString(),
-      changes,
-    };
+    return newEvent(principal, this.clock, type, 'user', userId, changes);
   }
 }
 

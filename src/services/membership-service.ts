@@ -1,6 +1,6 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
-import { isUuid, newId } from '../lib/ids.js';
+import { isUuid } from '../lib/ids.js';
 import type { DomainEvent } from '../domain/event.js';
 import {
   DEFAULT_ENVIRONMENT_PERMISSIONS, MAX_MEMBERSHIPS_PER_REPLACE, MEMBERSHIPS, applyEntries, diffMemberships, isEmptyChange, membershipEventChanges, normalizePermissions,
@@ -9,6 +9,7 @@ import {
 } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
 import type { Repositories, Store } from '../repositories/store.js';
+import { newEvent } from './event-factory.js';
 
 /** One wanted membership in a full replace: the target and (environments) its permissions. */
 export interface DesiredMembership {
@@ -169,17 +170,7 @@ export class MembershipService {
   }
 
   private event(principal: Principal, userId: string, changes: DomainEvent['changes']): DomainEvent {
-    return {
-      id: newId(),
-      tenantId: principal.tenantId,
-      type: MEMBERSHIP_EVENT,
-      actorType: principal.actorType,
-      actorId: principal.actorId,
-      resourceType: 'user',
-      resourceId: userId,
-      occurredAt: this.now(),
-      changes,
-    };
+    return newEvent(principal, this.clock, MEMBERSHIP_EVENT, 'user', userId, changes);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Repositories, Store } from '../repositories/store.js';
 import type { UserListResult } from '../repositories/user-repository.js';
 import { attributeFilterTypes, checkAttributes, toAttributeDefinition, type AttributeDefinition } from './attribute-rules.js';
 import { applyMergePatch, buildUser, writableFields } from './user-rules.js';
+import { newEvent } from './event-factory.js';
 
 export interface ListUsersQuery {
   filter?: string | undefined;
@@ -258,17 +259,7 @@ export class UserService {
   }
 
   private event(principal: Principal, type: string, resourceId: string, before: User | null, after: User | null): DomainEvent {
-    return {
-      id: newId(),
-      tenantId: principal.tenantId,
-      type,
-      actorType: principal.actorType,
-      actorId: principal.actorId,
-      resourceType: 'user',
-      resourceId,
-      occurredAt: this.clock.now().toISOString(),
-      changes: diffFields(before && writableFields(before), after && writableFields(after), USER_WRITABLE_FIELDS),
-    };
+    return newEvent(principal, this.clock, type, 'user', resourceId, diffFields(before && writableFields(before), after && writableFields(after), USER_WRITABLE_FIELDS));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DirectoryRecord } from './directory.js';
 import type { User } from './user.js';
+import type { IdentityLink } from './membership.js';
 
 /** What `$expand` can add to a user: its references and its memberships. */
 export const USER_RELATIONS = ['manager', 'position', 'area', 'roles', 'groups', 'organizations', 'environments', 'identities'] as const;
@@ -17,15 +18,7 @@ export interface ExpandRequest {
 }
 
 /** A link between a user and their account at an identity provider (as GET /v1/users/{id}/identities shows it). */
-export interface UserIdentityLink {
-  id: string;
-  providerId: string;
-  providerName: string;
-  providerAlias: string;
-  subject: string;
-  userName: string | null;
-  createdAt: string;
-}
+export type UserIdentityLink = Omit<IdentityLink, 'tenantId' | 'userId'>;
 
 /** An environment membership: the environment and what the user may do in it. */
 export interface EnvironmentMembership {

@@ -1,16 +1,13 @@
 import { CompiledQuery, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AttributeIndexRepository } from '../../src/repositories/attribute-index-repository.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { useTestApp, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
 let token: string;
-beforeAll(async () => {
-  t = await createTestApp();
-  token = await t.adminToken();
-});
-afterAll(async () => {
-  await t?.close();
+useTestApp((app, adminToken) => {
+  t = app;
+  token = adminToken;
 });
 
 let seq = 0;

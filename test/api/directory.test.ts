@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
 let token: string;
-beforeAll(async () => {
-  t = await createTestApp();
-  token = await t.adminToken();
-});
-afterAll(async () => {
-  await t?.close();
+useTestApp((app, adminToken) => {
+  t = app;
+  token = adminToken;
 });
 
 let seq = 0;

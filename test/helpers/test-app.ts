@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Clock } from '../../src/lib/clock.js';
@@ -73,4 +74,19 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       await database.drop();
     },
   };
+}
+
+/**
+ * The usual set-up of an API test file: one app on a fresh database before its tests, closed
+ * (and the database dropped) after them. `ready` receives the app and an admin token.
+ */
+export function useTestApp(ready: (app: TestApp, adminToken: string) => void, env: Record<string, string> = {}): void {
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    app = await createTestApp(env);
+    ready(app, await app.adminToken());
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
 }

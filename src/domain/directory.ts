@@ -122,7 +122,6 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
   },
   identity_provider: {
     kind: 'identity_provider', path: 'identity-providers', table: 'identity_providers', title: 'Identity providers', notFound: 'identity_provider.not_found',
-    membership: { table: 'user_identities', column: 'provider_id', eventField: 'identityProviders', eventType: 'user.identity_unlinked' },
     fields: {
       name: name('Display name.'),
       alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', maxLength: 64, description: 'Unique prefix (case-insensitive), e.g. "entra".' },

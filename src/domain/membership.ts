@@ -97,6 +97,9 @@ export interface MembershipChange {
   updated: string[];
 }
 
+/** What events record of an identity link (user.identity_linked / user.identity_unlinked). */
+export const identityEventView = (link: IdentityLink) => ({ id: link.id, providerId: link.providerId, subject: link.subject, userName: link.userName });
+
 /** A link between a user and their account at an identity provider. */
 export interface IdentityLink {
   id: string;

@@ -19,6 +19,12 @@ export class IdentityRepository {
     return rows.map(toLink);
   }
 
+  /** Every link to one provider (for the events when the provider is deleted). */
+  async listByProvider(tenantId: string, providerId: string): Promise<IdentityLink[]> {
+    const rows = await this.linkQuery(tenantId).where('ui.provider_id', '=', providerId).orderBy('ui.id').execute();
+    return rows.map(toLink);
+  }
+
   async findById(tenantId: string, userId: string, id: string): Promise<IdentityLink | undefined> {
     const row = await this.linkQuery(tenantId).where('ui.user_id', '=', userId).where('ui.id', '=', id).executeTakeFirst();
     return row && toLink(row);

@@ -2,6 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../domain/directory.js';
+import { identityEventView } from '../domain/membership.js';
 import { diffFields, type DomainEvent } from '../domain/event.js';
 import type { Principal } from '../domain/principal.js';
 import { parseODataFilter } from '../filter/odata-filter-parser.js';
@@ -70,7 +71,12 @@ export class DirectoryService {
       deleted = current;
       await this.refuseIfReferenced(repos, def, principal.tenantId, id);
       const events: DomainEvent[] = [];
-      if (def.membership) {
+      if (def.kind === 'identity_provider') {
+        // The same event as unlinking one identity through the user, once per link.
+        for (const link of await repos.identities.listByProvider(principal.tenantId, id)) {
+          events.push(this.userEvent(principal, 'user.identity_unlinked', link.userId, { identity: { from: identityEventView(link), to: null } }));
+        }
+      } else if (def.membership) {
         const { table, column, eventField, eventType } = def.membership;
         const userIds = await repos.directory.memberUserIds(table, column, id);
         const before = await repos.directory.membershipIdsOfUsers(table, column, userIds);

@@ -2,7 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { DomainEvent } from '../domain/event.js';
-import type { IdentityLink, IdentityLinkInput } from '../domain/membership.js';
+import { identityEventView, type IdentityLink, type IdentityLinkInput } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
 import type { User } from '../domain/user.js';
 import type { Repositories, Store } from '../repositories/store.js';
@@ -44,7 +44,7 @@ export class IdentityService {
         createdAt: this.clock.now().toISOString(),
       };
       await repos.identities.insert(link);
-      await repos.events.append([this.event(principal, 'user.identity_linked', userId, { identity: { from: null, to: eventView(link) } })]);
+      await repos.events.append([this.event(principal, 'user.identity_linked', userId, { identity: { from: null, to: identityEventView(link) } })]);
       return link;
     });
   }
@@ -57,7 +57,7 @@ export class IdentityService {
       if (!link || !(await repos.identities.delete(tenantId, userId, identityId))) {
         throw new AppError('identity.not_found', `User ${userId} has no identity link ${identityId}.`);
       }
-      await repos.events.append([this.event(principal, 'user.identity_unlinked', userId, { identity: { from: eventView(link), to: null } })]);
+      await repos.events.append([this.event(principal, 'user.identity_unlinked', userId, { identity: { from: identityEventView(link), to: null } })]);
     });
   }
 
@@ -74,8 +74,6 @@ export class IdentityService {
     return newEvent(principal, this.clock, type, 'user', userId, changes);
   }
 }
-
-const eventView = (link: IdentityLink) => ({ id: link.id, providerId: link.providerId, subject: link.subject, userName: link.userName });
 
 async function requireUser(repos: Repositories, tenantId: string, userId: string): Promise<void> {
   if (!(await repos.users.exists(tenantId, userId))) throw new AppError('user.not_found', `No user with id ${userId}.`);

@@ -189,3 +189,33 @@ describe('access', () => {
     expect((await t.request({ method: 'POST', url: '/v1/roles', token: otherToken, payload: { name: role.name } })).statusCode).toBe(201);
   });
 });
+
+describe('deleting what users belong to', () => {
+  it('removes memberships with the group, one event per member, and leaves other groups alone', async () => {
+    const doomed = await post('groups', { name: u('Doomed') });
+    const kept = await post('groups', { name: u('Kept') });
+    const members = [];
+    for (let i = 0; i < 3; i++) {
+      const user = (await t.request({ method: 'POST', url: '/v1/users', token, payload: { userName: u('member') } })).json();
+      await t.request({ method: 'PUT', url: `/v1/users/${user.id}/groups`, token, payload: [{ id: doomed.id }, { id: kept.id }] });
+      members.push(user);
+    }
+    expect((await t.request({ method: 'DELETE', url: `/v1/groups/${doomed.id}`, token })).statusCode).toBe(204);
+    for (const user of members) {
+      const groups = (await t.request({ method: 'GET', url: `/v1/users/${user.id}/groups`, token })).json().items;
+      expect(groups.map((g: { id: string }) => g.id)).toEqual([kept.id]);
+      const latest = (await t.request({ method: 'GET', url: `/v1/users/${user.id}/history?limit=1`, token })).json().items[0];
+      expect(latest).toMatchObject({ type: 'user.memberships_changed', changes: { groups: { from: [doomed.id, kept.id].sort(), to: [kept.id] } } });
+    }
+  });
+
+  it('unlinks every identity of a deleted provider, with the same event as unlinking one', async () => {
+    const idp = await post('identity-providers', { name: 'Doomed IdP', alias: u('doomed'), type: 'oidc' });
+    const user = (await t.request({ method: 'POST', url: '/v1/users', token, payload: { userName: u('linked') } })).json();
+    const link = (await t.request({ method: 'POST', url: `/v1/users/${user.id}/identities`, token, payload: { providerId: idp.id, subject: 'sub-1' } })).json();
+    expect((await t.request({ method: 'DELETE', url: `/v1/identity-providers/${idp.id}`, token })).statusCode).toBe(204);
+    expect((await t.request({ method: 'GET', url: `/v1/users/${user.id}/identities`, token })).json().items).toEqual([]);
+    const latest = (await t.request({ method: 'GET', url: `/v1/users/${user.id}/history?limit=1`, token })).json().items[0];
+    expect(latest).toMatchObject({ type: 'user.identity_unlinked', changes: { identity: { from: { id: link.id, providerId: idp.id, subject: 'sub-1' }, to: null } } });
+  });
+});

@@ -75,7 +75,7 @@ describe('identity links', () => {
     const idp = await createIdentityProvider(t);
     const other = await createIdentityProvider(t);
     const otherTenantToken = await createOtherTenant(t, 'identities-other');
-    const foreignIdp = await createIdentityProvider(t, { tenantId: 'identities-other' });
+    const foreignIdp = await createIdentityProvider(t, { token: otherTenantToken });
     expect((await t.request({ method: 'POST', url: `/v1/users/${ada.id}/identities`, token, payload: { providerId: idp.id, subject: 'S-1' } })).statusCode).toBe(201);
 
     const cases = [

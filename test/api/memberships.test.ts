@@ -285,7 +285,7 @@ describe('tenant isolation', () => {
     const group = await createGroup(t);
     expect((await t.request({ method: 'POST', url: `/v1/users/${user.id}/groups/${group.id}`, token })).statusCode).toBe(201);
     const theirUser = await createUser({}, otherToken);
-    const theirGroup = await createGroup(t, { tenantId: 'members-other' });
+    const theirGroup = await createGroup(t, { token: otherToken });
 
     const probes = [
       { method: 'GET', url: `/v1/users/${user.id}/groups`, code: 'user.not_found' },

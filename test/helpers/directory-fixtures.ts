@@ -1,62 +1,33 @@
-import { toDbBool } from '../../src/db/booleans.js';
-import { newId } from '../../src/lib/ids.js';
 import type { TestApp } from './test-app.js';
 
-/**
- * Directory records for membership tests, inserted straight into the database (the directory
- * CRUD API is built separately; these fixtures may later switch to it). Each returns the id.
- */
+/** Directory records for tests, created through the API (the admin's tenant unless a token says otherwise). */
 let seq = 0;
 const unique = (prefix: string) => `${prefix}-${++seq}-${Date.now().toString(36)}`;
 
-function frame(tenantId: string, name: string) {
-  const now = new Date().toISOString();
-  return { id: newId(), tenant_id: tenantId, name, name_lower: name.toLowerCase(), created_at: now, updated_at: now, version: 1 };
-}
-
 export interface FixtureOptions {
-  tenantId?: string;
+  /** A token of another tenant, to create the record there. */
+  token?: string;
   name?: string;
 }
 
-export async function createRole(t: TestApp, options: FixtureOptions & { weight?: number } = {}): Promise<{ id: string; name: string; weight: number }> {
-  const row = { ...frame(options.tenantId ?? 'default', options.name ?? unique('role')), weight: options.weight ?? 0, permissions: '[]', description: null };
-  await t.runtime.database.db.insertInto('roles').values(row).execute();
-  return { id: row.id, name: row.name, weight: row.weight };
+async function create<T>(t: TestApp, path: string, options: FixtureOptions, payload: Record<string, unknown>): Promise<T> {
+  const res = await t.request({ method: 'POST', url: `/v1/${path}`, token: options.token ?? (await t.adminToken()), payload });
+  if (res.statusCode !== 201) throw new Error(`${path}: ${res.statusCode} ${res.body}`);
+  return res.json() as T;
 }
 
-export async function createGroup(t: TestApp, options: FixtureOptions = {}): Promise<{ id: string; name: string }> {
-  const row = { ...frame(options.tenantId ?? 'default', options.name ?? unique('group')), external_ids: '[]', description: null };
-  await t.runtime.database.db.insertInto('groups').values(row).execute();
-  return { id: row.id, name: row.name };
-}
+export const createRole = (t: TestApp, options: FixtureOptions & { weight?: number } = {}) =>
+  create<{ id: string; name: string; weight: number }>(t, 'roles', options, { name: options.name ?? unique('role'), weight: options.weight ?? 0 });
 
-export async function createOrganization(t: TestApp, options: FixtureOptions & { code?: string } = {}): Promise<{ id: string; name: string; code: string }> {
-  const code = options.code ?? unique('ORG');
-  const row = { ...frame(options.tenantId ?? 'default', options.name ?? unique('org')), code, code_lower: code.toLowerCase(), parent_id: null };
-  await t.runtime.database.db.insertInto('organizations').values(row).execute();
-  return { id: row.id, name: row.name, code };
-}
+export const createGroup = (t: TestApp, options: FixtureOptions = {}) => create<{ id: string; name: string }>(t, 'groups', options, { name: options.name ?? unique('group') });
 
-export async function createEnvironment(t: TestApp, options: FixtureOptions = {}): Promise<{ id: string; name: string }> {
-  const row = { ...frame(options.tenantId ?? 'default', options.name ?? unique('env')), description: null };
-  await t.runtime.database.db.insertInto('environments').values(row).execute();
-  return { id: row.id, name: row.name };
-}
+export const createOrganization = (t: TestApp, options: FixtureOptions & { code?: string } = {}) =>
+  create<{ id: string; name: string; code: string }>(t, 'organizations', options, { name: options.name ?? unique('org'), code: options.code ?? unique('ORG') });
 
-export async function createIdentityProvider(t: TestApp, options: FixtureOptions & { alias?: string } = {}): Promise<{ id: string; name: string; alias: string }> {
-  const alias = options.alias ?? unique('idp');
-  const row = {
-    ...frame(options.tenantId ?? 'default', options.name ?? unique('provider')),
-    alias,
-    alias_lower: alias.toLowerCase(),
-    type: 'oidc',
-    enabled: toDbBool(t.runtime.database.dialect, true),
-    config: '{}',
-  };
-  await t.runtime.database.db.insertInto('identity_providers').values(row).execute();
-  return { id: row.id, name: row.name, alias };
-}
+export const createEnvironment = (t: TestApp, options: FixtureOptions = {}) => create<{ id: string; name: string }>(t, 'environments', options, { name: options.name ?? unique('env') });
+
+export const createIdentityProvider = (t: TestApp, options: FixtureOptions & { alias?: string } = {}) =>
+  create<{ id: string; name: string; alias: string }>(t, 'identity-providers', options, { name: options.name ?? unique('provider'), alias: options.alias ?? unique('idp'), type: 'oidc' });
 
 /** Every kind by its URL segment, for tests that run the same checks over all four. */
 export const createTarget = {

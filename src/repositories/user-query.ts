@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
+import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
 import { USER_STATUSES } from '../domain/user.js';
-import type { FieldType, FilterSchema } from '../filter/filter-schema.js';
+import type { CollectionField, FieldType, FilterSchema, ScalarField } from '../filter/filter-schema.js';
 import type { SortableField } from '../filter/orderby-parser.js';
 
 /** The JSON column behind `attributes/<name>` (attribute-index-repository indexes expressions on it). */
@@ -49,38 +50,10 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
     },
     // Memberships: EXISTS over the membership table joined to the directory table; the user
     // side leads each membership's primary key, so the probe per user is an index lookup.
-    groups: {
-      kind: 'collection',
-      source: sql`user_groups as f_ug join "groups" as f_g on f_g.id = f_ug.group_id`,
-      correlate: sql`f_ug.user_id = users.id`,
-      fields: { id: { column: 'f_ug.group_id', type: 'uuid' }, name: { column: 'f_g.name_lower', type: 'string', caseInsensitive: true } },
-    },
-    roles: {
-      kind: 'collection',
-      source: sql`user_roles as f_ur join roles as f_r on f_r.id = f_ur.role_id`,
-      correlate: sql`f_ur.user_id = users.id`,
-      fields: {
-        id: { column: 'f_ur.role_id', type: 'uuid' },
-        name: { column: 'f_r.name_lower', type: 'string', caseInsensitive: true },
-        weight: { column: 'f_r.weight', type: 'number' },
-      },
-    },
-    organizations: {
-      kind: 'collection',
-      source: sql`user_organizations as f_uo join organizations as f_o on f_o.id = f_uo.organization_id`,
-      correlate: sql`f_uo.user_id = users.id`,
-      fields: {
-        id: { column: 'f_uo.organization_id', type: 'uuid' },
-        name: { column: 'f_o.name_lower', type: 'string', caseInsensitive: true },
-        code: { column: 'f_o.code_lower', type: 'string', caseInsensitive: true },
-      },
-    },
-    environments: {
-      kind: 'collection',
-      source: sql`user_environments as f_ue join environments as f_env on f_env.id = f_ue.environment_id`,
-      correlate: sql`f_ue.user_id = users.id`,
-      fields: { id: { column: 'f_ue.environment_id', type: 'uuid' }, name: { column: 'f_env.name_lower', type: 'string', caseInsensitive: true } },
-    },
+    groups: membershipCollection(DIRECTORY.group),
+    roles: membershipCollection(DIRECTORY.role, ['weight']),
+    organizations: membershipCollection(DIRECTORY.organization, ['code']),
+    environments: membershipCollection(DIRECTORY.environment),
     identities: {
       kind: 'collection',
       source: sql`user_identities as f_ui`,
@@ -94,6 +67,33 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
     },
   },
 };
+
+/**
+ * `<kind>/any(x: x/name eq '…')` over a user's memberships of one directory kind: id and name,
+ * plus `extra` fields of the kind (text compared case-insensitively through its lowercased
+ * column, integers as numbers). Tables and columns come from DIRECTORY, never from input.
+ */
+function membershipCollection(def: DirectoryDefinition, extra: readonly string[] = []): CollectionField {
+  const membership = def.membership;
+  if (!membership) throw new Error(`${def.kind} has no memberships`);
+  const fields: Record<string, ScalarField> = {
+    id: { column: `f_m.${membership.column}`, type: 'uuid' },
+    name: { column: 'f_t.name_lower', type: 'string', caseInsensitive: true },
+  };
+  for (const name of extra) {
+    const field = def.fields[name];
+    if (!field) throw new Error(`${def.kind} has no field ${name}`);
+    fields[name] = field.lowerColumn
+      ? { column: `f_t.${field.lowerColumn}`, type: 'string', caseInsensitive: true }
+      : { column: `f_t.${field.column}`, type: field.type === 'integer' ? 'number' : 'string' };
+  }
+  return {
+    kind: 'collection',
+    source: sql`${sql.table(membership.table)} as f_m join ${sql.table(def.table)} as f_t on f_t.id = ${sql.ref(`f_m.${membership.column}`)}`,
+    correlate: sql`f_m.user_id = users.id`,
+    fields,
+  };
+}
 
 /**
  * The users filter schema for a tenant: `attributes/<name>` compares with the declared type of

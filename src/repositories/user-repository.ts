@@ -103,6 +103,16 @@ export class UserRepository {
     return result.numDeletedRows > 0n;
   }
 
+  /** Detaches every direct report from a manager in one statement (each gets a new version). */
+  async clearManager(tenantId: string, managerId: string, updatedAt: string): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set((eb) => ({ manager_id: null, updated_at: updatedAt, version: eb('version', '+', 1) }))
+      .where('tenant_id', '=', tenantId)
+      .where('manager_id', '=', managerId)
+      .execute();
+  }
+
   async findDirectReports(tenantId: string, managerId: string): Promise<User[]> {
     const rows = await this.db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('manager_id', '=', managerId).execute();
     return rows.map(toUser);

@@ -92,12 +92,9 @@ export class UserService {
     await this.store.transaction(async (repos) => {
       const user = await this.load(repos, principal.tenantId, id, expected);
       // Direct reports lose their manager; each gets its own event so their history explains why.
-      const events: DomainEvent[] = [];
-      for (const report of await repos.users.findDirectReports(principal.tenantId, id)) {
-        const updated: User = { ...report, managerId: null, updatedAt: now, version: report.version + 1 };
-        await repos.users.update(updated, report.version, false);
-        events.push(this.event(principal, 'user.updated', report.id, report, updated));
-      }
+      const reports = await repos.users.findDirectReports(principal.tenantId, id);
+      await repos.users.clearManager(principal.tenantId, id, now);
+      const events = reports.map((report) => this.event(principal, 'user.updated', report.id, report, { ...report, managerId: null }));
       await repos.users.delete(principal.tenantId, id);
       events.push(this.event(principal, 'user.deleted', id, user, null));
       await repos.events.append(events);

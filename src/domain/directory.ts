@@ -1,3 +1,4 @@
+import type { FieldError } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 
 /**
@@ -34,7 +35,34 @@ export interface DirectoryField {
   enumValues?: readonly string[];
   /** For 'reference': the kind the id points to (a parentId points to its own kind). */
   references?: DirectoryKind;
+  /**
+   * For 'configObject': keys holding secrets are write-only (stored, never returned or put in
+   * events; a replace that omits them keeps them; null removes one). Their names are shown in
+   * this read-only field instead.
+   */
+  secretsField?: string;
+  /** For 'externalIds': the lookup table that keeps each {origin, key} unique per tenant, and its owner column. */
+  lookupTable?: { table: 'group_external_ids'; ownerColumn: 'group_id' };
   description?: string;
+}
+
+/** The four membership kinds, named as URL segments and event fields: /v1/users/{id}/groups. */
+export type MembershipKind = 'roles' | 'groups' | 'organizations' | 'environments';
+
+/**
+ * A kind users can be members of: its membership table (user_roles, …) keyed by (user_id,
+ * target id). Described here once; src/domain/membership.ts derives MEMBERSHIPS from it.
+ */
+export interface DirectoryMembership {
+  kind: MembershipKind;
+  table: 'user_roles' | 'user_groups' | 'user_organizations' | 'user_environments';
+  column: 'role_id' | 'group_id' | 'organization_id' | 'environment_id';
+  /** Path parameter naming one target on the user side: /v1/users/{id}/groups/{groupId}. */
+  param: 'roleId' | 'groupId' | 'organizationId' | 'environmentId';
+  /** The target column shown next to id and name in a user's list (and filterable in any()). */
+  extra?: 'weight' | 'code';
+  /** Environments: the membership itself carries permissions. */
+  permissions: boolean;
 }
 
 export interface DirectoryDefinition {
@@ -49,10 +77,27 @@ export interface DirectoryDefinition {
   tree?: boolean;
   /** A user column that points here: deleting a referenced record is refused (409). */
   userColumn?: 'position_id' | 'area_id';
+  /**
+   * The record's consistency rule beyond field types (e.g. enumValues only for enum attributes):
+   * returns the problems, each naming the field.
+   */
+  validate?: (record: DirectoryRecord) => FieldError[];
+  /** The error code of a record that fails `validate` (422). */
+  invalid?: ErrorCode;
+  /**
+   * Records of this kind define user attributes: writes invalidate the per-unit cache of
+   * definitions, and an `indexed` definition keeps an expression index on users in step.
+   */
+  definesUserAttributes?: boolean;
   /** Other kinds whose column points here: deleting a referenced record is refused (409). */
   referencedBy?: { kind: DirectoryKind; column: string }[];
-  /** A membership table: deleting the record removes the memberships, one event per user. */
-  membership?: { table: string; column: string; eventField: string; eventType: string };
+  /** Users can be members: deleting the record removes the memberships, one event per user. */
+  membership?: DirectoryMembership;
+  /**
+   * Users link to it (identity providers): deleting the record removes the links, with the same
+   * event per link as unlinking one through the user.
+   */
+  userLinks?: { table: 'user_identities'; column: 'provider_id' };
 }
 
 export interface DirectoryRecord {
@@ -80,16 +125,19 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
       weight: { column: 'weight', type: 'integer', default: 0, minimum: -1_000_000, maximum: 1_000_000, description: 'A higher weight means more privilege.' },
       permissions: { column: 'permissions', type: 'stringArray', default: [], maxLength: 200, description: 'Permission strings this role grants.' },
     },
-    membership: { table: 'user_roles', column: 'role_id', eventField: 'roles', eventType: 'user.memberships_changed' },
+    membership: { kind: 'roles', table: 'user_roles', column: 'role_id', param: 'roleId', extra: 'weight', permissions: false },
   },
   group: {
     kind: 'group', path: 'groups', table: 'groups', title: 'Groups', notFound: 'group.not_found',
     fields: {
       name: name('Unique per tenant (case-insensitive).'),
       description,
-      externalIds: { column: 'external_ids', type: 'externalIds', default: [], description: 'Ids of this group in source systems ({origin, key}, unique per tenant).' },
+      externalIds: {
+        column: 'external_ids', type: 'externalIds', default: [], lookupTable: { table: 'group_external_ids', ownerColumn: 'group_id' },
+        description: 'Ids of this group in source systems ({origin, key}, unique per tenant).',
+      },
     },
-    membership: { table: 'user_groups', column: 'group_id', eventField: 'groups', eventType: 'user.memberships_changed' },
+    membership: { kind: 'groups', table: 'user_groups', column: 'group_id', param: 'groupId', permissions: false },
   },
   organization: {
     kind: 'organization', path: 'organizations', table: 'organizations', title: 'Organizations', notFound: 'organization.not_found', tree: true,
@@ -98,12 +146,12 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
       code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 100, description: 'Unique per tenant (case-insensitive), e.g. a company code.' },
       parentId: { column: 'parent_id', type: 'reference', references: 'organization', description: 'The parent organization (a tree; cycles are refused).' },
     },
-    membership: { table: 'user_organizations', column: 'organization_id', eventField: 'organizations', eventType: 'user.memberships_changed' },
+    membership: { kind: 'organizations', table: 'user_organizations', column: 'organization_id', param: 'organizationId', extra: 'code', permissions: false },
   },
   environment: {
     kind: 'environment', path: 'environments', table: 'environments', title: 'Environments', notFound: 'environment.not_found',
     fields: { name: name('Unique per tenant (case-insensitive).'), description },
-    membership: { table: 'user_environments', column: 'environment_id', eventField: 'environments', eventType: 'user.memberships_changed' },
+    membership: { kind: 'environments', table: 'user_environments', column: 'environment_id', param: 'environmentId', permissions: true },
   },
   area: {
     kind: 'area', path: 'areas', table: 'areas', title: 'Areas', notFound: 'area.not_found', tree: true, userColumn: 'area_id',
@@ -122,13 +170,14 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
   },
   identity_provider: {
     kind: 'identity_provider', path: 'identity-providers', table: 'identity_providers', title: 'Identity providers', notFound: 'identity_provider.not_found',
+    userLinks: { table: 'user_identities', column: 'provider_id' },
     fields: {
       name: name('Display name.'),
       alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', maxLength: 64, description: 'Unique prefix (case-insensitive), e.g. "entra".' },
       type: { column: 'type', type: 'enum', required: true, enumValues: IDENTITY_PROVIDER_TYPES },
       enabled: { column: 'enabled', type: 'boolean', default: true },
       config: {
-        column: 'config', type: 'configObject', default: {},
+        column: 'config', type: 'configObject', default: {}, secretsField: 'configSecrets',
         description: 'Issuer, audience, jwksUri, clientId… Keys containing "secret", "password" or "privateKey" are write-only: stored, never returned (listed in configSecrets).',
       },
     },
@@ -142,6 +191,14 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
   },
   attribute_definition: {
     kind: 'attribute_definition', path: 'attribute-definitions', table: 'attribute_definitions', title: 'Attribute definitions', notFound: 'attribute_definition.not_found',
+    definesUserAttributes: true,
+    invalid: 'attribute_definition.invalid',
+    validate: (record) => {
+      const enumValues = (record.enumValues as string[] | undefined) ?? [];
+      if (record.type === 'enum' && enumValues.length === 0) return [{ field: '/body/enumValues', message: 'must not be empty for type enum' }];
+      if (record.type !== 'enum' && enumValues.length > 0) return [{ field: '/body/enumValues', message: `must be empty unless type is enum (type is ${String(record.type)})` }];
+      return [];
+    },
     fields: {
       name: { column: 'name', type: 'string', required: true, lowerColumn: 'name_lower', maxLength: 64, pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'The key in user.attributes (case-sensitive; letters, digits, underscore).' },
       type: { column: 'type', type: 'enum', required: true, enumValues: ATTRIBUTE_TYPES },
@@ -154,6 +211,10 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
 };
 
 export const directoryByPath = (path: string): DirectoryDefinition | undefined => Object.values(DIRECTORY).find((d) => d.path === path);
+
+/** The read-only field naming the write-only secrets of a configObject field, if it has one. */
+export const secretsFields = (def: DirectoryDefinition): string[] =>
+  Object.values(def.fields).flatMap((f) => (f.type === 'configObject' && f.secretsField ? [f.secretsField] : []));
 
 /** Config keys that hold secrets: written, stored, never read back. */
 export const isSecretConfigKey = (key: string): boolean => /secret|password|privatekey|private_key/i.test(key);

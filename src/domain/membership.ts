@@ -1,14 +1,13 @@
 import type { ErrorCode } from '../errors/error-codes.js';
-import { ENVIRONMENT_PERMISSIONS } from './directory.js';
+import { DIRECTORY, ENVIRONMENT_PERMISSIONS, type DirectoryDefinition, type DirectoryMembership, type MembershipKind } from './directory.js';
 
 /**
  * Memberships: a user belongs to roles, groups, organizations and environments. Each kind is a
  * table (user_roles, …) keyed by (user_id, target id); environments also carry permissions.
- * Every kind has the same verbs on both sides (the user's list, the resource's members).
+ * Every kind has the same verbs on both sides (the user's list, the resource's members). The
+ * kinds are described once, on their DIRECTORY entries; this module derives the lookup table.
  */
-export type MembershipKind = 'roles' | 'groups' | 'organizations' | 'environments';
-
-export const MEMBERSHIP_KINDS: readonly MembershipKind[] = ['roles', 'groups', 'organizations', 'environments'];
+export type { MembershipKind } from './directory.js';
 
 export type EnvironmentPermission = (typeof ENVIRONMENT_PERMISSIONS)[number];
 export { ENVIRONMENT_PERMISSIONS };
@@ -22,36 +21,24 @@ export const MAX_MEMBERSHIPS_PER_REPLACE = 1000;
 /** How deep `reports?depth=all` follows the manager tree (a guard, not a business limit). */
 export const MAX_REPORTS_DEPTH = 1000;
 
-export interface MembershipDefinition {
-  kind: MembershipKind;
-  /** The membership table and its column naming the target. */
-  table: 'user_roles' | 'user_groups' | 'user_organizations' | 'user_environments';
-  column: 'role_id' | 'group_id' | 'organization_id' | 'environment_id';
+/** A membership kind with its target's definition: everything the generic membership code needs. */
+export interface MembershipDefinition extends DirectoryMembership {
+  /** The target kind's definition (table, notFound code, fields). */
+  target: DirectoryDefinition;
   /** The target's own table; also the URL segment of the resource side (/v1/<kind>/{id}/members). */
   targetTable: 'roles' | 'groups' | 'organizations' | 'environments';
-  /** Path parameter naming one target on the user side: /v1/users/{id}/groups/{groupId}. */
-  param: 'roleId' | 'groupId' | 'organizationId' | 'environmentId';
   /** Singular, for messages. */
   label: string;
   notFound: ErrorCode;
-  /** The target column shown next to id and name in a user's list. */
-  extra?: 'weight' | 'code';
-  /** Environments: the membership itself carries permissions. */
-  permissions: boolean;
 }
 
-export const MEMBERSHIPS: Record<MembershipKind, MembershipDefinition> = {
-  roles: { kind: 'roles', table: 'user_roles', column: 'role_id', targetTable: 'roles', param: 'roleId', label: 'role', notFound: 'role.not_found', extra: 'weight', permissions: false },
-  groups: { kind: 'groups', table: 'user_groups', column: 'group_id', targetTable: 'groups', param: 'groupId', label: 'group', notFound: 'group.not_found', permissions: false },
-  organizations: {
-    kind: 'organizations', table: 'user_organizations', column: 'organization_id', targetTable: 'organizations', param: 'organizationId', label: 'organization',
-    notFound: 'organization.not_found', extra: 'code', permissions: false,
-  },
-  environments: {
-    kind: 'environments', table: 'user_environments', column: 'environment_id', targetTable: 'environments', param: 'environmentId', label: 'environment',
-    notFound: 'environment.not_found', permissions: true,
-  },
-};
+export const MEMBERSHIPS = Object.fromEntries(
+  Object.values(DIRECTORY).flatMap((def) =>
+    def.membership ? [[def.membership.kind, { ...def.membership, target: def, targetTable: def.table, label: def.kind, notFound: def.notFound }]] : [],
+  ),
+) as Record<MembershipKind, MembershipDefinition>;
+
+export const MEMBERSHIP_KINDS = Object.keys(MEMBERSHIPS) as MembershipKind[];
 
 /** One membership as stored: the target and (environments only) the permissions it grants. */
 export interface MembershipEntry {

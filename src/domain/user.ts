@@ -1,7 +1,6 @@
-export const USER_STATUSES = ['staged', 'invited', 'active', 'suspended', 'locked', 'deprovisioning', 'deprovisioned', 'inactive'] as const;
-export type UserStatus = (typeof USER_STATUSES)[number];
-/** The statuses a client may set directly today; the rest belong to later lifecycle workflows. */
-export const SETTABLE_USER_STATUSES = ['active', 'inactive'] as const;
+import type { UserStatus, UserStatusAlias } from './user-lifecycle.js';
+
+export { USER_STATUSES, type UserStatus } from './user-lifecycle.js';
 
 export interface ExternalId {
   origin: string;
@@ -51,4 +50,5 @@ export const USER_WRITABLE_FIELDS = [
   'preventDeprovision', 'identifications', 'externalIds', 'attributes', 'tags', 'status',
 ] as const;
 export type UserWritableField = (typeof USER_WRITABLE_FIELDS)[number];
-export type UserInput = Partial<Pick<User, UserWritableField>>;
+/** What a write sends: any writable field; `status` may use an input alias (`inactive`). */
+export type UserInput = Partial<Omit<Pick<User, UserWritableField>, 'status'>> & { status?: UserStatus | UserStatusAlias };

@@ -47,6 +47,7 @@ export const errorCatalogue = {
   'user.manager_not_found': { status: 422, title: 'The manager does not exist in this tenant' },
   'user.manager_cycle': { status: 422, title: 'The manager change would create a reporting cycle' },
   'user.concurrent_update': { status: 409, title: 'The user was changed concurrently; retry the request' },
+  'user.transition_not_allowed': { status: 409, title: 'The user cannot move to that status from its current one' },
 
   'user.reference_not_found': { status: 422, title: 'A position, area or identification type the user refers to does not exist' },
 
@@ -69,6 +70,7 @@ export const errorCatalogue = {
   'attribute_definition.not_found': { status: 404, title: 'Attribute definition not found' },
   'attribute_definition.name_taken': { status: 409, title: 'An attribute with this name is already defined' },
   'attribute_definition.invalid': { status: 422, title: 'The attribute definition is not consistent' },
+  'directory.concurrent_update': { status: 409, title: 'The record was changed concurrently; retry the request' },
   'directory.in_use': { status: 409, title: 'The resource is still referenced' },
   'directory.reference_not_found': { status: 422, title: 'A referenced resource does not exist' },
   'directory.parent_cycle': { status: 422, title: 'The change would make the tree a cycle' },

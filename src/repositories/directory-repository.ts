@@ -35,6 +35,32 @@ export class DirectoryRepository {
     return row && this.toRecord(def, row);
   }
 
+  /** The record, locked until the transaction ends on PostgreSQL (a read-check-write of one record). */
+  async findByIdForUpdate(def: DirectoryDefinition, tenantId: string, id: string): Promise<DirectoryRecord | undefined> {
+    const row = await this.any
+      .selectFrom(def.table)
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    return row && this.toRecord(def, row);
+  }
+
+  /**
+   * A new version (and updatedAt) for records whose members changed, so their ETag moves with
+   * the membership. Ids are sorted so concurrent bumps lock rows in one order.
+   */
+  async bumpVersions(def: DirectoryDefinition, tenantId: string, ids: readonly string[], updatedAt: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.any
+      .updateTable(def.table)
+      .set((eb) => ({ version: eb(eb.ref('version'), '+', 1), updated_at: updatedAt }))
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', [...new Set(ids)].sort())
+      .execute();
+  }
+
   async findByIds(def: DirectoryDefinition, tenantId: string, ids: readonly string[]): Promise<DirectoryRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.any.selectFrom(def.table).selectAll().where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
@@ -56,7 +82,7 @@ export class DirectoryRepository {
 
   async insert(def: DirectoryDefinition, record: DirectoryRecord): Promise<void> {
     await this.any.insertInto(def.table).values(this.toRow(def, record)).execute();
-    if (def.kind === 'group') await this.insertGroupExternalIds(record);
+    await this.writeExternalIdLookups(def, record, false);
   }
 
   /** Optimistic concurrency, as for users: false when the stored version moved on. */
@@ -70,10 +96,7 @@ export class DirectoryRepository {
       .where('version', '=', expectedVersion)
       .executeTakeFirst();
     if (result.numUpdatedRows === 0n) return false;
-    if (def.kind === 'group') {
-      await this.any.deleteFrom('group_external_ids').where('group_id', '=', record.id).execute();
-      await this.insertGroupExternalIds(record);
-    }
+    await this.writeExternalIdLookups(def, record, true);
     return true;
   }
 
@@ -128,16 +151,17 @@ export class DirectoryRepository {
     return result.rows.map((r) => ({ record: this.toRecord(def, r), depth: Number(r.depth) }));
   }
 
-  async memberUserIds(table: string, column: string, id: string): Promise<string[]> {
-    const rows = await this.any.selectFrom(table).select('user_id').where(column, '=', id).orderBy('user_id').execute();
+  /** The users with a row in `table` pointing at `id` through `column` (members, links), sorted. */
+  async memberUserIds(table: string, column: string, tenantId: string, id: string): Promise<string[]> {
+    const rows = await this.any.selectFrom(table).select('user_id').where('tenant_id', '=', tenantId).where(column, '=', id).orderBy('user_id').execute();
     return rows.map((r) => r.user_id as string);
   }
 
-  /** The user's memberships of one kind, as ids (for event before/after lists). */
-  async membershipIdsOfUsers(table: string, column: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  /** The users' memberships of one kind, as ids (for event before/after lists). */
+  async membershipIdsOfUsers(table: string, column: string, tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
     const byUser = new Map<string, string[]>();
     if (userIds.length === 0) return byUser;
-    const rows = await this.any.selectFrom(table).select(['user_id', column]).where('user_id', 'in', [...userIds]).orderBy(column).execute();
+    const rows = await this.any.selectFrom(table).select(['user_id', column]).where('tenant_id', '=', tenantId).where('user_id', 'in', [...userIds]).orderBy(column).execute();
     for (const row of rows) {
       const list = byUser.get(row.user_id as string) ?? [];
       list.push(row[column] as string);
@@ -146,13 +170,22 @@ export class DirectoryRepository {
     return byUser;
   }
 
-  private async insertGroupExternalIds(record: DirectoryRecord): Promise<void> {
-    const externalIds = (record.externalIds as ExternalId[] | undefined) ?? [];
-    if (externalIds.length === 0) return;
-    await this.any
-      .insertInto('group_external_ids')
-      .values(externalIds.map((e) => ({ tenant_id: record.tenantId, origin: e.origin, key: e.key, group_id: record.id })))
-      .execute();
+  /**
+   * External ids also live in a lookup table whose primary key keeps each {origin, key} unique
+   * in the tenant (the JSON copy on the row serves reads). `replace`: the record's ids changed.
+   */
+  private async writeExternalIdLookups(def: DirectoryDefinition, record: DirectoryRecord, replace: boolean): Promise<void> {
+    for (const [name, f] of Object.entries(def.fields)) {
+      if (f.type !== 'externalIds' || !f.lookupTable) continue;
+      const { table, ownerColumn } = f.lookupTable;
+      if (replace) await this.any.deleteFrom(table).where(ownerColumn, '=', record.id).execute();
+      const externalIds = (record[name] as ExternalId[] | undefined) ?? [];
+      if (externalIds.length === 0) continue;
+      await this.any
+        .insertInto(table)
+        .values(externalIds.map((e) => ({ tenant_id: record.tenantId, origin: e.origin, key: e.key, [ownerColumn]: record.id })))
+        .execute();
+    }
   }
 
   private toRecord(def: DirectoryDefinition, row: Row): DirectoryRecord {

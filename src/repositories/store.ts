@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { mapConstraintError } from '../db/constraint-errors.js';
@@ -37,13 +37,30 @@ export interface Repositories {
 }
 
 /**
+ * Control over the open transaction beyond its repositories: savepoints, so that one row of a
+ * batch can fail alone while the rest of the unit commits.
+ */
+export interface TransactionControl {
+  /**
+   * Runs `work` inside a SAVEPOINT of the current transaction. When it throws, everything it
+   * wrote is rolled back to the savepoint (the transaction stays usable on both databases) and
+   * the error is rethrown, with constraint violations already mapped to AppErrors.
+   */
+  savepoint<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
  * What services see of persistence: repositories outside a transaction, and `transaction()` for
  * writes that must be atomic (a change and its event). Services never touch Kysely directly.
+ *
+ * On PostgreSQL a transaction that loses a deadlock or a serialisation check is run again from
+ * the start (up to a few times): `work` must therefore do nothing but database work through the
+ * repositories it is given, which every unit of work does.
  */
 export interface Store {
   readonly dialect: Dialect;
   readonly repos: Repositories;
-  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  transaction<T>(work: (repos: Repositories, tx: TransactionControl) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
 }
 
@@ -65,6 +82,30 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
   };
 }
 
+/** PostgreSQL: deadlock_detected and serialization_failure; the transaction may simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_RETRIES = 3;
+
+/** Savepoints by plain SQL on the transaction's own connection (both dialects speak it). */
+function transactionControl(trx: Kysely<DB>): TransactionControl {
+  let next = 0;
+  return {
+    async savepoint(work) {
+      const name = sql.raw(`row_${next++}`);
+      await sql`savepoint ${name}`.execute(trx);
+      try {
+        const value = await work();
+        await sql`release savepoint ${name}`.execute(trx);
+        return value;
+      } catch (error) {
+        await sql`rollback to savepoint ${name}`.execute(trx);
+        await sql`release savepoint ${name}`.execute(trx);
+        throw mapConstraintError(error) ?? error;
+      }
+    },
+  };
+}
+
 export function createStore(database: Database): Store {
   const { db, dialect } = database;
   // SQLite: concurrent write transactions share commits (see sqlite-group-commit.ts).
@@ -74,11 +115,16 @@ export function createStore(database: Database): Store {
     dialect,
     repos: bindRepositories(db, dialect),
     async transaction(work) {
-      try {
-        if (groupCommit) return await groupCommit.run((trx) => work(bindRepositories(trx, dialect)));
-        return await db.transaction().execute((trx) => work(bindRepositories(trx, dialect)));
-      } catch (error) {
-        throw mapConstraintError(error) ?? error;
+      const body = (trx: Kysely<DB>) => work(bindRepositories(trx, dialect), transactionControl(trx));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (groupCommit) return await groupCommit.run(body);
+          return await db.transaction().execute(body);
+        } catch (error) {
+          const code = (error as { code?: unknown } | null)?.code;
+          if (!groupCommit && typeof code === 'string' && RETRYABLE.has(code) && attempt < MAX_RETRIES) continue;
+          throw mapConstraintError(error) ?? error;
+        }
       }
     },
     async ping() {

@@ -34,6 +34,37 @@ export class UserRepository {
     return row && toUser(row);
   }
 
+  /**
+   * The user, locked for the rest of the transaction on PostgreSQL (SELECT … FOR UPDATE), so a
+   * read-check-write on one user runs one writer at a time: concurrent PATCHes queue instead of
+   * failing, and of 16 concurrent DELETEs exactly one finds the user. SQLite has one writer anyway.
+   */
+  async findByIdForUpdate(tenantId: string, id: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /**
+   * A new version for users whose related data changed (memberships): their ETag moves, so a
+   * cache or a later If-Match sees the change. Returns how many users were touched.
+   */
+  async bumpVersions(tenantId: string, ids: readonly string[], updatedAt: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.db
+      .updateTable('users')
+      .set((eb) => ({ version: eb('version', '+', 1), updated_at: updatedAt }))
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', [...new Set(ids)].sort())
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async findByUserName(tenantId: string, userName: string): Promise<User | undefined> {
     const row = await this.db
       .selectFrom('users')
@@ -87,30 +118,24 @@ export class UserRepository {
     return true;
   }
 
-  async setStatus(tenantId: string, id: string, status: UserStatus, expectedVersion: number, updatedAt: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('users')
-      .set({ status, updated_at: updatedAt, version: expectedVersion + 1 })
-      .where('id', '=', id)
-      .where('tenant_id', '=', tenantId)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
-  }
-
   async delete(tenantId: string, id: string): Promise<boolean> {
     const result = await this.db.deleteFrom('users').where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
 
-  /** Detaches every direct report from a manager in one statement (each gets a new version). */
-  async clearManager(tenantId: string, managerId: string, updatedAt: string): Promise<void> {
-    await this.db
+  /**
+   * Detaches every direct report from a manager in one statement (each gets a new version).
+   * Returns the ids of the reports it detached, in id order: exactly the rows it changed.
+   */
+  async clearManager(tenantId: string, managerId: string, updatedAt: string): Promise<string[]> {
+    const rows = await this.db
       .updateTable('users')
       .set((eb) => ({ manager_id: null, updated_at: updatedAt, version: eb('version', '+', 1) }))
       .where('tenant_id', '=', tenantId)
       .where('manager_id', '=', managerId)
+      .returning('id')
       .execute();
+    return rows.map((r) => r.id).sort();
   }
 
   async findDirectReports(tenantId: string, managerId: string): Promise<User[]> {

@@ -13,10 +13,13 @@ import { SigningKeyService } from './signing-key-service.js';
 import { TenantDirectory } from './tenant-directory.js';
 import { TenantService } from './tenant-service.js';
 import { TokenService } from './token-service.js';
+import { UnitRunner } from './unit-of-work.js';
 import { UserService } from './user-service.js';
 
 export interface Services {
   store: Store;
+  /** Opens units of work: the way every write runs its commands (src/services/unit-of-work.ts). */
+  units: UnitRunner;
   tenants: TenantService;
   clients: ClientService;
   apiTokens: ApiTokenService;
@@ -40,6 +43,7 @@ export interface ServiceDeps {
 
 export function createServices({ store, clock, hasher, config }: ServiceDeps): Services {
   const apiTokens = new ApiTokenService(store, clock);
+  const units = new UnitRunner(store, clock);
   const directory = new TenantDirectory(store, clock);
   const signingKeys = new SigningKeyService(store, clock, { rotationDays: config.signingKeyRotationDays, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
   return {
@@ -49,11 +53,12 @@ export function createServices({ store, clock, hasher, config }: ServiceDeps): S
     apiTokens,
     signingKeys,
     tokens: new TokenService(store, signingKeys, apiTokens, directory, hasher, clock, config),
-    users: new UserService(store, clock),
+    units,
+    users: new UserService(store, units),
     events: new EventService(store),
     idempotency: new IdempotencyService(store, clock),
-    memberships: new MembershipService(store, clock),
-    identities: new IdentityService(store, clock),
-    directory: new DirectoryService(store, clock),
+    memberships: new MembershipService(store, units),
+    identities: new IdentityService(store, units),
+    directory: new DirectoryService(store, units),
   };
 }

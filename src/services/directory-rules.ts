@@ -28,12 +28,13 @@ export function buildRecord(
     if (value === undefined || value === null) value = f.default ?? null;
     if (f.required && (value === null || value === undefined)) errors.push({ field: `/body/${name}`, message: 'is required' });
     if (f.type === 'stringArray' && Array.isArray(value)) value = [...new Set(value as string[])];
-    if (f.type === 'configObject' && replacing) value = keepSecrets(replacing[name] as Record<string, unknown>, input[name] as Record<string, unknown> | null | undefined);
+    if (f.type === 'configObject' && f.secretsField && replacing) value = keepSecrets(replacing[name] as Record<string, unknown>, input[name] as Record<string, unknown> | null | undefined);
+    if (f.type === 'externalIds') errors.push(...duplicateExternalIds(name, value as { origin: string; key: string }[]));
     record[name] = value;
   }
-  if (def.kind === 'group') errors.push(...duplicateExternalIds(record.externalIds as { origin: string; key: string }[]));
   if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
-  if (def.kind === 'attribute_definition') checkAttributeDefinition(record);
+  const problems = def.validate?.(record) ?? [];
+  if (problems.length > 0) throw new AppError(def.invalid ?? 'request.validation_failed', problems.map((e) => `${e.field}: ${e.message}`).join('; '), problems);
   return record;
 }
 
@@ -46,11 +47,13 @@ export function patchedInput(def: DirectoryDefinition, current: DirectoryRecord,
 /** What the API shows and what events record: config secrets are reduced to their names. */
 export function publicView(def: DirectoryDefinition, record: DirectoryRecord): Record<string, unknown> {
   const view: Record<string, unknown> = { id: record.id };
-  for (const name of Object.keys(def.fields)) view[name] = record[name];
-  if (def.kind === 'identity_provider') {
-    const config = (record.config ?? {}) as Record<string, unknown>;
-    view.config = Object.fromEntries(Object.entries(config).filter(([k]) => !isSecretConfigKey(k)));
-    view.configSecrets = Object.keys(config).filter(isSecretConfigKey).sort();
+  for (const [name, f] of Object.entries(def.fields)) {
+    view[name] = record[name];
+    if (f.type === 'configObject' && f.secretsField) {
+      const config = (record[name] ?? {}) as Record<string, unknown>;
+      view[name] = Object.fromEntries(Object.entries(config).filter(([k]) => !isSecretConfigKey(k)));
+      view[f.secretsField] = Object.keys(config).filter(isSecretConfigKey).sort();
+    }
   }
   return { ...view, createdAt: record.createdAt, updatedAt: record.updatedAt, version: record.version };
 }
@@ -64,23 +67,13 @@ function keepSecrets(previous: Record<string, unknown> | undefined, sent: Record
   return next;
 }
 
-function duplicateExternalIds(externalIds: { origin: string; key: string }[]): FieldError[] {
+function duplicateExternalIds(field: string, externalIds: { origin: string; key: string }[]): FieldError[] {
   const seen = new Set<string>();
   const errors: FieldError[] = [];
   externalIds.forEach((e, i) => {
     const id = JSON.stringify([e.origin, e.key]);
-    if (seen.has(id)) errors.push({ field: `/body/externalIds/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
+    if (seen.has(id)) errors.push({ field: `/body/${field}/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
     seen.add(id);
   });
   return errors;
-}
-
-function checkAttributeDefinition(record: DirectoryRecord): void {
-  const enumValues = record.enumValues as string[];
-  if (record.type === 'enum' && enumValues.length === 0) {
-    throw new AppError('attribute_definition.invalid', 'An enum attribute needs enumValues.', [{ field: '/body/enumValues', message: 'must not be empty for type enum' }]);
-  }
-  if (record.type !== 'enum' && enumValues.length > 0) {
-    throw new AppError('attribute_definition.invalid', `enumValues only apply to type enum, not ${String(record.type)}.`, [{ field: '/body/enumValues', message: 'must be empty unless type is enum' }]);
-  }
 }

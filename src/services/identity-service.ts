@@ -1,21 +1,20 @@
 import { AppError } from '../errors/app-error.js';
-import type { Clock } from '../lib/clock.js';
-import { newId } from '../lib/ids.js';
-import type { DomainEvent } from '../domain/event.js';
-import { identityEventView, type IdentityLink, type IdentityLinkInput } from '../domain/membership.js';
+import type { IdentityLink, IdentityLinkInput } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
 import type { User } from '../domain/user.js';
 import type { Repositories, Store } from '../repositories/store.js';
-import { newEvent } from './event-factory.js';
+import { linkIdentity, unlinkIdentity } from './commands/identity-commands.js';
+import type { UnitRunner } from './unit-of-work.js';
 
 /**
  * Identity links: which account at which identity provider is this user. A provider's subject
  * belongs to at most one user (409 identity.subject_taken otherwise, enforced by a unique index).
+ * Writes run the identity commands (src/services/commands/identity-commands.ts) in a unit each.
  */
 export class IdentityService {
   constructor(
     private readonly store: Store,
-    private readonly clock: Clock,
+    private readonly units: UnitRunner,
   ) {}
 
   async list(principal: Principal, userId: string): Promise<IdentityLink[]> {
@@ -25,40 +24,11 @@ export class IdentityService {
   }
 
   async link(principal: Principal, userId: string, input: IdentityLinkInput): Promise<IdentityLink> {
-    const tenantId = principal.tenantId;
-    return this.store.transaction(async (repos) => {
-      await requireUser(repos, tenantId, userId);
-      const provider = await repos.identities.findProvider(tenantId, input.providerId);
-      if (!provider) {
-        throw new AppError('directory.reference_not_found', `No identity provider with id ${input.providerId} in this tenant.`, [{ field: '/body/providerId', message: 'no such identity provider' }]);
-      }
-      const link: IdentityLink = {
-        id: newId(),
-        tenantId,
-        userId,
-        providerId: provider.id,
-        providerName: provider.name,
-        providerAlias: provider.alias,
-        subject: input.subject,
-        userName: input.userName ?? null,
-        createdAt: this.clock.now().toISOString(),
-      };
-      await repos.identities.insert(link);
-      await repos.events.append([this.event(principal, 'user.identity_linked', userId, { identity: { from: null, to: identityEventView(link) } })]);
-      return link;
-    });
+    return this.units.run(principal, linkIdentity(userId, input));
   }
 
   async unlink(principal: Principal, userId: string, identityId: string): Promise<void> {
-    const tenantId = principal.tenantId;
-    await this.store.transaction(async (repos) => {
-      await requireUser(repos, tenantId, userId);
-      const link = await repos.identities.findById(tenantId, userId, identityId);
-      if (!link || !(await repos.identities.delete(tenantId, userId, identityId))) {
-        throw new AppError('identity.not_found', `User ${userId} has no identity link ${identityId}.`);
-      }
-      await repos.events.append([this.event(principal, 'user.identity_unlinked', userId, { identity: { from: identityEventView(link), to: null } })]);
-    });
+    await this.units.run(principal, unlinkIdentity(userId, identityId));
   }
 
   /** The user an identity provider knows as `subject` (e.g. the `sub` of its tokens). */
@@ -70,9 +40,6 @@ export class IdentityService {
     return user;
   }
 
-  private event(principal: Principal, type: string, userId: string, changes: DomainEvent['changes']): DomainEvent {
-    return newEvent(principal, this.clock, type, 'user', userId, changes);
-  }
 }
 
 async function requireUser(repos: Repositories, tenantId: string, userId: string): Promise<void> {

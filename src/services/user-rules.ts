@@ -11,7 +11,7 @@ const clean = (value: string | null | undefined): string | null => {
 };
 
 /**
- * Builds the complete user a write asks for: every writable field taken from `input`, absent
+ * Builds the complete user a write asks for: every writable field but status taken from `input`, absent
  * optional fields cleared, derived fields (userName from email, displayName from the names)
  * filled in. Create, full replace and merge-patch all end here, so the rules live in one place.
  */
@@ -51,7 +51,8 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
     externalIds: externalIds.map((e) => ({ origin: e.origin, key: e.key })),
     attributes: input.attributes ?? {},
     tags: [...new Set(input.tags ?? [])],
-    status: input.status ?? base.status,
+    // Status moves only through the lifecycle table (commands/user-commands.ts), never here.
+    status: base.status,
     createdAt: base.createdAt,
     updatedAt: now,
     lastLoginAt: base.lastLoginAt,

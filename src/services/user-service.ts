@@ -1,19 +1,24 @@
 import { AppError } from '../errors/app-error.js';
-import type { Clock } from '../lib/clock.js';
-import { isUuid, newId } from '../lib/ids.js';
-import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
-import { diffFields, type DomainEvent } from '../domain/event.js';
+import { isUuid } from '../lib/ids.js';
+
+/** More attribute definitions than a tenant can sensibly have (a filter loads them to type attributes/<name>). */
+const MAX_ATTRIBUTE_DEFINITIONS = 1000;
+import { DIRECTORY } from '../domain/directory.js';
 import { MAX_REPORTS_DEPTH, type Page, type UserSummary } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
-import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
+import type { User, UserInput } from '../domain/user.js';
+import type { UserStatus } from '../domain/user-lifecycle.js';
 import type { ExpandRequest, UserExpansion } from '../domain/user-expansion.js';
 import type { FilterNode } from '../filter/filter-ast.js';
 import { parseODataFilter } from '../filter/odata-filter-parser.js';
 import type { Repositories, Store } from '../repositories/store.js';
 import type { UserListResult } from '../repositories/user-repository.js';
-import { attributeFilterTypes, checkAttributes, toAttributeDefinition, type AttributeDefinition } from './attribute-rules.js';
-import { applyMergePatch, buildUser, writableFields } from './user-rules.js';
-import { newEvent } from './event-factory.js';
+import { attributeFilterTypes, toAttributeDefinition, type AttributeDefinition } from './attribute-rules.js';
+import { deleteUser } from './commands/delete-user-command.js';
+import type { ExpectedVersion } from './commands/user-checks.js';
+import { createUser, transitionUser, updateUser } from './commands/user-commands.js';
+import type { UnitRunner } from './unit-of-work.js';
+import { applyMergePatch, writableFields } from './user-rules.js';
 
 export interface ListUsersQuery {
   filter?: string | undefined;
@@ -24,30 +29,20 @@ export interface ListUsersQuery {
   cursor?: string | undefined;
 }
 
-/** `undefined`: no If-Match sent; `'*'`: any current version; a number: exactly that version. */
-export type ExpectedVersion = number | '*' | undefined;
+export type { ExpectedVersion } from './commands/user-checks.js';
 
-const CONCURRENT_RETRIES = 3;
-/** More attribute definitions than a tenant can sensibly have; all of them are loaded per write. */
-const MAX_ATTRIBUTE_DEFINITIONS = 1000;
-
+/**
+ * Users: thin service methods over the user commands (src/services/commands): each write opens
+ * one unit of work, runs one command in it and commits; reads go straight to the repositories.
+ */
 export class UserService {
   constructor(
     private readonly store: Store,
-    private readonly clock: Clock,
+    private readonly units: UnitRunner,
   ) {}
 
   async create(principal: Principal, input: UserInput): Promise<User> {
-    const now = this.clock.now().toISOString();
-    const user = buildUser({ id: newId(), tenantId: principal.tenantId, createdAt: now, version: 1, status: 'active', lastLoginAt: null }, input, now);
-    return this.store.transaction(async (repos) => {
-      await this.checkUserAttributes(repos, user, null, true);
-      await this.checkManager(repos, user);
-      await this.checkDirectoryReferences(repos, user, null);
-      await repos.users.insert(user);
-      await repos.events.append([this.event(principal, 'user.created', user.id, null, user)]);
-      return user;
-    });
+    return this.units.run(principal, createUser(input));
   }
 
   async get(principal: Principal, id: string): Promise<User> {
@@ -68,9 +63,9 @@ export class UserService {
     return user;
   }
 
-  /** PUT: the body is the whole user; optional fields it omits are cleared. */
+  /** PUT: the body is the whole user; optional fields it omits are cleared, status is kept unless sent. */
   async replace(principal: Principal, id: string, input: UserInput, expected: ExpectedVersion): Promise<User> {
-    return this.modify(principal, id, expected, () => input, 'user.updated', true);
+    return this.units.run(principal, updateUser(id, expected, () => input, 'replace'));
   }
 
   /** PATCH (RFC 7396): only what was sent changes; null clears. */
@@ -80,25 +75,16 @@ export class UserService {
         throw new AppError('request.validation_failed', `${field} cannot be cleared.`, [{ field: `/body/${field}`, message: 'cannot be null' }]);
       }
     }
-    return this.modify(principal, id, expected, (current) => applyMergePatch(writableFields(current), patch) as UserInput);
+    return this.units.run(principal, updateUser(id, expected, (current) => applyMergePatch(writableFields(current), patch) as UserInput, 'patch'));
   }
 
+  /** The action endpoints (activate, suspend): a move through the lifecycle table. */
   async setStatus(principal: Principal, id: string, status: UserStatus, expected: ExpectedVersion): Promise<User> {
-    return this.modify(principal, id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), status === 'active' ? 'user.activated' : 'user.deactivated');
+    return this.units.run(principal, transitionUser(id, status, expected));
   }
 
   async delete(principal: Principal, id: string, expected: ExpectedVersion): Promise<void> {
-    const now = this.clock.now().toISOString();
-    await this.store.transaction(async (repos) => {
-      const user = await this.load(repos, principal.tenantId, id, expected);
-      // Direct reports lose their manager; each gets its own event so their history explains why.
-      const reports = await repos.users.findDirectReports(principal.tenantId, id);
-      await repos.users.clearManager(principal.tenantId, id, now);
-      const events = reports.map((report) => this.event(principal, 'user.updated', report.id, report, { ...report, managerId: null }));
-      await repos.users.delete(principal.tenantId, id);
-      events.push(this.event(principal, 'user.deleted', id, user, null));
-      await repos.events.append(events);
-    });
+    await this.units.run(principal, deleteUser(id, expected));
   }
 
   async list(principal: Principal, query: ListUsersQuery): Promise<UserListResult> {
@@ -178,85 +164,9 @@ export class UserService {
     return repos.users.reports(principal.tenantId, id, { all: query.all, limit: query.limit, cursor: query.cursor, maxDepth: MAX_REPORTS_DEPTH });
   }
 
-  /**
-   * Read-modify-write under optimistic concurrency. Without If-Match a lost race is retried on
-   * fresh data; with If-Match the caller asked for exactly that version, so it gets 412.
-   */
-  private async modify(principal: Principal, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, eventType = 'user.updated', isReplace = false): Promise<User> {
-    for (let attempt = 0; ; attempt++) {
-      const result = await this.store.transaction(async (repos) => {
-        const current = await this.load(repos, principal.tenantId, id, expected);
-        const now = this.clock.now().toISOString();
-        const next = buildUser(current, change(current), now);
-        const changes = diffFields(writableFields(current), writableFields(next), USER_WRITABLE_FIELDS);
-        if (Object.keys(changes).length === 0) return current;
-        next.version = current.version + 1;
-        if (changes.attributes) await this.checkUserAttributes(repos, next, current, isReplace);
-        if (changes.managerId) await this.checkManager(repos, next);
-        await this.checkDirectoryReferences(repos, next, current);
-        if (!(await repos.users.update(next, current.version, changes.externalIds !== undefined))) return undefined;
-        await repos.events.append([this.event(principal, eventType, id, current, next)]);
-        return next;
-      });
-      if (result) return result;
-      if (expected !== undefined && expected !== '*') throw new AppError('request.precondition_failed');
-      if (attempt + 1 >= CONCURRENT_RETRIES) throw new AppError('user.concurrent_update');
-    }
-  }
-
-  private async load(repos: Repositories, tenantId: string, id: string, expected: ExpectedVersion): Promise<User> {
-    const user = await repos.users.findById(tenantId, id);
-    if (!user) throw new AppError('user.not_found', `No user with id ${id}.`);
-    if (typeof expected === 'number' && user.version !== expected) {
-      throw new AppError('request.precondition_failed', `The user is at version ${user.version}, not ${expected}. Fetch it again and retry.`);
-    }
-    return user;
-  }
-
-  private async checkManager(repos: Repositories, user: User): Promise<void> {
-    if (user.managerId === null) return;
-    if (user.managerId === user.id) throw new AppError('user.manager_cycle', 'A user cannot be their own manager.');
-    if (!(await repos.users.exists(user.tenantId, user.managerId))) {
-      throw new AppError('user.manager_not_found', `No user with id ${user.managerId} in this tenant.`, [{ field: '/body/managerId', message: 'no such user' }]);
-    }
-    const chain = await repos.users.managerChain(user.tenantId, user.managerId);
-    if (chain.includes(user.id)) throw new AppError('user.manager_cycle', `User ${user.managerId} already reports (directly or indirectly) to this user.`);
-  }
-
-  /**
-   * Once the tenant defines attributes, new or changed attribute values must match their
-   * definitions; create and replace must carry every required one (see attribute-rules.ts).
-   * Definitions are read through the transaction's own repos.
-   */
-  private async checkUserAttributes(repos: Repositories, user: User, previous: User | null, requireAll: boolean): Promise<void> {
-    const definitions = await this.attributeDefinitions(repos, user.tenantId);
-    checkAttributes(user.attributes, definitions, { previous: previous?.attributes, requireAll });
-  }
-
   private async attributeDefinitions(repos: Repositories, tenantId: string): Promise<AttributeDefinition[]> {
     const records = await repos.directory.listAll(DIRECTORY.attribute_definition, tenantId, MAX_ATTRIBUTE_DEFINITIONS);
     return records.map(toAttributeDefinition);
-  }
-
-  /** Position, area and identification types must exist in the user's tenant (checked when changed). */
-  private async checkDirectoryReferences(repos: Repositories, user: User, previous: User | null): Promise<void> {
-    const refs: { def: DirectoryDefinition; field: string; ids: string[] }[] = [];
-    if (user.positionId && user.positionId !== previous?.positionId) refs.push({ def: DIRECTORY.position, field: 'positionId', ids: [user.positionId] });
-    if (user.areaId && user.areaId !== previous?.areaId) refs.push({ def: DIRECTORY.area, field: 'areaId', ids: [user.areaId] });
-    const before = new Set(previous?.identifications.map((i) => i.typeId));
-    const newTypes = user.identifications.map((i) => i.typeId).filter((id) => !before.has(id));
-    if (newTypes.length > 0) refs.push({ def: DIRECTORY.identification_type, field: 'identifications', ids: newTypes });
-    for (const ref of refs) {
-      const found = await repos.directory.existingIds(ref.def, user.tenantId, ref.ids);
-      const missing = ref.ids.filter((id) => !found.has(id));
-      if (missing.length > 0) {
-        throw new AppError('user.reference_not_found', `No ${ref.def.kind.replaceAll('_', ' ')} with id ${missing.join(', ')} in this tenant.`, [{ field: `/body/${ref.field}`, message: 'no such record' }]);
-      }
-    }
-  }
-
-  private event(principal: Principal, type: string, resourceId: string, before: User | null, after: User | null): DomainEvent {
-    return newEvent(principal, this.clock, type, 'user', resourceId, diffFields(before && writableFields(before), after && writableFields(after), USER_WRITABLE_FIELDS));
   }
 }
 

@@ -24,7 +24,8 @@ afterAll(async () => {
 });
 
 describe('roster CLI', () => {
-  it('migrates, creates a tenant and a client whose credentials then work', async () => {
+  // Six CLI processes, each compiling TypeScript on start: slow on a loaded 2-core machine.
+  it('migrates, creates a tenant and a client whose credentials then work', { timeout: 120_000 }, async () => {
     expect(await roster('--help')).toMatch(/serve[\s\S]*migrate[\s\S]*tenants[\s\S]*clients[\s\S]*users/);
     expect(await roster('migrate')).toContain('up to date');
     expect(JSON.parse(await roster('tenants', 'create', 'acme', '--name', 'Acme'))).toMatchObject({ id: 'acme', name: 'Acme' });
@@ -47,7 +48,7 @@ describe('roster CLI', () => {
     expect(listed.map((line) => JSON.parse(line).userName)).toEqual(['cli-user']);
   });
 
-  it('reports bad input without a stack trace', async () => {
+  it('reports bad input without a stack trace', { timeout: 60_000 }, async () => {
     const error = await roster('clients', 'create', '--tenant', 'nope', '--scopes', 'users:read').catch((e: { stderr: string; code: number }) => e);
     expect(error).toMatchObject({ code: 1 });
     expect((error as { stderr: string }).stderr).toContain('tenant.not_found');

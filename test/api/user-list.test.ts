@@ -45,7 +45,7 @@ describe('$filter', () => {
     ["endswith(email,'@example.com') and country eq 'US'", ['barbara', 'grace']],
     ["country in ('UK','NL')", ['ada', 'alan', 'edsger']],
     ["not (country eq 'UK') and (department eq 'R&D' or department eq null)", ['barbara', 'edsger', 'grace']],
-    ["status eq 'inactive'", ['alan']],
+    ["status eq 'suspended'", ['alan']],
     ['attributes/level ge 8', ['alan', 'grace']],
     ["attributes/team eq 'engines'", ['ada']],
     ['attributes/remote eq true', ['ada']],

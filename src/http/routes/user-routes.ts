@@ -119,10 +119,18 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     return reply.code(204).send(null);
   });
 
-  for (const [action, status] of [['activate', 'active'], ['deactivate', 'inactive']] as const) {
+  // Lifecycle actions: each is a move through the transition table (src/domain/user-lifecycle.ts);
+  // repeating one that already happened is a 200 that writes nothing. /deactivate is the older
+  // name of /suspend, kept for one release.
+  const actions = [
+    ['activate', 'active', 'Activate a user (from staged, invited, suspended, locked or deprovisioned)'],
+    ['suspend', 'suspended', 'Suspend a user'],
+    ['deactivate', 'suspended', 'Suspend a user (older name of /suspend, kept for one release)'],
+  ] as const;
+  for (const [action, status, summary] of actions) {
     app.post(`/v1/users/:id/${action}`, {
       config: { auth: 'users:write' },
-      schema: { tags, summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} a user`, params: IdParams, headers: IfMatchHeaders, response: { 200: UserSchema, ...problemResponses(404, 412) } },
+      schema: { tags, summary, params: IdParams, headers: IfMatchHeaders, response: { 200: UserSchema, ...problemResponses(404, 409, 412) } },
     }, async (req, reply) => sendUser(reply, await users.setStatus(req.principal, req.params.id, status, parseIfMatch(req.headers['if-match']))));
   }
 

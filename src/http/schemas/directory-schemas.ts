@@ -1,5 +1,5 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
-import type { DirectoryDefinition, DirectoryField } from '../../domain/directory.js';
+import { secretsFields, type DirectoryDefinition, type DirectoryField } from '../../domain/directory.js';
 import { Nullable, Timestamp, Uuid } from './common-schemas.js';
 
 function fieldSchema(f: DirectoryField): TSchema {
@@ -48,7 +48,7 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
     createdAt: Type.Optional(Type.String()),
     updatedAt: Type.Optional(Type.String()),
     version: Type.Optional(Type.Integer()),
-    ...(def.kind === 'identity_provider' ? { configSecrets: Type.Optional(Type.Array(Type.String())) } : {}),
+    ...Object.fromEntries(secretsFields(def).map((name) => [name, Type.Optional(Type.Array(Type.String()))])),
   };
   const replace = Type.Object({ ...create.properties, ...readOnly }, { additionalProperties: false, description: 'The whole record; read-only fields returned by GET may be sent back and are ignored.' });
   const patch = Type.Object(writable(true), { additionalProperties: false, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears.' });
@@ -56,7 +56,7 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
     {
       id: Uuid,
       ...Object.fromEntries(entries.map(([name, f]) => [name, f.required || f.default !== undefined ? fieldSchema(f) : Nullable(fieldSchema(f))])),
-      ...(def.kind === 'identity_provider' ? { configSecrets: Type.Array(Type.String(), { description: 'Names of the write-only config keys that are set.' }) } : {}),
+      ...Object.fromEntries(secretsFields(def).map((name) => [name, Type.Array(Type.String(), { description: 'Names of the write-only config keys that are set.' })])),
       createdAt: Timestamp,
       updatedAt: Timestamp,
       version: Type.Integer({ description: 'Increments on every change; the ETag is W/"<version>".' }),

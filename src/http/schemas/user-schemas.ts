@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DIRECTORY, type DirectoryDefinition } from '../../domain/directory.js';
 import { USER_STATUSES } from '../../domain/user.js';
+import { USER_STATUS_INPUTS } from '../../domain/user-lifecycle.js';
 import { Nullable, Timestamp, Uuid } from './common-schemas.js';
 import { directorySchemas } from './directory-schemas.js';
 
@@ -19,7 +20,7 @@ const IdentificationSchema = Type.Object(
   { additionalProperties: false, description: 'A document or number of an identification type (passport, national id…).' },
 );
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 });
-const WritableStatus = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
+const WritableStatus = Type.Union(USER_STATUS_INPUTS.map((s) => Type.Literal(s)), { description: 'A lifecycle state; moves follow the transition table (inactive: older name of suspended).' });
 
 /** The fields a client writes, each optional and (for PATCH) nullable. */
 const writable = {

@@ -1,0 +1,69 @@
+import { AppError } from '../../errors/app-error.js';
+import { DIRECTORY, type DirectoryDefinition } from '../../domain/directory.js';
+import type { User } from '../../domain/user.js';
+import { checkAttributes } from '../attribute-rules.js';
+import type { UnitOfWork } from '../unit-of-work.js';
+
+/** `undefined`: no If-Match sent; `'*'`: any current version; a number: exactly that version. */
+export type ExpectedVersion = number | '*' | undefined;
+
+/**
+ * The user a write is about, locked for the rest of the unit on PostgreSQL; 404 when it is not
+ * in the tenant, 412 when If-Match named another version.
+ */
+export async function loadUserForWrite(unit: UnitOfWork, id: string, expected: ExpectedVersion): Promise<User> {
+  const user = await unit.repos.users.findByIdForUpdate(unit.tenantId, id);
+  if (!user) throw new AppError('user.not_found', `No user with id ${id}.`);
+  if (typeof expected === 'number' && user.version !== expected) {
+    throw new AppError('request.precondition_failed', `The user is at version ${user.version}, not ${expected}. Fetch it again and retry.`);
+  }
+  return user;
+}
+
+/**
+ * Every reference a user write makes must hold in its tenant: the manager (no cycles), the
+ * position, area and identification types, and attribute values against the tenant's
+ * definitions. On an update only the fields in `changed` are checked again (`previous` is the
+ * stored user); on a create (`previous` null) everything is.
+ */
+export async function checkUserReferences(
+  unit: UnitOfWork,
+  user: User,
+  previous: User | null,
+  changed: ReadonlySet<string> | undefined,
+  requireAllAttributes: boolean,
+): Promise<void> {
+  const isNew = (field: string) => previous === null || changed === undefined || changed.has(field);
+  if (isNew('attributes')) {
+    checkAttributes(user.attributes, await unit.context.attributeDefinitions(), { previous: previous?.attributes, requireAll: requireAllAttributes });
+  }
+  if (isNew('managerId')) await checkManager(unit, user);
+  await checkDirectoryReferences(unit, user, previous);
+}
+
+async function checkManager(unit: UnitOfWork, user: User): Promise<void> {
+  if (user.managerId === null) return;
+  if (user.managerId === user.id) throw new AppError('user.manager_cycle', 'A user cannot be their own manager.');
+  if (!(await unit.repos.users.exists(user.tenantId, user.managerId))) {
+    throw new AppError('user.manager_not_found', `No user with id ${user.managerId} in this tenant.`, [{ field: '/body/managerId', message: 'no such user' }]);
+  }
+  const chain = await unit.repos.users.managerChain(user.tenantId, user.managerId);
+  if (chain.includes(user.id)) throw new AppError('user.manager_cycle', `User ${user.managerId} already reports (directly or indirectly) to this user.`);
+}
+
+/** Position, area and identification types must exist in the user's tenant (checked when changed). */
+async function checkDirectoryReferences(unit: UnitOfWork, user: User, previous: User | null): Promise<void> {
+  const refs: { def: DirectoryDefinition; field: string; ids: string[] }[] = [];
+  if (user.positionId && user.positionId !== previous?.positionId) refs.push({ def: DIRECTORY.position, field: 'positionId', ids: [user.positionId] });
+  if (user.areaId && user.areaId !== previous?.areaId) refs.push({ def: DIRECTORY.area, field: 'areaId', ids: [user.areaId] });
+  const before = new Set(previous?.identifications.map((i) => i.typeId));
+  const newTypes = user.identifications.map((i) => i.typeId).filter((id) => !before.has(id));
+  if (newTypes.length > 0) refs.push({ def: DIRECTORY.identification_type, field: 'identifications', ids: newTypes });
+  for (const ref of refs) {
+    const found = await unit.context.existingIds(ref.def, ref.ids);
+    const missing = ref.ids.filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw new AppError('user.reference_not_found', `No ${ref.def.kind.replaceAll('_', ' ')} with id ${missing.join(', ')} in this tenant.`, [{ field: `/body/${ref.field}`, message: 'no such record' }]);
+    }
+  }
+}

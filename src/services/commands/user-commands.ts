@@ -1,0 +1,96 @@
+import { AppError } from '../../errors/app-error.js';
+import { newId } from '../../lib/ids.js';
+import { diffFields, type DomainEvent, type FieldChanges } from '../../domain/event.js';
+import { USER_WRITABLE_FIELDS, type User, type UserInput } from '../../domain/user.js';
+import {
+  canonicalStatus, DEFAULT_USER_STATUS, INITIAL_USER_STATUSES, planTransition, type TransitionActor, type UserStatus,
+} from '../../domain/user-lifecycle.js';
+import { newEvent } from '../event-factory.js';
+import type { Command, UnitOfWork } from '../unit-of-work.js';
+import { buildUser, writableFields } from '../user-rules.js';
+import { checkUserReferences, loadUserForWrite, type ExpectedVersion } from './user-checks.js';
+
+/** The fields whose changes `user.updated` records; status changes are lifecycle events of their own. */
+const UPDATE_FIELDS = USER_WRITABLE_FIELDS.filter((f) => f !== 'status');
+
+/** How a write reads its input: a full replace clears what it omits (and needs every required attribute). */
+export type UserWriteMode = 'replace' | 'patch';
+
+/** Who asks for a status change: API callers, or Roster's own flows (system principals). */
+const actorOf = (unit: UnitOfWork): TransitionActor => (unit.principal.actorType === 'system' ? 'system' : 'client');
+
+/** A status as sent (states and the `inactive` alias) → the stored state; 400 for anything else. */
+function requestedStatus(value: unknown): UserStatus {
+  const status = typeof value === 'string' ? canonicalStatus(value) : undefined;
+  if (!status) throw new AppError('request.validation_failed', `Unknown status ${JSON.stringify(value)}.`, [{ field: '/body/status', message: 'is not a user status' }]);
+  return status;
+}
+
+function userEvent(unit: UnitOfWork, type: Parameters<typeof newEvent>[2], userId: string, changes: FieldChanges): DomainEvent {
+  return newEvent(unit.principal, unit.clock, type, 'user', userId, changes);
+}
+
+/**
+ * Creates a user in the unit's tenant: 201-style result with a `user.created` event. A new user
+ * starts `active` unless `status` says otherwise (one of INITIAL_USER_STATUSES; anything else is
+ * a 400: no transition leads into the other states from nothing). References and attributes are checked in the unit.
+ */
+export function createUser(input: UserInput): Command<User> {
+  return async (unit) => {
+    const status = input.status === undefined ? DEFAULT_USER_STATUS : requestedStatus(input.status);
+    if (!INITIAL_USER_STATUSES.includes(status)) {
+      throw new AppError('request.validation_failed', `A new user cannot start as ${status}; it starts as one of: ${INITIAL_USER_STATUSES.join(', ')}.`, [
+        { field: '/body/status', message: `must be one of ${INITIAL_USER_STATUSES.join(', ')}` },
+      ]);
+    }
+    const now = unit.now();
+    const user = buildUser({ id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null }, { ...input, status }, now);
+    await checkUserReferences(unit, user, null, undefined, true);
+    await unit.repos.users.insert(user);
+    return { value: user, events: [userEvent(unit, 'user.created', user.id, diffFields(null, writableFields(user), USER_WRITABLE_FIELDS))] };
+  };
+}
+
+/**
+ * Changes a user: `change` turns the stored user into the complete input of the write (a PUT
+ * body, or the stored fields merge-patched). Fields other than status are written as one
+ * `user.updated`; a status change goes through the lifecycle table (src/domain/user-lifecycle.ts)
+ * and writes that transition's event. A write that changes nothing writes nothing and keeps the
+ * version. Errors: 404, 412 (If-Match), 409 user.transition_not_allowed, 422 references.
+ */
+export function updateUser(id: string, expected: ExpectedVersion, change: (current: User) => UserInput, mode: UserWriteMode): Command<User> {
+  return async (unit) => {
+    const current = await loadUserForWrite(unit, id, expected);
+    const input = change(current);
+    const wanted = input.status === undefined ? current.status : requestedStatus(input.status);
+    const next = buildUser(current, { ...input, status: current.status }, unit.now());
+    const changes = diffFields(writableFields(current), writableFields(next), UPDATE_FIELDS);
+    const plan = planTransition(current.status, wanted, actorOf(unit));
+    if (plan.kind === 'refused') {
+      const allowed = plan.allowed.length > 0 ? plan.allowed.join(', ') : 'none';
+      throw new AppError('user.transition_not_allowed', `The user is ${current.status} and cannot become ${wanted}; allowed next states: ${allowed}.`, [
+        { field: '/body/status', message: `allowed from ${current.status}: ${allowed}` },
+      ]);
+    }
+    if (Object.keys(changes).length === 0 && plan.kind === 'none') return { value: current, events: [] };
+
+    if (plan.kind === 'move') next.status = plan.transition.to;
+    next.version = current.version + 1;
+    await checkUserReferences(unit, next, current, new Set(Object.keys(changes)), mode === 'replace');
+    // The row is locked (loadUserForWrite), so the version cannot have moved: this is a safety net.
+    if (!(await unit.repos.users.update(next, current.version, changes.externalIds !== undefined))) throw new AppError('user.concurrent_update');
+
+    const events: DomainEvent[] = [];
+    if (Object.keys(changes).length > 0) events.push(userEvent(unit, 'user.updated', id, changes));
+    if (plan.kind === 'move') events.push(userEvent(unit, plan.transition.event, id, { status: { from: current.status, to: next.status } }));
+    return { value: next, events };
+  };
+}
+
+/**
+ * Moves a user to `status` through the lifecycle table (the action endpoints and Roster's own
+ * flows): repeating a transition that already happened changes nothing and writes nothing.
+ */
+export function transitionUser(id: string, status: UserStatus, expected: ExpectedVersion): Command<User> {
+  return updateUser(id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), 'patch');
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { useTestApp, type TestApp } from '../helpers/test-app.js';
+
+let t: TestApp;
+let token: string;
+useTestApp((app, adminToken) => {
+  t = app;
+  token = adminToken;
+});
+
+let seq = 0;
+const unique = (prefix: string) => `${prefix}-${++seq}-${Date.now().toString(36)}`;
+
+async function post(url: string, payload: Record<string, unknown>) {
+  const res = await t.request({ method: 'POST', url, token, payload });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+const get = async (url: string) => {
+  const res = await t.request({ method: 'GET', url, token });
+  expect(res.statusCode, res.body).toBe(200);
+  return { body: res.json(), etag: res.headers.etag };
+};
+
+describe('versions that move with memberships', () => {
+  it('adding and removing a member changes the ETag of the group and of the user; a stale If-Match then fails', async () => {
+    const user = await post('/v1/users', { userName: unique('m') });
+    const group = await post('/v1/groups', { name: unique('g') });
+    const before = await get(`/v1/groups/${group.id}`);
+
+    expect((await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token })).statusCode).toBe(201);
+    const afterAdd = await get(`/v1/groups/${group.id}`);
+    expect(afterAdd.etag).not.toBe(before.etag);
+    expect(afterAdd.body.version).toBe(before.body.version + 1);
+    expect((await get(`/v1/users/${user.id}`)).body.version).toBe(2);
+
+    // Adding again changes nothing: no new version anywhere.
+    expect((await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token })).statusCode).toBe(200);
+    expect((await get(`/v1/groups/${group.id}`)).body.version).toBe(afterAdd.body.version);
+
+    const stale = await t.request({ method: 'PATCH', url: `/v1/groups/${group.id}`, token, headers: { 'if-match': before.etag as string }, payload: { description: 'x' } });
+    expect(stale.statusCode).toBe(412);
+
+    expect((await t.request({ method: 'DELETE', url: `/v1/users/${user.id}/groups/${group.id}`, token })).statusCode).toBe(204);
+    expect((await get(`/v1/groups/${group.id}`)).body.version).toBe(afterAdd.body.version + 1);
+    expect((await get(`/v1/users/${user.id}`)).body.version).toBe(3);
+  });
+
+  it('a full replace moves the version of every role added or removed, and not of the ones kept', async () => {
+    const user = await post('/v1/users', { userName: unique('r') });
+    const [kept, dropped, added] = [await post('/v1/roles', { name: unique('kept') }), await post('/v1/roles', { name: unique('dropped') }), await post('/v1/roles', { name: unique('added') })];
+    await t.request({ method: 'PUT', url: `/v1/users/${user.id}/roles`, token, payload: [{ id: kept.id }, { id: dropped.id }] });
+    const versions = async () => Promise.all([kept, dropped, added].map(async (r) => (await get(`/v1/roles/${r.id}`)).body.version as number));
+    const before = await versions();
+    await t.request({ method: 'PUT', url: `/v1/users/${user.id}/roles`, token, payload: [{ id: kept.id }, { id: added.id }] });
+    const after = await versions();
+    expect(after).toEqual([before[0], (before[1] as number) + 1, (before[2] as number) + 1]);
+  });
+
+  it('changing environment permissions moves the environment version; deleting a user moves its groups; deleting a group moves its members', async () => {
+    const user = await post('/v1/users', { userName: unique('e') });
+    const other = await post('/v1/users', { userName: unique('o') });
+    const env = await post('/v1/environments', { name: unique('env') });
+    const group = await post('/v1/groups', { name: unique('g2') });
+    await t.request({ method: 'POST', url: `/v1/users/${user.id}/environments/${env.id}`, token, payload: { permissions: ['view'] } });
+    const v1 = (await get(`/v1/environments/${env.id}`)).body.version;
+    await t.request({ method: 'POST', url: `/v1/users/${user.id}/environments/${env.id}`, token, payload: { permissions: ['view', 'run'] } });
+    expect((await get(`/v1/environments/${env.id}`)).body.version).toBe(v1 + 1);
+
+    await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token });
+    await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${other.id}`, token });
+    const g1 = (await get(`/v1/groups/${group.id}`)).body.version;
+    expect((await t.request({ method: 'DELETE', url: `/v1/users/${user.id}`, token })).statusCode).toBe(204);
+    expect((await get(`/v1/groups/${group.id}`)).body.version).toBe(g1 + 1);
+
+    const otherBefore = (await get(`/v1/users/${other.id}`)).body.version;
+    expect((await t.request({ method: 'DELETE', url: `/v1/groups/${group.id}`, token })).statusCode).toBe(204);
+    expect((await get(`/v1/users/${other.id}`)).body.version).toBe(otherBefore + 1);
+  });
+});
+
+describe('read-check-write under concurrency', () => {
+  it('16 parallel DELETEs of one user: exactly one 204, one user.deleted event, one detach event per report', async () => {
+    const boss = await post('/v1/users', { userName: unique('boss') });
+    const report = await post('/v1/users', { userName: unique('rep'), managerId: boss.id });
+    const results = await Promise.all(Array.from({ length: 16 }, () => t.request({ method: 'DELETE', url: `/v1/users/${boss.id}`, token })));
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes.filter((c) => c === 204)).toHaveLength(1);
+    expect(codes.filter((c) => c !== 204).every((c) => c === 404)).toBe(true);
+    const history = (await get(`/v1/users/${boss.id}/history`)).body.items as { type: string }[];
+    expect(history.filter((e) => e.type === 'user.deleted')).toHaveLength(1);
+    const reportHistory = (await get(`/v1/users/${report.id}/history`)).body.items as { type: string }[];
+    expect(reportHistory.filter((e) => e.type === 'user.updated')).toHaveLength(1);
+  });
+
+  it('16 parallel PATCHes without If-Match all succeed, each on the latest version', async () => {
+    const user = await post('/v1/users', { userName: unique('p') });
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => t.request({ method: 'PATCH', url: `/v1/users/${user.id}`, token, payload: { tags: [`t${i}`] } })),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual(Array(16).fill(200));
+    expect(new Set(results.map((r) => r.json().version)).size).toBe(16);
+    expect((await get(`/v1/users/${user.id}`)).body.version).toBe(17);
+  });
+
+  it('16 parallel DELETEs of one role: one 204 and one role.deleted event', async () => {
+    const role = await post('/v1/roles', { name: unique('role') });
+    const results = await Promise.all(Array.from({ length: 16 }, () => t.request({ method: 'DELETE', url: `/v1/roles/${role.id}`, token })));
+    expect(results.filter((r) => r.statusCode === 204)).toHaveLength(1);
+    const events = (await get(`/v1/events?resourceId=${role.id}&limit=100`)).body.items as { type: string }[];
+    expect(events.filter((e) => e.type === 'role.deleted')).toHaveLength(1);
+  });
+});

@@ -2,7 +2,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { errorCatalogue, type ErrorCode } from '../errors/error-codes.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import { mapConstraintError } from '../db/constraint-errors.js';
 import { sendProblem } from './problem.js';
 
 /** Fastify's own client-error codes, mapped to ours so every 4xx speaks the same language. */
@@ -24,7 +23,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (error.status === 401) reply.header('www-authenticate', 'Basic realm="roster"');
       return reply.code(error.status).header('cache-control', 'no-store').send({ error: error.error, error_description: error.description });
     }
-    const known = error instanceof AppError ? error : mapConstraintError(error);
+    // Constraint violations are already AppErrors here: the store maps them (store.ts).
+    const known = error instanceof AppError ? error : undefined;
     if (known) {
       if (known.status === 401) reply.header('www-authenticate', 'Bearer realm="roster"');
       return sendProblem(request, reply, { code: known.code, title: known.title, status: known.status, detail: known.message, ...(known.errors ? { errors: known.errors } : {}) });

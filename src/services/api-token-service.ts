@@ -55,7 +55,7 @@ export class ApiTokenService {
       lastUsedAt: null,
       createdAt: now.toISOString(),
     };
-    await this.store.repos.apiTokens.insert(token);
+    await this.store.transaction((repos) => repos.apiTokens.insert(token));
     return { token, secret };
   }
 

@@ -6,6 +6,7 @@ import { ApiTokenService } from './api-token-service.js';
 import { ClientService } from './client-service.js';
 import { DirectoryService } from './directory-service.js';
 import { EventService } from './event-service.js';
+import { HealthService } from './health-service.js';
 import { IdempotencyService } from './idempotency-service.js';
 import { IdentityService } from './identity-service.js';
 import { MembershipService } from './membership-service.js';
@@ -18,6 +19,7 @@ import { UserService } from './user-service.js';
 
 export interface Services {
   store: Store;
+  health: HealthService;
   /** Opens units of work: the way every write runs its commands (src/services/unit-of-work.ts). */
   units: UnitRunner;
   tenants: TenantService;
@@ -53,6 +55,7 @@ export function createServices({ store, clock, hasher, config }: ServiceDeps): S
     apiTokens,
     signingKeys,
     tokens: new TokenService(store, signingKeys, apiTokens, directory, hasher, clock, config),
+    health: new HealthService(store),
     units,
     users: new UserService(store, units),
     events: new EventService(store),

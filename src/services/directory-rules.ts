@@ -44,20 +44,6 @@ export function patchedInput(def: DirectoryDefinition, current: DirectoryRecord,
   return applyMergePatch(fields, patch) as Record<string, unknown>;
 }
 
-/** What the API shows and what events record: config secrets are reduced to their names. */
-export function publicView(def: DirectoryDefinition, record: DirectoryRecord): Record<string, unknown> {
-  const view: Record<string, unknown> = { id: record.id };
-  for (const [name, f] of Object.entries(def.fields)) {
-    view[name] = record[name];
-    if (f.type === 'configObject' && f.secretsField) {
-      const config = (record[name] ?? {}) as Record<string, unknown>;
-      view[name] = Object.fromEntries(Object.entries(config).filter(([k]) => !isSecretConfigKey(k)));
-      view[f.secretsField] = Object.keys(config).filter(isSecretConfigKey).sort();
-    }
-  }
-  return { ...view, createdAt: record.createdAt, updatedAt: record.updatedAt, version: record.version };
-}
-
 function keepSecrets(previous: Record<string, unknown> | undefined, sent: Record<string, unknown> | null | undefined): Record<string, unknown> {
   const next = { ...(sent ?? {}) };
   for (const [key, value] of Object.entries(previous ?? {})) {

@@ -59,7 +59,7 @@ describe('commands in the caller unit of work', () => {
 
   it('aborts the whole unit on an error that is not a row error', async () => {
     const name = unique('aborted');
-    const boom: Command<void> = async () => {
+    const boom: Command<User> = async () => {
       throw new Error('boom');
     };
     await expect(s.runtime.services.units.batch(s.principal, [createUser({ userName: name }), boom])).rejects.toThrow('boom');

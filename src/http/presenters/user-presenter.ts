@@ -2,7 +2,7 @@ import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../..
 import type { User } from '../../domain/user.js';
 import type { UserExpansion, UserRelation } from '../../domain/user-expansion.js';
 import type { ExpandableRelation, ExpandItem } from '../../filter/expand-parser.js';
-import { publicView } from '../../services/directory-rules.js';
+import { publicView } from '../../domain/directory-view.js';
 
 /** The one place a user becomes JSON. Internal fields (tenantId) never leave. */
 export function presentUser(user: User): Record<string, unknown> {

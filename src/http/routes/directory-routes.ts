@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors/app-error.js';
 import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../../domain/directory.js';
 import type { Services } from '../../services/container.js';
-import { publicView } from '../../services/directory-rules.js';
+import { publicView } from '../../domain/directory-view.js';
 import { IdParams, Nullable, problemResponses } from '../schemas/common-schemas.js';
 import { DirectoryListQuery, directorySchemas } from '../schemas/directory-schemas.js';
 import { parseIfMatch } from './user-routes.js';

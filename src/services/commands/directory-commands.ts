@@ -3,7 +3,8 @@ import { newId } from '../../lib/ids.js';
 import { DIRECTORY, secretsFields, type DirectoryDefinition, type DirectoryRecord } from '../../domain/directory.js';
 import { diffFields, type DomainEvent } from '../../domain/event.js';
 import { newEvent } from '../event-factory.js';
-import { buildRecord, publicView } from '../directory-rules.js';
+import { publicView } from '../../domain/directory-view.js';
+import { buildRecord } from '../directory-rules.js';
 import type { ExpectedVersion } from './user-checks.js';
 import type { Command, UnitOfWork } from '../unit-of-work.js';
 

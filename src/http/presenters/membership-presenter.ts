@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox';
 import type { IdentityLink, MembershipChange, MembershipDefinition, MembershipTarget, UserSummary } from '../../domain/membership.js';
-import type { IdentitySchema, ReportSchema } from '../schemas/membership-schemas.js';
+import type { AnyChangeSchema, AnyTargetSchema, IdentitySchema, ReportSchema } from '../schemas/membership-schemas.js';
 
 /** A role/group/organization/environment in a user's list. */
-export function presentTarget(target: MembershipTarget): Record<string, unknown> {
+export function presentTarget(target: MembershipTarget): Static<typeof AnyTargetSchema> {
   return {
     id: target.id,
     name: target.name,
@@ -30,7 +30,7 @@ export function presentSummary(user: UserSummary): Omit<Static<typeof ReportSche
 /** A report carries its depth (1 = direct report). */
 export const presentReport = (user: UserSummary): Static<typeof ReportSchema> => ({ ...presentSummary(user), depth: user.depth ?? 1 });
 
-export function presentChange(def: MembershipDefinition, change: MembershipChange): Record<string, unknown> {
+export function presentChange(def: MembershipDefinition, change: MembershipChange): Static<typeof AnyChangeSchema> {
   return { added: change.added, removed: change.removed, ...(def.permissions ? { updated: change.updated } : {}) };
 }
 

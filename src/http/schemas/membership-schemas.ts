@@ -11,6 +11,18 @@ export const userTargetParams = (def: MembershipDefinition) => Type.Object({ id:
 /** /v1/<kind>/{id}/members/{userId} */
 export const MemberParams = Type.Object({ id: Uuid, userId: Uuid }, { additionalProperties: false });
 
+/** Every shape a membership target can take (the static type presenters return). */
+export const AnyTargetSchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  weight: Type.Optional(Type.Integer()),
+  code: Type.Optional(Type.String()),
+  permissions: Type.Optional(PermissionList),
+});
+
+/** Every shape a membership change can take (environments add `updated`). */
+export const AnyChangeSchema = Type.Object({ added: Type.Array(Uuid), removed: Type.Array(Uuid), updated: Type.Optional(Type.Array(Uuid)) });
+
 /** A role/group/organization/environment as listed for a user. */
 export function targetSchema(def: MembershipDefinition): TSchema {
   return Type.Object(

@@ -7,22 +7,13 @@ import { MAX_REPORTS_DEPTH, type Page, type UserSummary } from '../domain/member
 import type { Principal } from '../domain/principal.js';
 import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
 import type { ExpandRequest, UserExpansion } from '../domain/user-expansion.js';
+import type { ListQuery } from '../domain/list-query.js';
 import type { FilterNode } from '../filter/filter-ast.js';
-import { parseODataFilter } from '../filter/odata-filter-parser.js';
 import type { Repositories, Store } from '../repositories/store.js';
 import type { UserListResult } from '../repositories/user-repository.js';
 import { attributeFilterTypes, checkAttributes, toAttributeDefinition, type AttributeDefinition } from './attribute-rules.js';
 import { applyMergePatch, buildUser, writableFields } from './user-rules.js';
 import { newEvent } from './event-factory.js';
-
-export interface ListUsersQuery {
-  filter?: string | undefined;
-  orderBy?: string | undefined;
-  top: number;
-  skip?: number | undefined;
-  count?: boolean | undefined;
-  cursor?: string | undefined;
-}
 
 /** `undefined`: no If-Match sent; `'*'`: any current version; a number: exactly that version. */
 export type ExpectedVersion = number | '*' | undefined;
@@ -101,22 +92,15 @@ export class UserService {
     });
   }
 
-  async list(principal: Principal, query: ListUsersQuery): Promise<UserListResult> {
-    if (query.cursor !== undefined && query.skip !== undefined && query.skip > 0) {
-      throw new AppError('request.invalid_paging', 'Use either cursor or $skip, not both: a cursor already marks the position.');
-    }
-    const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseODataFilter(query.filter);
+  /**
+   * One page of users. The query is protocol-neutral (a filter tree, sort terms, a page request);
+   * the repository resolves filter paths and sort fields against its whitelist and binds the
+   * cursor to the whole query. Errors: QueryError naming the query part.
+   */
+  async list(principal: Principal, query: ListQuery): Promise<UserListResult> {
     // Declared attribute types make attributes/<name> typed; loaded only when the filter uses one.
-    const attributeTypes = filter && usesAttributes(filter) ? attributeFilterTypes(await this.attributeDefinitions(this.store.repos, principal.tenantId)) : undefined;
-    return this.store.repos.users.list(principal.tenantId, {
-      filter,
-      orderBy: query.orderBy,
-      cursor: query.cursor,
-      top: query.top,
-      skip: query.skip ?? 0,
-      count: query.count ?? false,
-      attributeTypes,
-    });
+    const attributeTypes = query.filter && usesAttributes(query.filter) ? attributeFilterTypes(await this.attributeDefinitions(this.store.repos, principal.tenantId)) : undefined;
+    return this.store.repos.users.list(principal.tenantId, { ...query, attributeTypes });
   }
 
   /**

@@ -57,7 +57,7 @@ function queryProblem(error: QueryError, parameters: Readonly<Record<QueryPart, 
   const errors: FieldError[] = [{ field, message: error.message }];
   if (other) errors.push({ field: name(other), message: `differs from the ${name(error.part)}` });
   const label = other ? `${field} (${name(other)})` : field;
-  const detail = error.message.includes(field) ? error.message : `${label}: ${error.message}`;
+  const detail = error.message.startsWith(field) ? error.message : `${label}: ${error.message}`;
   return { code: error.code, title: error.title, status: error.status, detail, errors };
 }
 

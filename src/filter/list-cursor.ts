@@ -118,9 +118,8 @@ export function bindToCursor(
   const mine: CursorQuery = { filter: query.filter, sort: query.sort, select: query.select, size: query.page.size };
   for (const { part, error, label } of PARTS) {
     if (sent[part] && canonical(part, mine) !== canonical(part, cursor.query)) {
-      throw new QueryError('cursor', `The cursor was issued for another ${label}. Send the same ${label} as before, or leave it out to continue the cursor's query.`, {
-        conflictsWith: error,
-      });
+      const message = `The cursor was issued for another ${label}. Send the same ${label} as before, or leave it out to continue the cursor's query.`;
+      throw new QueryError('cursor', message, { conflictsWith: error });
     }
   }
   const bound: ListQuery = {

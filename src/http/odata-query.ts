@@ -40,6 +40,11 @@ export function odataListQuery(params: ODataListParams, selectable?: readonly st
     count: params.$count ?? false,
   };
   // A route without $select always lists every field, so its cursors must too.
-  const sent = { filter: params.$filter !== undefined, sort: params.$orderby !== undefined, select: !selectable || params.$select !== undefined, size: params.$top !== undefined };
+  const sent = {
+    filter: params.$filter !== undefined,
+    sort: params.$orderby !== undefined,
+    select: !selectable || params.$select !== undefined,
+    size: params.$top !== undefined,
+  };
   return bindToCursor(query, { sent, ...(selectable ? { selectable } : {}) }).query;
 }

@@ -99,7 +99,8 @@ export class UserService {
    */
   async list(principal: Principal, query: ListQuery): Promise<UserListResult> {
     // Declared attribute types make attributes/<name> typed; loaded only when the filter uses one.
-    const attributeTypes = query.filter && usesAttributes(query.filter) ? attributeFilterTypes(await this.attributeDefinitions(this.store.repos, principal.tenantId)) : undefined;
+    const attributeTypes =
+      query.filter && usesAttributes(query.filter) ? attributeFilterTypes(await this.attributeDefinitions(this.store.repos, principal.tenantId)) : undefined;
     return this.store.repos.users.list(principal.tenantId, { ...query, attributeTypes });
   }
 

@@ -4,6 +4,7 @@ import { DEFAULT_TENANT_ID, systemPrincipal } from '../domain/principal.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { startServer } from '../server.js';
 import { AppError } from '../errors/app-error.js';
+import { parseODataFilter } from '../filter/odata-filter-parser.js';
 
 /**
  * The `roster` command. Every subcommand reads the same environment as the server and calls the
@@ -95,7 +96,8 @@ program
   .option('--top <n>', 'how many', positiveInt, 100)
   .action(async (opts: { tenant: string; filter?: string; top: number }) => {
     await withRuntime(async ({ services }) => {
-      const page = await services.users.list(systemPrincipal(opts.tenant, 'cli'), { filter: opts.filter, top: opts.top });
+      const filter = opts.filter ? parseODataFilter(opts.filter) : undefined;
+      const page = await services.users.list(systemPrincipal(opts.tenant, 'cli'), { filter, sort: [], page: { size: opts.top }, count: false });
       for (const u of page.items) console.log(JSON.stringify({ id: u.id, userName: u.userName, email: u.email, displayName: u.displayName, status: u.status }));
     });
   });

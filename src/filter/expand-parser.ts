@@ -1,4 +1,4 @@
-import { allowedHint, queryOptionError, quote } from './filter-errors.js';
+import { allowedHint, odataError, quote } from './filter-errors.js';
 
 export interface ExpandItem {
   name: string;
@@ -14,8 +14,9 @@ const MAX_LENGTH = 1024;
 const NAME = /^[A-Za-z_][A-Za-z0-9_/]{0,127}$/;
 const ITEM = /^([^()]*?)\s*(?:\((.*)\))?$/s;
 
-const expandError = (message: string) => queryOptionError('request.invalid_expand', message);
-const selectError = (message: string) => queryOptionError('request.invalid_select', message);
+// These parse OData syntax, so their errors name the OData parameters.
+const expandError = (message: string) => odataError('expand', message);
+const selectError = (message: string) => odataError('select', message);
 
 /**
  * Parses `$expand`, e.g. "position($select=name),area($select=name,id),groups". Only $select

@@ -3,6 +3,9 @@
  * It says nothing about how the expression was written, so one compiler serves all parsers.
  */
 
+/** How deep a filter tree may nest; the compiler refuses deeper trees, wherever they came from. */
+export const MAX_FILTER_DEPTH = 64;
+
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 export type StringFunctionName = 'contains' | 'startswith' | 'endswith';
 

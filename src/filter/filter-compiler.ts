@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import { formatPath, type ComparisonOperator, type FilterNode, type Literal, type StringFunctionName } from './filter-ast.js';
+import { formatPath, MAX_FILTER_DEPTH, type ComparisonOperator, type FilterNode, type Literal, type StringFunctionName } from './filter-ast.js';
 import { allowedHint, filterError, quote } from './filter-errors.js';
 import { columnOperand, inferType, jsonElementOperand, jsonKeyOperand, valueSql, type Operand } from './filter-operands.js';
 import { describeFields, type CollectionField, type FilterDialect, type FilterSchema, type JsonArrayField } from './filter-schema.js';
@@ -25,7 +25,7 @@ const FIELD_TYPES: readonly string[] = ['string', 'number', 'boolean', 'datetime
 /** Field lookup that ignores inherited names such as 'constructor' or 'toString'. */
 const own = <T>(record: Record<string, T>, key: string | undefined): T | undefined =>
   key !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
-const MAX_DEPTH = 64;
+const MAX_DEPTH = MAX_FILTER_DEPTH;
 
 /**
  * Compiles a filter tree into one SQL condition for `.where(...)`. Every value is a bound

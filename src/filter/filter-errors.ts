@@ -1,37 +1,30 @@
-import { AppError } from '../errors/app-error.js';
-import type { ErrorCode } from '../errors/error-codes.js';
+import { QueryError, type QueryPart } from '../errors/query-error.js';
 
-type QueryOptionCode = Extract<
-  ErrorCode,
-  | 'request.invalid_filter'
-  | 'request.invalid_orderby'
-  | 'request.invalid_cursor'
-  | 'request.invalid_expand'
-  | 'request.invalid_select'
->;
-
-const PARAMETER: Record<QueryOptionCode, string> = {
-  'request.invalid_filter': '$filter',
-  'request.invalid_orderby': '$orderby',
-  'request.invalid_cursor': 'cursor',
-  'request.invalid_expand': '$expand',
-  'request.invalid_select': '$select',
+/** The OData name of each query part, for errors thrown by the OData parsers themselves. */
+export const ODATA_PARAMETERS: Readonly<Record<QueryPart, string>> = {
+  filter: '$filter',
+  sort: '$orderby',
+  select: '$select',
+  expand: '$expand',
+  cursor: 'cursor',
+  size: '$top',
+  offset: '$skip',
 };
 
-/** The error names the query option too, so clients can point at the offending input. */
-export function queryOptionError(code: QueryOptionCode, message: string): AppError {
-  return new AppError(code, message, [{ field: PARAMETER[code], message }]);
-}
+/** A problem with one part of a query, in words that fit any query language. */
+export const queryError = (part: QueryPart, message: string): QueryError => new QueryError(part, message);
+
+/** A filter the compiler cannot use (unknown field, wrong type, …), whatever syntax it came in. */
+export const filterError = (message: string): QueryError => queryError('filter', message);
+
+/** A syntax error from an OData parser, which knows the parameter the client wrote. */
+export const odataError = (part: QueryPart, message: string): QueryError => new QueryError(part, message, { parameter: ODATA_PARAMETERS[part] });
 
 /** "Allowed: a, b, c" with a near miss suggested first, which is usually a casing slip. */
 export function allowedHint(name: string, allowed: readonly string[]): string {
   const sameLetters = allowed.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
   const list = allowed.length > 0 ? `Allowed: ${allowed.join(', ')}.` : 'Nothing is allowed here.';
   return sameLetters ? `Did you mean '${sameLetters}'? ${list}` : list;
-}
-
-export function filterError(message: string): AppError {
-  return queryOptionError('request.invalid_filter', message);
 }
 
 /** Clips user input for a message so a hostile input cannot bloat the response. */

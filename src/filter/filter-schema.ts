@@ -1,7 +1,7 @@
 import type { RawBuilder, SqlBool } from 'kysely';
 
 /**
- * What a resource exposes to `$filter`: the public field names and how each maps onto SQL.
+ * What a resource exposes to filters: the public field names and how each maps onto SQL.
  * Only names listed here can ever reach a query, which is what keeps filters injection-proof.
  */
 export type FieldType = 'string' | 'number' | 'boolean' | 'datetime' | 'uuid' | 'enum';

@@ -1,9 +1,9 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import { queryOptionError } from './filter-errors.js';
+import { queryError } from './filter-errors.js';
 import { bindValue } from './filter-operands.js';
 import type { FilterDialect } from './filter-schema.js';
 import { normaliseDateTime } from './literal-validators.js';
-import type { SortKey } from './orderby-parser.js';
+import type { SortKey } from './sort-keys.js';
 
 /** Where a page ended: the sort values of its last row and that row's id (the tie-breaker). */
 export interface CursorPosition {
@@ -11,16 +11,7 @@ export interface CursorPosition {
   id: string;
 }
 
-export const MAX_CURSOR_LENGTH = 2048;
-const TOKEN = /^[A-Za-z0-9_-]+$/;
-
-const cursorError = (detail: string) =>
-  queryOptionError('request.invalid_cursor', `${detail} Pass the nextCursor of the previous page unchanged, with the same $filter and $orderby.`);
-
-/** Identifies an ordering, e.g. 'familyName:desc,givenName:asc'; a cursor only fits its own. */
-export function sortSignature(sorts: readonly SortKey[]): string {
-  return sorts.map((s) => `${s.field}:${s.direction}`).join(',');
-}
+const cursorError = (detail: string) => queryError('cursor', `${detail} Pass the nextCursor of the previous page unchanged.`);
 
 /**
  * ORDER BY terms: the sort keys, then the id ascending so the order is total. NULLS LAST is
@@ -63,37 +54,6 @@ export function keysetPredicate(sorts: readonly SortKey[], idColumn: string, pos
   return condition;
 }
 
-export function encodeCursor(position: CursorPosition, signature: string): string {
-  return Buffer.from(JSON.stringify({ s: signature, v: position.values, i: position.id }), 'utf8').toString('base64url');
-}
-
-/**
- * Reads a cursor back. Without `sorts` the values are only checked to be plain scalars;
- * keysetPredicate checks them against the sort keys in any case, so a tampered cursor can
- * never reach the database as a mistyped parameter.
- */
-export function decodeCursor(token: string, signature: string, sorts?: readonly SortKey[]): CursorPosition {
-  if (token.length > MAX_CURSOR_LENGTH) throw cursorError(`The cursor is longer than ${MAX_CURSOR_LENGTH} characters.`);
-  if (!TOKEN.test(token)) throw cursorError('The cursor is not valid.');
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw cursorError('The cursor is not valid.');
-  }
-  if (!isRecord(payload) || typeof payload.s !== 'string' || !Array.isArray(payload.v) || typeof payload.i !== 'string') {
-    throw cursorError('The cursor is not valid.');
-  }
-  if (payload.s !== signature) {
-    throw cursorError(`The cursor was issued for a different $orderby (${payload.s || 'default'}), not ${signature || 'the default order'}.`);
-  }
-  const values: unknown[] = payload.v;
-  if (!values.every(isScalar)) throw cursorError('The cursor is not valid.');
-  const position: CursorPosition = { values, id: payload.i };
-  if (sorts) assertPositionFits(position, sorts);
-  return position;
-}
-
 /** The position of a row as read from the database, in a portable form for the cursor. */
 export function cursorPositionFromRow(row: Record<string, unknown>, sorts: readonly SortKey[], idKey: string): CursorPosition {
   const values = sorts.map((key) => {
@@ -117,7 +77,8 @@ function portable(value: unknown, key: SortKey): string | number | boolean | nul
   throw new Error(`Sort value for '${key.field}' is not a scalar`);
 }
 
-function assertPositionFits(position: CursorPosition, sorts: readonly SortKey[]): void {
+/** A position decoded from a cursor must have one value of the right type per sort key. */
+export function assertPositionFits(position: CursorPosition, sorts: readonly SortKey[]): void {
   if (position.values.length !== sorts.length) throw cursorError('The cursor does not match the sort order.');
   if (typeof position.id !== 'string' || position.id === '' || position.id.length > 200) throw cursorError('The cursor is not valid.');
   sorts.forEach((key, i) => {
@@ -140,7 +101,3 @@ function fitsType(value: unknown, key: SortKey): boolean {
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const isScalar = (value: unknown): value is string | number | boolean | null =>
-  value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));

@@ -1,7 +1,10 @@
 import type { ComparisonOperator, FieldPath, FilterNode, Literal, StringFunctionName } from './filter-ast.js';
-import { filterError, quote } from './filter-errors.js';
+import { odataError, quote } from './filter-errors.js';
 import { SEGMENT } from './literal-validators.js';
 import { describeToken, tokenize, type Token } from './odata-filter-tokenizer.js';
+
+/** The OData parser knows the client wrote `$filter`, so its errors say so. */
+const syntaxError = (message: string) => odataError('filter', message);
 
 /** Limits that keep a hostile filter from costing more than an ordinary one. */
 export const FILTER_LIMITS = { maxLength: 4096, maxDepth: 32, maxNodes: 100, maxInValues: 100 } as const;
@@ -15,9 +18,9 @@ const FUNCTIONS = new Set<string>(['contains', 'startswith', 'endswith']);
  */
 export function parseODataFilter(input: string): FilterNode {
   if (input.length > FILTER_LIMITS.maxLength) {
-    throw filterError(`The filter is ${input.length} characters long; the maximum is ${FILTER_LIMITS.maxLength}.`);
+    throw syntaxError(`The filter is ${input.length} characters long; the maximum is ${FILTER_LIMITS.maxLength}.`);
   }
-  if (input.trim() === '') throw filterError("The filter is empty. Write a condition such as userName eq 'jdoe'.");
+  if (input.trim() === '') throw syntaxError("The filter is empty. Write a condition such as userName eq 'jdoe'.");
   return new Parser(tokenize(input)).parseAll();
 }
 
@@ -33,7 +36,7 @@ class Parser {
     const extra = this.peek();
     if (extra.kind !== 'end') {
       const hint = extra.kind === ')' ? 'there is no matching opening parenthesis' : "join conditions with 'and' or 'or'";
-      throw filterError(`Unexpected ${describeToken(extra)} at position ${extra.offset + 1}; ${hint}.`);
+      throw syntaxError(`Unexpected ${describeToken(extra)} at position ${extra.offset + 1}; ${hint}.`);
     }
     return node;
   }
@@ -77,22 +80,22 @@ class Parser {
     }
     if (token.kind === 'word' && this.peek(1).kind === '(') return this.parseFunction();
     if (token.kind === 'word') return this.parseCondition();
-    throw filterError(`Expected a condition such as userName eq 'jdoe' at position ${token.offset + 1}, but found ${describeToken(token)}.`);
+    throw syntaxError(`Expected a condition such as userName eq 'jdoe' at position ${token.offset + 1}, but found ${describeToken(token)}.`);
   }
 
   private parseFunction(): FilterNode {
     const nameToken = this.next();
     const name = nameToken.text.toLowerCase();
     if (!FUNCTIONS.has(name)) {
-      throw filterError(`Unsupported function ${quote(nameToken.text)} at position ${nameToken.offset + 1}. Supported: contains, startswith, endswith.`);
+      throw syntaxError(`Unsupported function ${quote(nameToken.text)} at position ${nameToken.offset + 1}. Supported: contains, startswith, endswith.`);
     }
     this.next();
     const path = this.parsePath(false);
-    if (!Array.isArray(path)) throw filterError(`${name}() takes a field, not a lambda.`);
+    if (!Array.isArray(path)) throw syntaxError(`${name}() takes a field, not a lambda.`);
     this.expect(',', `a comma after the field in ${name}()`);
     const valueToken = this.next();
     if (valueToken.kind !== 'string') {
-      throw filterError(`${name}() needs a quoted text value as its second argument at position ${valueToken.offset + 1}, e.g. ${name}(${path.join('/')},'abc').`);
+      throw syntaxError(`${name}() needs a quoted text value as its second argument at position ${valueToken.offset + 1}, e.g. ${name}(${path.join('/')},'abc').`);
     }
     this.expect(')', `a closing parenthesis after ${name}(${path.join('/')},…`);
     const call = this.node({ kind: 'function', name: name as StringFunctionName, path, value: valueToken.value ?? '' });
@@ -107,7 +110,7 @@ class Parser {
     const value = this.next();
     const bool = value.kind === 'word' ? value.text.toLowerCase() : '';
     if (bool !== 'true' && bool !== 'false') {
-      throw filterError(`A function result can only be compared with true or false (position ${value.offset + 1}).`);
+      throw syntaxError(`A function result can only be compared with true or false (position ${value.offset + 1}).`);
     }
     const negate = (bool === 'false') !== (op.text.toLowerCase() === 'ne');
     return negate ? this.node({ kind: 'not', operand: call }) : call;
@@ -122,7 +125,7 @@ class Parser {
       return this.node({ kind: 'compare', op: opName as ComparisonOperator, path, value: this.parseLiteral(path) });
     }
     if (opName === 'in') return this.parseIn(path);
-    throw filterError(`Expected an operator (eq, ne, gt, ge, lt, le or in) after ${quote(path.join('/'))} at position ${op.offset + 1}, but found ${describeToken(op)}.`);
+    throw syntaxError(`Expected an operator (eq, ne, gt, ge, lt, le or in) after ${quote(path.join('/'))} at position ${op.offset + 1}, but found ${describeToken(op)}.`);
   }
 
   private parseIn(path: FieldPath): FilterNode {
@@ -130,7 +133,7 @@ class Parser {
     const values: Literal[] = [];
     for (;;) {
       if (values.length === FILTER_LIMITS.maxInValues) {
-        throw filterError(`An 'in' list may hold at most ${FILTER_LIMITS.maxInValues} values.`);
+        throw syntaxError(`An 'in' list may hold at most ${FILTER_LIMITS.maxInValues} values.`);
       }
       values.push(this.parseLiteral(path));
       if (this.peek().kind !== ',') break;
@@ -149,7 +152,7 @@ class Parser {
       const word = token.kind === 'word' ? token.text.toLowerCase() : '';
       if ((word === 'any' || word === 'all') && this.peek().kind === '(') {
         if (word === 'all' || !allowLambda) {
-          throw filterError(`${word}() is not supported at position ${token.offset + 1}; use ${path.join('/')}/any(x: ...) on its own, or not ${path.join('/')}/any(x: not ...) for "all".`);
+          throw syntaxError(`${word}() is not supported at position ${token.offset + 1}; use ${path.join('/')}/any(x: ...) on its own, or not ${path.join('/')}/any(x: not ...) for "all".`);
         }
         return this.parseLambda(path, token);
       }
@@ -162,7 +165,7 @@ class Parser {
     this.next();
     const variableToken = this.next();
     if (variableToken.kind === ')') {
-      throw filterError(`any() needs a condition at position ${variableToken.offset + 1}, e.g. ${path.join('/')}/any(x: x eq 'value').`);
+      throw syntaxError(`any() needs a condition at position ${variableToken.offset + 1}, e.g. ${path.join('/')}/any(x: x eq 'value').`);
     }
     const variable = this.segment(variableToken);
     this.expect(':', `a colon after the lambda variable ${quote(variable)}, e.g. ${path.join('/')}/any(${variable}: ...)`);
@@ -188,10 +191,10 @@ class Parser {
         const word = token.text.toLowerCase();
         if (word === 'true' || word === 'false') return { type: 'boolean', value: word === 'true' };
         if (word === 'null') return { type: 'null' };
-        throw filterError(`Expected a value at position ${token.offset + 1} but found ${describeToken(token)}. Comparing ${quote(path.join('/'))} with another field is not supported; quote text values, e.g. '${token.text}'.`);
+        throw syntaxError(`Expected a value at position ${token.offset + 1} but found ${describeToken(token)}. Comparing ${quote(path.join('/'))} with another field is not supported; quote text values, e.g. '${token.text}'.`);
       }
       default:
-        throw filterError(`Expected a value for ${quote(path.join('/'))} at position ${token.offset + 1}, but found ${describeToken(token)}.`);
+        throw syntaxError(`Expected a value for ${quote(path.join('/'))} at position ${token.offset + 1}, but found ${describeToken(token)}.`);
     }
   }
 
@@ -199,24 +202,24 @@ class Parser {
     const value = Number(token.text);
     const integral = !/[.eE]/.test(token.text);
     if (!Number.isFinite(value) || (integral && !Number.isSafeInteger(value))) {
-      throw filterError(`The number ${quote(token.text)} at position ${token.offset + 1} is out of range.`);
+      throw syntaxError(`The number ${quote(token.text)} at position ${token.offset + 1} is out of range.`);
     }
     return value;
   }
 
   private segment(token: Token): string {
     if (token.kind !== 'word') {
-      throw filterError(`Expected a field name at position ${token.offset + 1}, but found ${describeToken(token)}.`);
+      throw syntaxError(`Expected a field name at position ${token.offset + 1}, but found ${describeToken(token)}.`);
     }
     if (!SEGMENT.test(token.text)) {
-      throw filterError(`The field name ${quote(token.text)} at position ${token.offset + 1} is longer than 64 characters.`);
+      throw syntaxError(`The field name ${quote(token.text)} at position ${token.offset + 1} is longer than 64 characters.`);
     }
     return token.text;
   }
 
   private nested<T>(token: Token, parse: () => T): T {
     if (++this.depth > FILTER_LIMITS.maxDepth) {
-      throw filterError(`The filter nests more than ${FILTER_LIMITS.maxDepth} levels deep at position ${token.offset + 1}; simplify it.`);
+      throw syntaxError(`The filter nests more than ${FILTER_LIMITS.maxDepth} levels deep at position ${token.offset + 1}; simplify it.`);
     }
     const result = parse();
     this.depth--;
@@ -225,14 +228,14 @@ class Parser {
 
   private node<T extends FilterNode>(node: T): T {
     if (++this.nodes > FILTER_LIMITS.maxNodes) {
-      throw filterError(`The filter has more than ${FILTER_LIMITS.maxNodes} conditions and operators; simplify it (an 'in' list counts once).`);
+      throw syntaxError(`The filter has more than ${FILTER_LIMITS.maxNodes} conditions and operators; simplify it (an 'in' list counts once).`);
     }
     return node;
   }
 
   private expect(kind: Token['kind'], what: string): Token {
     const token = this.next();
-    if (token.kind !== kind) throw filterError(`Expected ${what} at position ${token.offset + 1}, but found ${describeToken(token)}.`);
+    if (token.kind !== kind) throw syntaxError(`Expected ${what} at position ${token.offset + 1}, but found ${describeToken(token)}.`);
     return token;
   }
 

@@ -1,5 +1,8 @@
-import { clip, filterError, quote } from './filter-errors.js';
+import { clip, odataError, quote } from './filter-errors.js';
 import { normaliseDateTime } from './literal-validators.js';
+
+/** The OData parser knows the client wrote `$filter`, so its errors say so. */
+const syntaxError = (message: string) => odataError('filter', message);
 
 export type TokenKind =
   | '(' | ')' | ',' | '/' | ':'
@@ -51,14 +54,14 @@ export function tokenize(input: string): Token[] {
     }
     const token = matchAt(GUID, 'guid', input, i) ?? readDateTime(input, i) ?? matchAt(NUMBER, 'number', input, i) ?? matchAt(WORD, 'word', input, i);
     if (!token) {
-      throw filterError(`Unexpected character ${quote(ch)} at position ${i + 1}. Text values must be in single quotes, e.g. userName eq 'jdoe'.`);
+      throw syntaxError(`Unexpected character ${quote(ch)} at position ${i + 1}. Text values must be in single quotes, e.g. userName eq 'jdoe'.`);
     }
     const next = input[i + token.text.length];
     if (token.kind !== 'word' && next !== undefined && WORD_CHAR.test(next)) {
       const tail = /[^\s(),/:]*/y;
       tail.lastIndex = i;
       const whole = tail.exec(input)?.[0] ?? token.text;
-      throw filterError(`Invalid value ${quote(whole)} at position ${i + 1}. Quote text values, e.g. 'abc'.`);
+      throw syntaxError(`Invalid value ${quote(whole)} at position ${i + 1}. Quote text values, e.g. 'abc'.`);
     }
     tokens.push(token);
     i += token.text.length;
@@ -79,7 +82,7 @@ function readString(input: string, start: number): { value: string; end: number 
   for (;;) {
     const quoteAt = input.indexOf("'", i);
     if (quoteAt < 0) {
-      throw filterError(`Unterminated text value starting at position ${start + 1}: close it with ' (write '' for a quote inside the text).`);
+      throw syntaxError(`Unterminated text value starting at position ${start + 1}: close it with ' (write '' for a quote inside the text).`);
     }
     value += input.slice(i, quoteAt);
     // OData escapes a quote inside text by doubling it.
@@ -97,7 +100,7 @@ function readDateTime(input: string, offset: number): Token | undefined {
   if (!token) return undefined;
   const iso = normaliseDateTime(token.text);
   if (iso === undefined) {
-    throw filterError(
+    throw syntaxError(
       `Invalid date/time ${quote(token.text)} at position ${offset + 1}. Use a real date such as 2024-01-31, or a date-time with a time zone such as 2024-01-31T09:30:00Z.`,
     );
   }

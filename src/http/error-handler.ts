@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { errorCatalogue, type ErrorCode } from '../errors/error-codes.js';
 import { OAuthError } from '../errors/oauth-error.js';
+import { QueryError, type QueryPart } from '../errors/query-error.js';
 import { sendProblem } from './problem.js';
 
 /** Fastify's own client-error codes, mapped to ours so every 4xx speaks the same language. */
@@ -23,6 +24,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (error.status === 401) reply.header('www-authenticate', 'Basic realm="roster"');
       return reply.code(error.status).header('cache-control', 'no-store').send({ error: error.error, error_description: error.description });
     }
+    if (error instanceof QueryError) return sendProblem(request, reply, queryProblem(error, request.routeOptions.config.queryParameters));
     // Constraint violations are already AppErrors here: the store maps them (store.ts).
     const known = error instanceof AppError ? error : undefined;
     if (known) {
@@ -41,6 +43,22 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(request, reply, { ...entry('internal.error'), detail: `An unexpected error occurred. Quote request id ${request.id} when reporting it.` });
   });
+}
+
+/**
+ * A query error names a query part (filter, sort, cursor, …); the route's query language names
+ * the parameter the client wrote for it, e.g. `$filter`, which goes into `errors[].field` and
+ * before the detail. A language's own parser may have named it already.
+ */
+function queryProblem(error: QueryError, parameters: Readonly<Record<QueryPart, string>> | undefined) {
+  const name = (part: QueryPart) => parameters?.[part] ?? part;
+  const field = error.options.parameter ?? name(error.part);
+  const other = error.options.conflictsWith;
+  const errors: FieldError[] = [{ field, message: error.message }];
+  if (other) errors.push({ field: name(other), message: `differs from the ${name(error.part)}` });
+  const label = other ? `${field} (${name(other)})` : field;
+  const detail = error.message.startsWith(field) ? error.message : `${label}: ${error.message}`;
+  return { code: error.code, title: error.title, status: error.status, detail, errors };
 }
 
 function entry(code: ErrorCode) {

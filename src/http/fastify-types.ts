@@ -1,4 +1,5 @@
 import type { Principal, Scope } from '../domain/principal.js';
+import type { QueryPart } from '../errors/query-error.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -6,6 +7,8 @@ declare module 'fastify' {
     auth?: Scope | 'authenticated' | 'public';
     /** POST routes that honour the Idempotency-Key header. */
     idempotent?: boolean;
+    /** Routes with list queries: each query part's parameter name in errors (see odata-query.ts). */
+    queryParameters?: Readonly<Record<QueryPart, string>>;
   }
   interface FastifyRequest {
     principal: Principal;

@@ -1,6 +1,6 @@
 import type { DirectoryDefinition } from '../domain/directory.js';
 import type { FilterField, FilterSchema } from '../filter/filter-schema.js';
-import type { SortableField } from '../filter/orderby-parser.js';
+import type { SortableField } from '../filter/sort-keys.js';
 
 /**
  * What `$filter` and `$orderby` may touch on a directory kind, derived from its definition, so a

@@ -5,10 +5,11 @@ import { fromDbBool, toDbBool } from '../db/booleans.js';
 import { parseJson, toJson } from '../db/json-columns.js';
 import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.js';
 import type { ExternalId } from '../domain/user.js';
-import { fetchPage, type PageOf, type PageQuery } from './keyset-page.js';
+import type { ListQuery } from '../domain/list-query.js';
+import { fetchPage, type PageOf } from './keyset-page.js';
 import { directoryQuerySchema } from './directory-query.js';
 
-export type DirectoryListQuery = PageQuery;
+export type DirectoryListQuery = ListQuery;
 
 export type DirectoryPage = PageOf<DirectoryRecord>;
 

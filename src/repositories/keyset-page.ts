@@ -1,19 +1,11 @@
 import type { Kysely, RawBuilder, SqlBool } from 'kysely';
 import type { Dialect } from '../db/database.js';
-import type { FilterNode } from '../filter/filter-ast.js';
+import type { ListQuery } from '../domain/list-query.js';
 import { compileFilter } from '../filter/filter-compiler.js';
 import type { FilterSchema } from '../filter/filter-schema.js';
-import { cursorPositionFromRow, decodeCursor, encodeCursor, keysetPredicate, orderByClauses, sortSignature } from '../filter/keyset-cursor.js';
-import { parseOrderBy, type SortableField } from '../filter/orderby-parser.js';
-
-export interface PageQuery {
-  filter: FilterNode | undefined;
-  orderBy: string | undefined;
-  cursor: string | undefined;
-  top: number;
-  skip: number;
-  count: boolean;
-}
+import { cursorPositionFromRow, keysetPredicate, orderByClauses } from '../filter/keyset-cursor.js';
+import { bindToCursor, encodeListCursor } from '../filter/list-cursor.js';
+import { resolveSort, type SortableField } from '../filter/sort-keys.js';
 
 export interface PageOf<T> {
   items: T[];
@@ -24,10 +16,13 @@ export interface PageOf<T> {
 type Row = Record<string, unknown>;
 
 /**
- * One page of a tenant-scoped table, for every list endpoint: `$filter` compiled through the
- * table's whitelist, `$orderby` plus the id tie-breaker, keyset paging (the cursor carries the
- * last row's sort values, so a page deep in the table costs what the first one costs), `$skip`
- * and an optional total. The table name comes from code, never from input.
+ * One page of a tenant-scoped table, for every list endpoint: the filter compiled through the
+ * table's whitelist, the sort terms resolved against it plus the id tie-breaker, keyset paging
+ * (the cursor carries the last row's sort values, so a page deep in the table costs what the
+ * first one costs), offset paging and an optional total. The cursor is bound to the whole query
+ * (see list-cursor.ts): one issued for another filter, sort, selection, page size or table is
+ * refused. The table name comes from code, never from input.
+ * Errors: QueryError for an unknown filter or sort field, a bad cursor, or a cursor with an offset.
  */
 export async function fetchPage<T>(
   db: Kysely<never>,
@@ -35,26 +30,28 @@ export async function fetchPage<T>(
   table: string,
   tenantId: string,
   schema: { filter: FilterSchema; sortable: Record<string, SortableField> },
-  q: PageQuery,
+  q: ListQuery,
   toItem: (row: Row) => T,
 ): Promise<PageOf<T>> {
   const any = db as unknown as Kysely<Record<string, Row>>;
-  const sorts = parseOrderBy(q.orderBy, schema.sortable);
-  const signature = sortSignature(sorts);
+  const offset = q.page.offset ?? 0;
+  const { position } = bindToCursor(q, { resource: table });
+  const sorts = resolveSort(q.sort, schema.sortable);
   const idColumn = `${table}.id`;
+  const size = q.page.size;
   const where: RawBuilder<SqlBool> | undefined = q.filter && compileFilter(q.filter, schema.filter, dialect);
 
   let query = any.selectFrom(table).selectAll().where(`${table}.tenant_id`, '=', tenantId);
   if (where) query = query.where(where);
-  if (q.cursor !== undefined) query = query.where(keysetPredicate(sorts, idColumn, decodeCursor(q.cursor, signature, sorts), dialect));
+  if (position) query = query.where(keysetPredicate(sorts, idColumn, position, dialect));
   for (const clause of orderByClauses(sorts, idColumn)) query = query.orderBy(clause);
-  const rows = await query.limit(q.top + 1).offset(q.skip).execute();
+  const rows = await query.limit(size + 1).offset(offset).execute();
 
-  const page = rows.slice(0, q.top);
+  const page = rows.slice(0, size);
   const last = page.at(-1);
   const result: PageOf<T> = {
     items: page.map(toItem),
-    nextCursor: rows.length > q.top && last ? encodeCursor(cursorPositionFromRow(last, sorts, 'id'), signature) : null,
+    nextCursor: rows.length > size && last ? encodeListCursor(table, q, cursorPositionFromRow(last, sorts, 'id')) : null,
   };
   if (q.count) {
     let countQuery = any.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where(`${table}.tenant_id`, '=', tenantId);

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
 import { USER_STATUSES } from '../domain/user.js';
 import type { CollectionField, FieldType, FilterSchema, ScalarField } from '../filter/filter-schema.js';
-import type { SortableField } from '../filter/orderby-parser.js';
+import type { SortableField } from '../filter/sort-keys.js';
 
 /** The JSON column behind `attributes/<name>` (attribute-index-repository indexes expressions on it). */
 export const USER_ATTRIBUTES_COLUMN = 'users.attributes';

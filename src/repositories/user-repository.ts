@@ -5,12 +5,13 @@ import { parseJson, toJson } from '../db/json-columns.js';
 import type { ExternalId, Identification, User, UserStatus } from '../domain/user.js';
 import { fromDbBool, toDbBool } from '../db/booleans.js';
 import type { FieldType } from '../filter/filter-schema.js';
-import { fetchPage, type PageOf, type PageQuery } from './keyset-page.js';
+import type { ListQuery } from '../domain/list-query.js';
+import { fetchPage, type PageOf } from './keyset-page.js';
 import { USER_SORTABLE, userFilterSchema } from './user-query.js';
 import type { Page, UserSummary } from '../domain/membership.js';
 import { toSummary } from './membership-repository.js';
 
-export interface UserListQuery extends PageQuery {
+export interface UserListQuery extends ListQuery {
   /** Declared types of the tenant's attributes, for `attributes/<name>` in the filter. */
   attributeTypes?: ReadonlyMap<string, FieldType> | undefined;
 }

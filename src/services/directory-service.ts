@@ -1,7 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.js';
 import type { Principal } from '../domain/principal.js';
-import { parseODataFilter } from '../filter/odata-filter-parser.js';
+import type { ListQuery } from '../domain/list-query.js';
 import type { DirectoryPage } from '../repositories/directory-repository.js';
 import type { Store } from '../repositories/store.js';
 import { attributeIndexTarget, toAttributeDefinition } from './attribute-rules.js';
@@ -10,7 +10,6 @@ import { deleteRecord } from './commands/delete-record-command.js';
 import type { ExpectedVersion } from './commands/user-checks.js';
 import { patchedInput } from './directory-rules.js';
 import type { UnitRunner } from './unit-of-work.js';
-import type { ListUsersQuery } from './user-service.js';
 
 export { label } from './commands/directory-commands.js';
 
@@ -35,14 +34,9 @@ export class DirectoryService {
     return record;
   }
 
-  async list(principal: Principal, def: DirectoryDefinition, query: ListUsersQuery): Promise<DirectoryPage> {
-    if (query.cursor !== undefined && query.skip !== undefined && query.skip > 0) {
-      throw new AppError('request.invalid_paging', 'Use either cursor or $skip, not both: a cursor already marks the position.');
-    }
-    const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseODataFilter(query.filter);
-    return this.store.repos.directory.list(def, principal.tenantId, {
-      filter, orderBy: query.orderBy, cursor: query.cursor, top: query.top, skip: query.skip ?? 0, count: query.count ?? false,
-    });
+  /** One page of a kind's records for a protocol-neutral query (see UserService.list). */
+  async list(principal: Principal, def: DirectoryDefinition, query: ListQuery): Promise<DirectoryPage> {
+    return this.store.repos.directory.list(def, principal.tenantId, query);
   }
 
   async replace(principal: Principal, def: DirectoryDefinition, id: string, input: Record<string, unknown>, expected: ExpectedVersion): Promise<DirectoryRecord> {

@@ -9,8 +9,8 @@ import type { Principal } from '../domain/principal.js';
 import type { User, UserInput } from '../domain/user.js';
 import type { UserStatus } from '../domain/user-lifecycle.js';
 import type { ExpandRequest, UserExpansion } from '../domain/user-expansion.js';
+import type { ListQuery } from '../domain/list-query.js';
 import type { FilterNode } from '../filter/filter-ast.js';
-import { parseODataFilter } from '../filter/odata-filter-parser.js';
 import type { Repositories, Store } from '../repositories/store.js';
 import type { UserListResult } from '../repositories/user-repository.js';
 import { attributeFilterTypes, toAttributeDefinition, type AttributeDefinition } from './attribute-rules.js';
@@ -19,15 +19,6 @@ import type { ExpectedVersion } from './commands/user-checks.js';
 import { createUser, transitionUser, updateUser } from './commands/user-commands.js';
 import type { UnitRunner } from './unit-of-work.js';
 import { applyMergePatch, writableFields } from './user-rules.js';
-
-export interface ListUsersQuery {
-  filter?: string | undefined;
-  orderBy?: string | undefined;
-  top: number;
-  skip?: number | undefined;
-  count?: boolean | undefined;
-  cursor?: string | undefined;
-}
 
 export type { ExpectedVersion } from './commands/user-checks.js';
 
@@ -87,22 +78,16 @@ export class UserService {
     await this.units.run(principal, deleteUser(id, expected));
   }
 
-  async list(principal: Principal, query: ListUsersQuery): Promise<UserListResult> {
-    if (query.cursor !== undefined && query.skip !== undefined && query.skip > 0) {
-      throw new AppError('request.invalid_paging', 'Use either cursor or $skip, not both: a cursor already marks the position.');
-    }
-    const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseODataFilter(query.filter);
+  /**
+   * One page of users. The query is protocol-neutral (a filter tree, sort terms, a page request);
+   * the repository resolves filter paths and sort fields against its whitelist and binds the
+   * cursor to the whole query. Errors: QueryError naming the query part.
+   */
+  async list(principal: Principal, query: ListQuery): Promise<UserListResult> {
     // Declared attribute types make attributes/<name> typed; loaded only when the filter uses one.
-    const attributeTypes = filter && usesAttributes(filter) ? attributeFilterTypes(await this.attributeDefinitions(this.store.repos, principal.tenantId)) : undefined;
-    return this.store.repos.users.list(principal.tenantId, {
-      filter,
-      orderBy: query.orderBy,
-      cursor: query.cursor,
-      top: query.top,
-      skip: query.skip ?? 0,
-      count: query.count ?? false,
-      attributeTypes,
-    });
+    const attributeTypes =
+      query.filter && usesAttributes(query.filter) ? attributeFilterTypes(await this.attributeDefinitions(this.store.repos, principal.tenantId)) : undefined;
+    return this.store.repos.users.list(principal.tenantId, { ...query, attributeTypes });
   }
 
   /**

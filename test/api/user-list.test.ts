@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -137,5 +138,125 @@ describe('keyset cursors', () => {
     }
     const otherOrder = await t.request({ method: 'GET', url: `/v1/users?$orderby=familyName&cursor=${encodeURIComponent(page1.nextCursor)}`, token });
     expect(otherOrder.json().code).toBe('request.invalid_cursor');
+  });
+});
+
+describe('cursors bound to the whole query', () => {
+  const get = (query: string) => t.request({ method: 'GET', url: `/v1/users?${query}`, token });
+  const rd = encodeURIComponent("department eq 'R&D'");
+  const cursorOf = async (query: string): Promise<string> => {
+    const res = await get(query);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().nextCursor as string;
+  };
+  /** A structurally well-formed cursor in the current format, with parts replaced. */
+  const forged = (parts: Record<string, unknown>) =>
+    deflateRawSync(Buffer.from(JSON.stringify({ v: 1, r: 'users', f: null, s: [], l: null, n: 2, k: [], i: '0', ...parts }))).toString('base64url');
+
+  it('continues the same query from nextCursor alone: page size and $select travel in it', async () => {
+    const all = await names('$top=1000');
+    const first = (await get('$top=2&$select=userName,email')).json();
+    expect(first.items).toHaveLength(2);
+    const second = await get(`cursor=${encodeURIComponent(first.nextCursor)}`);
+    expect(second.statusCode, second.body).toBe(200);
+    const body = second.json();
+    expect(body.items).toHaveLength(2);
+    for (const item of body.items) expect(Object.keys(item).sort()).toEqual(['email', 'id', 'userName']);
+    const third = (await get(`cursor=${encodeURIComponent(body.nextCursor)}`)).json();
+    expect([...first.items, ...body.items, ...third.items].map((u: { userName: string }) => u.userName)).toEqual(all);
+  });
+
+  it('keeps the filter and order of the cursor when they are left out', async () => {
+    const cursor = await cursorOf(`$filter=${rd}&$orderby=userName desc&$top=1`);
+    const rest = (await get(`cursor=${encodeURIComponent(cursor)}&$top=1`)).json();
+    expect(rest.items.map((u: { userName: string }) => u.userName)).toEqual(['barbara']);
+    const last = (await get(`cursor=${encodeURIComponent(rest.nextCursor)}&$count=true`)).json();
+    expect(last).toMatchObject({ items: [{ userName: 'ada' }], nextCursor: null, count: 3 });
+  });
+
+  it('accepts the same query written differently', async () => {
+    const cursor = encodeURIComponent(await cursorOf(`$filter=${rd}&$orderby=userName&$select=userName,email&$top=2`));
+    const respaced = encodeURIComponent("  department   eq 'R&D' ");
+    const res = await get(`$filter=${respaced}&$orderby=userName asc&$select=email, userName&$top=2&cursor=${cursor}`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items).toEqual([{ id: expect.any(String), userName: 'grace', email: 'grace@example.com' }]);
+  });
+
+  it.each([
+    ['$filter', `$filter=${encodeURIComponent("department eq 'Crypto'")}`],
+    ['$filter', '$filter='],
+    ['$orderby', '$orderby=familyName'],
+    ['$select', '$select=userName'],
+    ['$select', '$select=*'],
+    ['$top', '$top=3'],
+  ])('refuses a cursor sent with another %s (%s), naming it', async (parameter, other) => {
+    const cursor = encodeURIComponent(await cursorOf(`$filter=${rd}&$orderby=userName&$select=userName,email&$top=2`));
+    const res = await get(`${other}&cursor=${cursor}`);
+    expect(res.statusCode).toBe(400);
+    const problem = res.json();
+    expect(problem.code).toBe('request.invalid_cursor');
+    expect(problem.errors.map((e: { field: string }) => e.field)).toEqual(['cursor', parameter]);
+    expect(problem.detail).toContain(parameter);
+  });
+
+  it('refuses a cursor of another list', async () => {
+    await t.request({ method: 'POST', url: '/v1/roles', token, payload: { name: 'cursor-role-1' } });
+    await t.request({ method: 'POST', url: '/v1/roles', token, payload: { name: 'cursor-role-2' } });
+    const roles = (await t.request({ method: 'GET', url: '/v1/roles?$top=1', token })).json();
+    const res = await get(`cursor=${encodeURIComponent(roles.nextCursor)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('request.invalid_cursor');
+  });
+
+  const nest = (depth: number): unknown => (depth === 0 ? { kind: 'present', path: ['userName'] } : { kind: 'not', operand: nest(depth - 1) });
+  it.each([
+    ['a node kind the compiler does not know', { f: { kind: 'raw', sql: 'true' } }],
+    ['SQL in a field path', { f: { kind: 'present', path: ["userName is not null) or (1=1"] } }],
+    ['an extra property on a node', { f: { kind: 'present', path: ['userName'], column: 'password_hash' } }],
+    ['a literal of the wrong type', { f: { kind: 'compare', op: 'eq', path: ['userName'], value: { type: 'string', value: 42 } } }],
+    ['a field outside the whitelist', { f: { kind: 'compare', op: 'eq', path: ['password'], value: { type: 'string', value: 'x' } } }],
+    ['an operator that does not exist', { f: { kind: 'compare', op: 'like', path: ['userName'], value: { type: 'string', value: '%' } } }],
+    ['a filter nested 1000 levels deep', { f: nest(1000) }],
+    ['a sort field outside the whitelist', { s: [['password', 'asc']], k: ['x'] }],
+    ['a sort value of the wrong type', { s: [['createdAt', 'asc']], k: [42] }],
+    ['a field selection that does not exist', { l: ['passwordHash'] }],
+    ['a page size beyond the maximum', { n: 100_000 }],
+    ['an unknown property', { x: 1 }],
+  ])('answers a tampered cursor with %s with a 400', async (_name, parts) => {
+    const res = await get(`cursor=${forged(parts)}`);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().code).toMatch(/^request\.invalid_(cursor|filter|orderby)$/);
+  });
+
+  it('accepts a well-formed cursor built by hand, so the checks above are what refuse the others', async () => {
+    const res = await get(`cursor=${forged({ f: { kind: 'compare', op: 'eq', path: ['country'], value: { type: 'string', value: 'UK' } } })}`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().items.length).toBeGreaterThan(0);
+  });
+});
+
+describe('errors name the OData parameter', () => {
+  it.each([
+    ['$filter', 'request.invalid_filter', `$filter=${encodeURIComponent('password eq 1')}`],
+    ['$filter', 'request.invalid_filter', `$filter=${encodeURIComponent("userName eq 'x")}`],
+    ['$orderby', 'request.invalid_orderby', '$orderby=password'],
+    ['$orderby', 'request.invalid_orderby', '$orderby=userName sideways'],
+    ['$select', 'request.invalid_select', '$select=secret'],
+    ['$expand', 'request.invalid_expand', '$expand=secrets'],
+    ['cursor', 'request.invalid_cursor', 'cursor=garbage'],
+    ['$skip', 'request.invalid_paging', '$skip=1&cursor=abc'],
+  ])('%s in errors[].field (%s for %s)', async (parameter, code, query) => {
+    const res = await t.request({ method: 'GET', url: `/v1/users?${query}`, token });
+    expect(res.statusCode).toBe(400);
+    const problem = res.json();
+    expect(problem.code).toBe(code);
+    expect(problem.errors[0].field).toBe(parameter);
+    expect(problem.detail).toContain(parameter);
+  });
+
+  it('on directory lists too', async () => {
+    const res = await t.request({ method: 'GET', url: '/v1/groups?$orderby=secret', token });
+    expect(res.json()).toMatchObject({ code: 'request.invalid_orderby', errors: [{ field: '$orderby' }] });
+    expect(res.json().detail).toMatch(/^\$orderby: Cannot sort by 'secret'/);
   });
 });

@@ -8,6 +8,7 @@ import { publicView } from '../../domain/directory-view.js';
 import { IdParams, Nullable, problemResponses } from '../schemas/common-schemas.js';
 import { DirectoryListQuery, directorySchemas } from '../schemas/directory-schemas.js';
 import { parseIfMatch } from './user-routes.js';
+import { ODATA_QUERY, odataListQuery } from '../odata-query.js';
 
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'W/"<version>" from the ETag; 412 when the record has changed since.' })) });
 
@@ -35,14 +36,13 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Directo
   });
 
   app.get(base, {
-    config: { auth: 'directory:read' },
+    config: { auth: 'directory:read', ...ODATA_QUERY },
     schema: {
       tags, summary: `List ${def.title.toLowerCase()}`, querystring: DirectoryListQuery,
       response: { 200: Type.Object({ items: Type.Array(schemas.response), nextCursor: Nullable(Type.String()), count: Type.Optional(Type.Integer()) }), ...problemResponses(400) },
     },
   }, async (req) => {
-    const q = req.query;
-    const page = await directory.list(req.principal, def, { filter: q.$filter, orderBy: q.$orderby, top: q.$top ?? 50, skip: q.$skip, count: q.$count, cursor: q.cursor });
+    const page = await directory.list(req.principal, def, odataListQuery(req.query));
     return { items: page.items.map(present), nextCursor: page.nextCursor, ...(page.count !== undefined ? { count: page.count } : {}) };
   });
 

@@ -7,7 +7,8 @@ import type { User, UserInput } from '../../domain/user.js';
 import type { Services } from '../../services/container.js';
 import type { ExpectedVersion } from '../../services/user-service.js';
 import type { ExpandRequest, UserRelation } from '../../domain/user-expansion.js';
-import { parseExpand, parseSelect, type ExpandItem } from '../../filter/expand-parser.js';
+import { parseExpand, type ExpandItem } from '../../filter/expand-parser.js';
+import { ODATA_QUERY, odataListQuery } from '../odata-query.js';
 import { presentEvent } from '../presenters/credential-presenter.js';
 import { USER_EXPANDABLE, USER_FIELDS, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
@@ -52,16 +53,15 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
   });
 
   app.get('/v1/users', {
-    config: { auth: 'users:read' },
+    config: { auth: 'users:read', ...ODATA_QUERY },
     schema: { tags, summary: 'List and filter users', querystring: UserListQuery, response: { 200: UserListResponse, ...problemResponses(400) } },
   }, async (req) => {
-    const q = req.query;
-    const select = parseSelect(q.$select, USER_FIELDS);
-    const expand = parseExpand(q.$expand, USER_EXPANDABLE);
-    const page = await users.list(req.principal, { filter: q.$filter, orderBy: q.$orderby, top: q.$top ?? 50, skip: q.$skip, count: q.$count, cursor: q.cursor });
+    const query = odataListQuery(req.query, USER_FIELDS);
+    const expand = parseExpand(req.query.$expand, USER_EXPANDABLE);
+    const page = await users.list(req.principal, query);
     const expansions = await users.expand(req.principal, page.items, relationsOf(expand));
     return {
-      items: page.items.map((u) => presentUserSelected(u, select, expansions.get(u.id), expand)),
+      items: page.items.map((u) => presentUserSelected(u, query.select, expansions.get(u.id), expand)),
       nextCursor: page.nextCursor,
       ...(page.count !== undefined ? { count: page.count } : {}),
     };

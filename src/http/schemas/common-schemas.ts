@@ -1,5 +1,9 @@
 import { Type, type Static, type TNull, type TSchema, type TUnion } from '@sinclair/typebox';
 import { errorCatalogue } from '../../errors/error-codes.js';
+import { DEFAULT_PAGE_SIZE } from '../../domain/list-query.js';
+import { MAX_CURSOR_LENGTH } from '../../filter/list-cursor.js';
+
+export { MAX_CURSOR_LENGTH };
 
 /**
  * `T | null`. Primitive schemas become `type: [t, 'null']` rather than `anyOf`: the response
@@ -56,3 +60,9 @@ export const ListQuery = Type.Object(
 
 export const pageOf = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page.' })) });
+
+/** List query options: a cursor is bound to the whole query, so $top has no fixed default with one. */
+export const TOP_DESCRIPTION = `Page size (default ${DEFAULT_PAGE_SIZE}; with a cursor, the cursor's page size).`;
+export const CURSOR_DESCRIPTION =
+  'The nextCursor of the previous page (keyset paging). It carries the whole query: $filter, $orderby, $select and $top may be left out (they are ' +
+  "taken from the cursor) or sent unchanged; a different value is a 400 request.invalid_cursor.";

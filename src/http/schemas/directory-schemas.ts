@@ -1,6 +1,6 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { secretsFields, type DirectoryDefinition, type DirectoryField } from '../../domain/directory.js';
-import { Nullable, Timestamp, Uuid } from './common-schemas.js';
+import { CURSOR_DESCRIPTION, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
 
 function fieldSchema(f: DirectoryField): TSchema {
   const doc = f.description ? { description: f.description } : {};
@@ -70,10 +70,10 @@ export const DirectoryListQuery = Type.Object(
   {
     $filter: Type.Optional(Type.String({ maxLength: 4096, description: "OData filter, e.g. `startswith(name,'Sales')`." })),
     $orderby: Type.Optional(Type.String({ maxLength: 512 })),
-    $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+    $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: TOP_DESCRIPTION })),
     $skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
     $count: Type.Optional(Type.Boolean()),
-    cursor: Type.Optional(Type.String({ maxLength: 2048 })),
+    cursor: Type.Optional(Type.String({ maxLength: MAX_CURSOR_LENGTH, description: CURSOR_DESCRIPTION })),
   },
   { additionalProperties: false },
 );

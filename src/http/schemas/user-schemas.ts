@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DIRECTORY, type DirectoryDefinition } from '../../domain/directory.js';
 import { USER_STATUSES } from '../../domain/user.js';
 import { USER_STATUS_INPUTS } from '../../domain/user-lifecycle.js';
-import { Nullable, Timestamp, Uuid } from './common-schemas.js';
+import { CURSOR_DESCRIPTION, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
 import { directorySchemas } from './directory-schemas.js';
 
 const Text = (maxLength: number, description?: string) => Type.String({ maxLength, ...(description ? { description } : {}) });
@@ -203,10 +203,10 @@ export const UserListQuery = Type.Object(
     $orderby: Type.Optional(Type.String({ maxLength: 512, description: 'e.g. `familyName desc,givenName`.' })),
     $select: Type.Optional(Type.String({ maxLength: 1024, description: 'Comma-separated fields to return (id is always returned).' })),
     $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })),
-    $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+    $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: TOP_DESCRIPTION })),
     $skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'Offset paging; prefer cursor for deep pages.' })),
     $count: Type.Optional(Type.Boolean({ description: 'Adds the total number of matching users as count.' })),
-    cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'The nextCursor of the previous page (keyset paging).' })),
+    cursor: Type.Optional(Type.String({ maxLength: MAX_CURSOR_LENGTH, description: CURSOR_DESCRIPTION })),
   },
   { additionalProperties: false },
 );

@@ -1,17 +1,15 @@
+import { deflateRawSync } from 'node:zlib';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ListQuery } from '../../../src/domain/list-query.js';
 import { AppError } from '../../../src/errors/app-error.js';
-import {
-  cursorPositionFromRow,
-  decodeCursor,
-  encodeCursor,
-  keysetPredicate,
-  orderByClauses,
-  sortSignature,
-  type CursorPosition,
-} from '../../../src/filter/keyset-cursor.js';
-import { parseOrderBy, type SortableField, type SortKey } from '../../../src/filter/orderby-parser.js';
+import type { QueryError } from '../../../src/errors/query-error.js';
+import { cursorPositionFromRow, keysetPredicate, orderByClauses, type CursorPosition } from '../../../src/filter/keyset-cursor.js';
+import { bindToCursor, decodeListCursor, encodeListCursor } from '../../../src/filter/list-cursor.js';
+import { parseODataFilter } from '../../../src/filter/odata-filter-parser.js';
+import { parseODataOrderBy } from '../../../src/filter/orderby-parser.js';
+import { resolveSort, type SortableField, type SortKey } from '../../../src/filter/sort-keys.js';
 import { boolValue, dialectTargets, types, type TestDatabase } from './filter-test-databases.js';
 
 const sortable: Record<string, SortableField> = {
@@ -54,6 +52,9 @@ const orderings = [
   'createdAt, family desc',
   'score, given, family, active desc, createdAt desc',
 ];
+
+const parseOrderBy = (input: string, fields: Record<string, SortableField>) => resolveSort(parseODataOrderBy(input), fields);
+const listQuery = (orderBy: string, size = 7): ListQuery => ({ sort: parseODataOrderBy(orderBy), page: { size }, count: false });
 
 const FIELD: Record<string, keyof Person> = { family: 'family', given: 'given', score: 'score', active: 'active', createdAt: 'createdAt' };
 
@@ -106,19 +107,19 @@ describe.each(dialectTargets)('keyset paging on $dialect', (target) => {
 
   it.skipIf(!target.available).each(orderings)('pages through %j in sevens with no gaps or repeats', async (orderBy) => {
     const sorts = parseOrderBy(orderBy, sortable);
-    const signature = sortSignature(sorts);
+    const query = listQuery(orderBy);
     const full = (await select(sorts)).map((r) => r.id as string);
     expect(full).toEqual(expectedOrder(sorts));
 
     const paged: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 20; pages++) {
-      const position = cursor === undefined ? undefined : decodeCursor(cursor, signature, sorts);
+      const position = cursor === undefined ? undefined : bindToCursor({ ...query, page: { size: 7, cursor } }, { resource: 'people' }).position;
       const rows = await select(sorts, position, 8); // one extra row says whether a next page exists
       const page = rows.slice(0, 7);
       paged.push(...page.map((r) => r.id as string));
       if (rows.length <= 7) break;
-      cursor = encodeCursor(cursorPositionFromRow(page.at(-1) as Record<string, unknown>, sorts, 'id'), signature);
+      cursor = encodeListCursor('people', query, cursorPositionFromRow(page.at(-1) as Record<string, unknown>, sorts, 'id'));
     }
     expect(new Set(paged).size).toBe(paged.length);
     expect(paged).toEqual(full);
@@ -133,56 +134,120 @@ describe.each(dialectTargets)('keyset paging on $dialect', (target) => {
 });
 
 describe('cursor tokens', () => {
-  const sorts = parseOrderBy('family desc, score, createdAt', sortable);
-  const signature = sortSignature(sorts);
+  const orderBy = 'family desc, score, createdAt';
+  const sorts = parseOrderBy(orderBy, sortable);
+  const filter = parseODataFilter("family eq 'Baker' and (score gt 3 or createdAt ge 2024-01-02)");
+  const query: ListQuery = { filter, sort: parseODataOrderBy(orderBy), select: ['family', 'given'], page: { size: 7 }, count: false };
   const position: CursorPosition = { values: ["O'Brien", null, '2024-01-01T00:00:00.000Z'], id: 'p-01' };
-  const token = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64url');
+  const token = (payload: unknown) => deflateRawSync(Buffer.from(JSON.stringify(payload))).toString('base64url');
+  const valid = {
+    v: 1, r: 'people', f: filter, s: [['family', 'desc'], ['score', 'asc'], ['createdAt', 'asc']], l: ['family'], n: 7,
+    k: ['a', 1, '2024-01-01T00:00:00.000Z'], i: 'p',
+  };
+  const nest = (depth: number): unknown => (depth === 0 ? { kind: 'present', path: ['family'] } : { kind: 'not', operand: nest(depth - 1) });
 
-  const cursorError = (fn: () => unknown): AppError => {
+  const cursorError = (fn: () => unknown): QueryError => {
     try {
       fn();
     } catch (error) {
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).code).toBe('request.invalid_cursor');
-      return error as AppError;
+      return error as QueryError;
     }
     throw new Error('expected invalid_cursor');
   };
 
-  it('round-trips a position and is opaque base64url', () => {
-    const encoded = encodeCursor(position, signature);
+  it('round-trips the whole query and the position, as opaque base64url', () => {
+    const encoded = encodeListCursor('people', query, position);
     expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(encoded, signature, sorts)).toEqual(position);
-    expect(signature).toBe('family:desc,score:asc,createdAt:asc');
+    expect(decodeListCursor(encoded)).toEqual({
+      resource: 'people',
+      query: { filter, sort: query.sort, select: ['family', 'given'], size: 7 },
+      position,
+    });
+    expect(decodeListCursor(token(valid)).query.size).toBe(7);
+  });
+
+  it('stays compact for a large filter', () => {
+    const big = parseODataFilter(Array.from({ length: 40 }, (_, i) => `family eq 'name-number-${i}'`).join(' or '));
+    expect(encodeListCursor('people', { ...query, filter: big }, position).length).toBeLessThan(2048);
   });
 
   it.each([
     ['garbage characters', 'not a cursor!'],
-    ['base64 of non-JSON', Buffer.from('hello').toString('base64url')],
+    ['base64 of non-deflate data', Buffer.from('hello').toString('base64url')],
+    ['the old uncompressed format', Buffer.from(JSON.stringify({ s: '', v: [], i: 'p' })).toString('base64url')],
     ['a JSON array', token([1, 2])],
-    ['missing id', token({ s: 'family:desc,score:asc,createdAt:asc', v: ['a', 1, '2024-01-01T00:00:00.000Z'] })],
-    ['a nested object value', token({ s: 'family:desc,score:asc,createdAt:asc', v: [{ x: 1 }, 1, '2024-01-01T00:00:00.000Z'], i: 'p' })],
-    ['a number where text is sorted', token({ s: 'family:desc,score:asc,createdAt:asc', v: [5, 1, '2024-01-01T00:00:00.000Z'], i: 'p' })],
-    ['text where a number is sorted', token({ s: 'family:desc,score:asc,createdAt:asc', v: ['a', '1; drop', '2024-01-01T00:00:00.000Z'], i: 'p' })],
-    ['an invalid date-time', token({ s: 'family:desc,score:asc,createdAt:asc', v: ['a', 1, 'yesterday'], i: 'p' })],
-    ['null for a NOT NULL key', token({ s: 'family:desc,score:asc,createdAt:asc', v: ['a', 1, null], i: 'p' })],
-    ['too few values', token({ s: 'family:desc,score:asc,createdAt:asc', v: ['a', 1], i: 'p' })],
-    ['an empty id', token({ s: 'family:desc,score:asc,createdAt:asc', v: ['a', 1, '2024-01-01T00:00:00.000Z'], i: '' })],
-    ['more than 2 KiB', 'A'.repeat(2049)],
+    ['another format version', token({ ...valid, v: 2 })],
+    ['an unknown property', token({ ...valid, x: 1 })],
+    ['missing id', token({ ...valid, i: undefined })],
+    ['an empty id', token({ ...valid, i: '' })],
+    ['a nested object value', token({ ...valid, k: [{ x: 1 }, 1, '2024-01-01T00:00:00.000Z'] })],
+    ['too few values', token({ ...valid, k: ['a', 1] })],
+    ['a page size of zero', token({ ...valid, n: 0 })],
+    ['a page size of a million', token({ ...valid, n: 1_000_000 })],
+    ['a bad sort direction', token({ ...valid, s: [['family', 'sideways'], ['score', 'asc'], ['createdAt', 'asc']] })],
+    ['SQL as a sort field', token({ ...valid, s: [['family; drop table people', 'asc'], ['score', 'asc'], ['createdAt', 'asc']] })],
+    ['a selected field that is not a name', token({ ...valid, l: ['family', 1] })],
+    ['a filter of the wrong shape', token({ ...valid, f: { kind: 'compare', op: 'eq', path: 'family', value: { type: 'string', value: 'x' } } })],
+    ['a filter with an unknown node kind', token({ ...valid, f: { kind: 'raw', sql: '1=1' } })],
+    ['a filter with an unknown operator', token({ ...valid, f: { kind: 'compare', op: 'like', path: ['family'], value: { type: 'string', value: 'x' } } })],
+    ['a filter with an extra property', token({ ...valid, f: { kind: 'present', path: ['family'], column: 'password' } })],
+    ['a filter with SQL in a path', token({ ...valid, f: { kind: 'present', path: ["family') or 1=1 --"] } })],
+    ['a filter literal of the wrong type', token({ ...valid, f: { kind: 'compare', op: 'eq', path: ['score'], value: { type: 'number', value: '1' } } })],
+    ['a non-canonical date-time', token({ ...valid, f: { kind: 'compare', op: 'gt', path: ['createdAt'], value: { type: 'datetime', value: 'yesterday' } } })],
+    ['a filter nested 65 levels deep', token({ ...valid, f: nest(65) })],
+    ['more than 8 KiB', 'A'.repeat(8193)],
     ['an empty string', ''],
   ])('rejects %s', (_name, bad) => {
-    cursorError(() => decodeCursor(bad, signature, sorts));
+    cursorError(() => decodeListCursor(bad));
   });
 
-  it('rejects a cursor made for another $orderby, saying so', () => {
-    const other = encodeCursor(position, 'family:asc,score:asc,createdAt:asc');
-    expect(cursorError(() => decodeCursor(other, signature, sorts)).message).toContain('different $orderby');
+  it('refuses a cursor that inflates beyond its limit', () => {
+    // Every part of this filter is within the tree limits; only the inflated size is too large.
+    const values = Array.from({ length: 20 }, (_, i) => ({ type: 'string', value: `${i}`.padEnd(4000, 'x') }));
+    const bomb = token({ ...valid, f: { kind: 'in', path: ['family'], values } });
+    expect(bomb.length).toBeLessThan(8192);
+    cursorError(() => decodeListCursor(bomb));
   });
 
-  it('still checks value types in keysetPredicate when decoded without sorts', () => {
-    const tampered = token({ s: signature, v: ['a', 'not a number', '2024-01-01T00:00:00.000Z'], i: 'p' });
-    const decoded = decodeCursor(tampered, signature);
-    cursorError(() => keysetPredicate(sorts, 'people.id', decoded, 'postgres'));
+  it('accepts a filter nested as deep as the compiler allows', () => {
+    expect(decodeListCursor(token({ ...valid, f: nest(64) })).query.filter).toEqual(nest(64));
+  });
+
+  it('binds the whole query: a sent part must match, an unsent one comes from the cursor', () => {
+    const cursor = encodeListCursor('people', query, position);
+    const sent = { filter: false, sort: false, select: false, size: false };
+    const continued = bindToCursor({ sort: [], page: { size: 50, cursor }, count: true }, { sent });
+    expect(continued.query).toEqual({ ...query, page: { size: 7, cursor }, count: true });
+    expect(continued.position).toEqual(position);
+    const respaced = parseODataFilter("family  eq  'Baker' and ( score gt 3 or createdAt ge 2024-01-02T00:00:00Z )");
+    expect(bindToCursor({ ...query, filter: respaced, select: ['given', 'family'], page: { size: 7, cursor } }).position).toEqual(position);
+    const others: [string, ListQuery][] = [
+      ['filter', { ...query, filter: parseODataFilter("family eq 'Clark'") }],
+      ['sort', { ...query, sort: parseODataOrderBy('family') }],
+      ['select', { ...query, select: ['family'] }],
+      ['size', { ...query, page: { size: 8 } }],
+    ];
+    for (const [part, other] of others) {
+      const error = cursorError(() => bindToCursor({ ...other, page: { ...other.page, cursor } }));
+      expect(error.options.conflictsWith, part).toBe(part);
+      expect(error.message).not.toContain('$');
+    }
+    expect(cursorError(() => bindToCursor({ ...query, page: { size: 7, cursor } }, { resource: 'users' })).message).toContain('another list');
+    expect(cursorError(() => bindToCursor({ ...query, page: { size: 7, cursor } }, { selectable: ['given'] })).part).toBe('cursor');
+  });
+
+  it('refuses a cursor with an offset', () => {
+    const cursor = encodeListCursor('people', query, position);
+    const paging = expect.objectContaining({ code: 'request.invalid_paging', part: 'offset' });
+    expect(() => bindToCursor({ ...query, page: { size: 7, cursor, offset: 1 } })).toThrow(paging);
+  });
+
+  it('still checks value types against the sort keys in keysetPredicate', () => {
+    const decoded = decodeListCursor(token({ ...valid, k: ['a', 'not a number', '2024-01-01T00:00:00.000Z'] }));
+    cursorError(() => keysetPredicate(sorts, 'people.id', decoded.position, 'postgres'));
+    cursorError(() => keysetPredicate(sorts, 'people.id', { values: ['a', 1, null], id: 'p' }, 'postgres'));
   });
 
   it('turns 0/1 booleans into true/false and reads columns by name', () => {

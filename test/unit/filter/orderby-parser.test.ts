@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import type { SortTerm } from '../../../src/domain/list-query.js';
 import { AppError } from '../../../src/errors/app-error.js';
-import { parseOrderBy, type SortableField } from '../../../src/filter/orderby-parser.js';
+import type { QueryError } from '../../../src/errors/query-error.js';
+import { parseODataOrderBy } from '../../../src/filter/orderby-parser.js';
+import { resolveSort, type SortableField } from '../../../src/filter/sort-keys.js';
+
+/** What the OData adapter and the repository do together: parse the syntax, then resolve names. */
+const parseOrderBy = (input: string | undefined, sortable: Record<string, SortableField>, defaults?: SortTerm[]) =>
+  resolveSort(parseODataOrderBy(input), sortable, defaults);
 
 const sortable: Record<string, SortableField> = {
   familyName: { column: 'users.family_name', type: 'string' },
@@ -38,7 +45,7 @@ describe('parseOrderBy', () => {
   });
 
   it('uses the defaults when $orderby is absent or blank', () => {
-    const defaults = [{ field: 'userName' }, { field: 'createdAt', direction: 'desc' as const }];
+    const defaults: SortTerm[] = [{ field: 'userName', direction: 'asc' }, { field: 'createdAt', direction: 'desc' }];
     for (const input of [undefined, '', '   ']) {
       expect(parseOrderBy(input, sortable, defaults).map((k) => `${k.field} ${k.direction}`)).toEqual(['userName asc', 'createdAt desc']);
     }
@@ -46,7 +53,7 @@ describe('parseOrderBy', () => {
   });
 
   it('treats a default naming an unsortable field as a programming error', () => {
-    expect(() => parseOrderBy(undefined, sortable, [{ field: 'nope' }])).toThrow(/not in the sortable map/);
+    expect(() => parseOrderBy(undefined, sortable, [{ field: 'nope', direction: 'asc' }])).toThrow(/not in the sortable map/);
   });
 
   it.each([
@@ -69,7 +76,18 @@ describe('parseOrderBy', () => {
     expect(parseOrderBy('familyName,givenName,userName,createdAt,department', sortable)).toHaveLength(5);
   });
 
-  it('names $orderby as the offending parameter', () => {
-    expect(orderByError('nope').errors?.[0]?.field).toBe('$orderby');
+  it('lets the OData parser name $orderby, while whitelist errors name only the sort part', () => {
+    const syntax = orderByError('familyName sideways') as QueryError;
+    expect([syntax.part, syntax.options.parameter]).toEqual(['sort', '$orderby']);
+    const unknown = orderByError('nope') as QueryError;
+    expect([unknown.part, unknown.options.parameter]).toEqual(['sort', undefined]);
+    expect(unknown.message).not.toContain('$');
+  });
+
+  it('parses syntax only, leaving names to the whitelist', () => {
+    expect(parseODataOrderBy('whatever desc, other')).toEqual([
+      { field: 'whatever', direction: 'desc' },
+      { field: 'other', direction: 'asc' },
+    ]);
   });
 });

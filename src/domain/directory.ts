@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors/error-codes.js';
+import type { EventType } from './event-catalogue.js';
 
 /**
  * The directory resources (roles, groups, organizations, …) share one shape: a tenant-scoped
@@ -52,7 +53,7 @@ export interface DirectoryDefinition {
   /** Other kinds whose column points here: deleting a referenced record is refused (409). */
   referencedBy?: { kind: DirectoryKind; column: string }[];
   /** A membership table: deleting the record removes the memberships, one event per user. */
-  membership?: { table: string; column: string; eventField: string; eventType: string };
+  membership?: { table: string; column: string; eventField: string; eventType: EventType };
 }
 
 export interface DirectoryRecord {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { mapConstraintError } from '../db/constraint-errors.js';
@@ -47,7 +47,7 @@ export interface Store {
   ping(): Promise<void>;
 }
 
-function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
+function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false): Repositories {
   return {
     tenants: new TenantRepository(db),
     clients: new ApiClientRepository(db),
@@ -55,7 +55,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
     oauthTokens: new OAuthTokenRepository(db),
     signingKeys: new SigningKeyRepository(db),
     users: new UserRepository(db, dialect),
-    events: new EventRepository(db),
+    events: new EventRepository(db, unitOfWork),
     idempotency: new IdempotencyRepository(db),
     memberships: new MembershipRepository(db, dialect),
     identities: new IdentityRepository(db),
@@ -70,13 +70,20 @@ export function createStore(database: Database): Store {
   // SQLite: concurrent write transactions share commits (see sqlite-group-commit.ts).
   // PostgreSQL commits in parallel on its own, so each transaction is a real one.
   const groupCommit = dialect === 'sqlite' ? new SqliteGroupCommit(db) : undefined;
+  const unit = async <T>(trx: Transaction<DB>, work: (repos: Repositories) => Promise<T>): Promise<T> => {
+    const repos = bindRepositories(trx, dialect, true);
+    const result = await work(repos);
+    // Events are numbered last, right before COMMIT: their positions follow commit order (event-repository.ts).
+    await repos.events.flush();
+    return result;
+  };
   return {
     dialect,
     repos: bindRepositories(db, dialect),
     async transaction(work) {
       try {
-        if (groupCommit) return await groupCommit.run((trx) => work(bindRepositories(trx, dialect)));
-        return await db.transaction().execute((trx) => work(bindRepositories(trx, dialect)));
+        if (groupCommit) return await groupCommit.run((trx) => unit(trx, work));
+        return await db.transaction().execute((trx) => unit(trx, work));
       } catch (error) {
         throw mapConstraintError(error) ?? error;
       }

@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../domain/directory.js';
 import { identityEventView } from '../domain/membership.js';
+import type { DirectoryEventType, EventType } from '../domain/event-catalogue.js';
 import { diffFields, type DomainEvent } from '../domain/event.js';
 import type { Principal } from '../domain/principal.js';
 import { parseODataFilter } from '../filter/odata-filter-parser.js';
@@ -185,17 +186,17 @@ export class DirectoryService {
     }
   }
 
-  private event(principal: Principal, def: DirectoryDefinition, action: string, id: string, before: DirectoryRecord | null, after: DirectoryRecord | null): DomainEvent {
+  private event(principal: Principal, def: DirectoryDefinition, action: 'created' | 'updated' | 'deleted', id: string, before: DirectoryRecord | null, after: DirectoryRecord | null): DomainEvent {
     const view = (r: DirectoryRecord | null) => r && publicView(def, r);
     const fields = [...Object.keys(def.fields), ...(def.kind === 'identity_provider' ? ['configSecrets'] : [])];
-    return this.base(principal, `${def.kind}.${action}`, def.kind, id, diffFields(view(before), view(after), fields));
+    return this.base(principal, `${def.kind}.${action}` satisfies DirectoryEventType, def.kind, id, diffFields(view(before), view(after), fields));
   }
 
-  private userEvent(principal: Principal, type: string, userId: string, changes: DomainEvent['changes']): DomainEvent {
+  private userEvent(principal: Principal, type: EventType, userId: string, changes: DomainEvent['changes']): DomainEvent {
     return this.base(principal, type, 'user', userId, changes);
   }
 
-  private base(principal: Principal, type: string, resourceType: string, resourceId: string, changes: DomainEvent['changes']): DomainEvent {
+  private base(principal: Principal, type: EventType, resourceType: string, resourceId: string, changes: DomainEvent['changes']): DomainEvent {
     return newEvent(principal, this.clock, type, resourceType, resourceId, changes);
   }
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
+import type { EventType } from '../domain/event-catalogue.js';
 import type { DomainEvent } from '../domain/event.js';
 import { identityEventView, type IdentityLink, type IdentityLinkInput } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
@@ -70,7 +71,7 @@ export class IdentityService {
     return user;
   }
 
-  private event(principal: Principal, type: string, userId: string, changes: DomainEvent['changes']): DomainEvent {
+  private event(principal: Principal, type: EventType, userId: string, changes: DomainEvent['changes']): DomainEvent {
     return newEvent(principal, this.clock, type, 'user', userId, changes);
   }
 }

@@ -2,6 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { isUuid, newId } from '../lib/ids.js';
 import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
+import type { EventType } from '../domain/event-catalogue.js';
 import { diffFields, type DomainEvent } from '../domain/event.js';
 import { MAX_REPORTS_DEPTH, type Page, type UserSummary } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
@@ -84,7 +85,8 @@ export class UserService {
   }
 
   async setStatus(principal: Principal, id: string, status: UserStatus, expected: ExpectedVersion): Promise<User> {
-    return this.modify(principal, id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), status === 'active' ? 'user.activated' : 'user.deactivated');
+    // user.deactivated is not in the catalogue: the lifecycle change renames it user.suspended (cast until then).
+    return this.modify(principal, id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), status === 'active' ? 'user.activated' : ('user.deactivated' as EventType));
   }
 
   async delete(principal: Principal, id: string, expected: ExpectedVersion): Promise<void> {
@@ -182,7 +184,7 @@ export class UserService {
    * Read-modify-write under optimistic concurrency. Without If-Match a lost race is retried on
    * fresh data; with If-Match the caller asked for exactly that version, so it gets 412.
    */
-  private async modify(principal: Principal, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, eventType = 'user.updated', isReplace = false): Promise<User> {
+  private async modify(principal: Principal, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, eventType: EventType = 'user.updated', isReplace = false): Promise<User> {
     for (let attempt = 0; ; attempt++) {
       const result = await this.store.transaction(async (repos) => {
         const current = await this.load(repos, principal.tenantId, id, expected);
@@ -255,7 +257,7 @@ export class UserService {
     }
   }
 
-  private event(principal: Principal, type: string, resourceId: string, before: User | null, after: User | null): DomainEvent {
+  private event(principal: Principal, type: EventType, resourceId: string, before: User | null, after: User | null): DomainEvent {
     return newEvent(principal, this.clock, type, 'user', resourceId, diffFields(before && writableFields(before), after && writableFields(after), USER_WRITABLE_FIELDS));
   }
 }

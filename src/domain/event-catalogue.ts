@@ -19,14 +19,24 @@ const lifecycle = (description: string): EventTypeDefinition => ({
 /** The user's own events. One change gives one type, whichever endpoint (REST, SCIM, sync, CLI) made it. */
 const USER_EVENTS = {
   'user.created': { resource: 'user', description: 'A user was created.', payload: 'Every writable user field that has a value, from null.' },
-  'user.updated': { resource: 'user', description: 'User fields changed (not the status: that is a lifecycle event).', payload: 'Each writable user field that changed, {from, to}.' },
+  'user.updated': {
+    resource: 'user',
+    description: 'User fields changed (a status change is a lifecycle event instead).',
+    payload: 'Each writable user field that changed, {from, to}.',
+  },
   'user.deleted': { resource: 'user', description: 'A user was deleted permanently.', payload: 'Every writable user field that had a value, to null.' },
   'user.memberships_changed': {
     resource: 'user',
-    description: 'Roles, groups, organizations or environments of the user changed (also when the role, group… itself was deleted).',
-    payload: '`roles`, `groups`, `organizations`, `environments`: sorted id lists {from, to}, only the kinds that changed; `environmentPermissions`: {environmentId: permissions} {from, to}.',
+    description: "The user's roles, groups, organizations or environments changed (also when the role, group… itself was deleted).",
+    payload:
+      '`roles`, `groups`, `organizations`, `environments`: sorted id lists {from, to}, only the kinds that changed; ' +
+      '`environmentPermissions`: {environmentId: permissions} {from, to}.',
   },
-  'user.identity_linked': { resource: 'user', description: 'An identity at a provider was linked to the user.', payload: '`identity` {from: null, to: {id, providerId, subject, userName}}.' },
+  'user.identity_linked': {
+    resource: 'user',
+    description: 'An identity at a provider was linked to the user.',
+    payload: '`identity` {from: null, to: {id, providerId, subject, userName}}.',
+  },
   'user.identity_unlinked': {
     resource: 'user',
     description: 'An identity link was removed (also when its identity provider was deleted).',

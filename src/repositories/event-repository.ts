@@ -71,7 +71,9 @@ export class EventRepository {
     const row = await this.db
       .insertInto('event_positions')
       .values({ tenant_id: tenantId, last_position: count })
-      .onConflict((oc) => oc.column('tenant_id').doUpdateSet((eb) => ({ last_position: eb('event_positions.last_position', '+', eb.ref('excluded.last_position')) })))
+      .onConflict((oc) =>
+        oc.column('tenant_id').doUpdateSet((eb) => ({ last_position: eb('event_positions.last_position', '+', eb.ref('excluded.last_position')) })),
+      )
       .returning('last_position')
       .executeTakeFirstOrThrow();
     return Number(row.last_position);

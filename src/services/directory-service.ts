@@ -186,7 +186,14 @@ export class DirectoryService {
     }
   }
 
-  private event(principal: Principal, def: DirectoryDefinition, action: 'created' | 'updated' | 'deleted', id: string, before: DirectoryRecord | null, after: DirectoryRecord | null): DomainEvent {
+  private event(
+    principal: Principal,
+    def: DirectoryDefinition,
+    action: 'created' | 'updated' | 'deleted',
+    id: string,
+    before: DirectoryRecord | null,
+    after: DirectoryRecord | null,
+  ): DomainEvent {
     const view = (r: DirectoryRecord | null) => r && publicView(def, r);
     const fields = [...Object.keys(def.fields), ...(def.kind === 'identity_provider' ? ['configSecrets'] : [])];
     return this.base(principal, `${def.kind}.${action}` satisfies DirectoryEventType, def.kind, id, diffFields(view(before), view(after), fields));

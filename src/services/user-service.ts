@@ -86,7 +86,8 @@ export class UserService {
 
   async setStatus(principal: Principal, id: string, status: UserStatus, expected: ExpectedVersion): Promise<User> {
     // user.deactivated is not in the catalogue: the lifecycle change renames it user.suspended (cast until then).
-    return this.modify(principal, id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), status === 'active' ? 'user.activated' : ('user.deactivated' as EventType));
+    const eventType = status === 'active' ? 'user.activated' : ('user.deactivated' as EventType);
+    return this.modify(principal, id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), eventType);
   }
 
   async delete(principal: Principal, id: string, expected: ExpectedVersion): Promise<void> {

@@ -46,7 +46,8 @@ export function eventPositionsMigration(dialect: Dialect): Migration {
           .execute();
         await sql`
           insert into events_rebuilt (id, tenant_id, position, type, actor_type, actor_id, resource_type, resource_id, occurred_at, changes)
-          select id, tenant_id, row_number() over (partition by tenant_id order by id), type, actor_type, actor_id, resource_type, resource_id, occurred_at, changes
+          select id, tenant_id, row_number() over (partition by tenant_id order by id),
+                 type, actor_type, actor_id, resource_type, resource_id, occurred_at, changes
           from events`.execute(db);
         await db.schema.dropTable('events').execute(); // its indexes go with it
         await db.schema.alterTable('events_rebuilt').renameTo('events').execute();

@@ -18,9 +18,13 @@ export const EventContextSchema = Type.Object(
 export const EventSchema = Type.Object({
   id: Uuid,
   position: Type.Integer({
-    description: "Place in the tenant's feed: strictly increasing in commit order, so a reader that has seen everything up to P never later finds a new event at or below P. Use it with ?after= to follow the feed.",
+    description:
+      "Place in the tenant's feed: strictly increasing in commit order, so a reader that has seen everything up to P never later finds " +
+      'a new event at or below P. Use it with ?after= to follow the feed.',
   }),
-  type: Type.String({ description: `One of GET /v1/event-types, e.g. ${Object.keys(EVENT_CATALOGUE).slice(0, 4).join(', ')}. Events keep the type they were written with.` }),
+  type: Type.String({
+    description: `One of GET /v1/event-types, e.g. ${Object.keys(EVENT_CATALOGUE).slice(0, 4).join(', ')}. Events keep the type they were written with.`,
+  }),
   occurredAt: Timestamp,
   actor: Type.Object({ type: Type.String({ description: 'client, api_token or system' }), id: Nullable(Type.String()) }),
   resource: Type.Object({ type: Type.String({ description: `user or a directory kind (${Object.keys(DIRECTORY).join(', ')})` }), id: Type.String() }),
@@ -44,7 +48,9 @@ export const EventListQuery = Type.Object(
 export const EventPageSchema = Type.Object({
   items: Type.Array(EventSchema),
   nextCursor: Nullable(Type.String({ description: "Pass as ?cursor= to continue in this page's direction; null when there is nothing more now." })),
-  prevCursor: Type.String({ description: "Pass as ?cursor= for the other side of this page's first event (after a newest-first page: the newer events, oldest first)." }),
+  prevCursor: Type.String({
+    description: "Pass as ?cursor= for the other side of this page's first event (after a newest-first page: the newer events, oldest first).",
+  }),
 });
 
 export const EventTypeSchema = Type.Object({

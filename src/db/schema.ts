@@ -111,6 +111,8 @@ export interface UserExternalIdTable {
 export interface EventTable {
   id: string;
   tenant_id: string;
+  /** Per tenant, strictly increasing in commit order (see EventRepository). */
+  position: number;
   type: string;
   actor_type: string;
   actor_id: string | null;
@@ -118,6 +120,14 @@ export interface EventTable {
   resource_id: string;
   occurred_at: Timestamp;
   changes: Json;
+  /** EventContext, or null when the call had none. */
+  context: ColumnType<unknown, string | null, string | null>;
+}
+
+/** Per tenant, the last event position handed out (the row writers lock just before COMMIT). */
+export interface EventPositionTable {
+  tenant_id: string;
+  last_position: number;
 }
 
 export interface IdempotencyKeyTable {
@@ -231,6 +241,7 @@ export interface DB {
   users: UserTable;
   user_external_ids: UserExternalIdTable;
   events: EventTable;
+  event_positions: EventPositionTable;
   idempotency_keys: IdempotencyKeyTable;
   roles: RoleTable;
   groups: GroupTable;

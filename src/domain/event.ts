@@ -3,9 +3,28 @@ import { stableStringify } from '../lib/stable-json.js';
 /** A field-level change: what the field was and what it became (null when absent). */
 export type FieldChanges = Record<string, { from: unknown; to: unknown }>;
 
+/**
+ * Where a change came from, beyond who made it: the HTTP request (its X-Request-Id), and later
+ * the sync run, workflow or job that made it. Copied from the Principal onto every event.
+ */
+export interface EventContext {
+  requestId?: string;
+  syncRunId?: string;
+  workflowId?: string;
+  jobId?: string;
+}
+
 export interface DomainEvent {
+  /** UUIDv7, unique across tenants. */
   id: string;
   tenantId: string;
+  /**
+   * Where the event stands in its tenant's feed: strictly increasing in COMMIT order, so a reader
+   * that has seen every event up to position P never later finds a new one at or below P.
+   * Assigned by the event repository at commit (0 until then).
+   */
+  position: number;
+  /** A type of EVENT_CATALOGUE when written; stored events keep the type they were written with. */
   type: string;
   actorType: string;
   actorId: string | null;
@@ -13,6 +32,7 @@ export interface DomainEvent {
   resourceId: string;
   occurredAt: string;
   changes: FieldChanges;
+  context: EventContext;
 }
 
 /** Compares two snapshots field by field; only fields whose JSON value differs are kept. */

@@ -1,3 +1,5 @@
+import type { EventContext } from './event.js';
+
 /** Scopes an API credential can hold. `admin` implies every other scope in its tenant. */
 export const SCOPES = ['users:read', 'users:write', 'directory:read', 'directory:write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -11,6 +13,11 @@ export interface Principal {
   actorType: 'client' | 'api_token' | 'system';
   /** The api client's clientId, the API token's id, or a system name (cli, bootstrap). */
   actorId: string;
+  /**
+   * Where this call comes from (request id, later sync run, workflow or job), recorded on every
+   * event it writes. Per call: set on a copy, never on a principal that is cached or shared.
+   */
+  context?: EventContext;
 }
 
 export const isScope = (value: string): value is Scope => (SCOPES as readonly string[]).includes(value);

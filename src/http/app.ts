@@ -11,6 +11,7 @@ import { registerErrorHandling } from './error-handler.js';
 import { registerIdempotency } from './idempotency-hook.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerDirectoryRoutes } from './routes/directory-routes.js';
+import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
@@ -84,6 +85,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerHealthRoutes(app, services);
   registerOAuthRoutes(app, services, config);
   registerAdminRoutes(app, services);
+  registerEventRoutes(app, services);
   registerUserRoutes(app, services);
   registerMembershipRoutes(app, services);
   registerDirectoryRoutes(app, services);

@@ -30,7 +30,9 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
     if (!header) throw new AppError('auth.missing_token', 'Send "Authorization: Bearer <token>" with an access token from /v1/oauth/token or an API token.');
     const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
     if (!match?.[1]) throw new AppError('auth.invalid_token', 'The Authorization header must be "Bearer <token>".');
-    request.principal = await tokens.authenticate(match[1]);
+    const principal = await tokens.authenticate(match[1]);
+    // A copy per request: the authenticated principal may be cached and shared between requests.
+    request.principal = { ...principal, context: { requestId: request.id } };
     if (auth !== 'authenticated' && !hasScope(request.principal.scopes, auth)) {
       throw new AppError('auth.insufficient_scope', `This operation needs the ${auth} scope; the token has: ${request.principal.scopes.join(' ') || 'none'}.`);
     }

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { mapConstraintError } from '../db/constraint-errors.js';
@@ -64,7 +64,7 @@ export interface Store {
   ping(): Promise<void>;
 }
 
-function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
+function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false): Repositories {
   return {
     tenants: new TenantRepository(db),
     clients: new ApiClientRepository(db),
@@ -72,7 +72,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect): Repositories {
     oauthTokens: new OAuthTokenRepository(db),
     signingKeys: new SigningKeyRepository(db),
     users: new UserRepository(db, dialect),
-    events: new EventRepository(db),
+    events: new EventRepository(db, unitOfWork),
     idempotency: new IdempotencyRepository(db),
     memberships: new MembershipRepository(db, dialect),
     identities: new IdentityRepository(db),
@@ -87,11 +87,14 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_RETRIES = 3;
 
 /** Savepoints by plain SQL on the transaction's own connection (both dialects speak it). */
-function transactionControl(trx: Kysely<DB>): TransactionControl {
+function transactionControl(trx: Kysely<DB>, repos: Repositories): TransactionControl {
   let next = 0;
   return {
     async savepoint(work) {
       const name = sql.raw(`row_${next++}`);
+      // Events are queued in memory until the transaction's end (event-repository.ts): a row that
+      // fails must take its queued events with it, as the savepoint takes its rows.
+      const queued = repos.events.mark();
       await sql`savepoint ${name}`.execute(trx);
       try {
         const value = await work();
@@ -100,6 +103,7 @@ function transactionControl(trx: Kysely<DB>): TransactionControl {
       } catch (error) {
         await sql`rollback to savepoint ${name}`.execute(trx);
         await sql`release savepoint ${name}`.execute(trx);
+        repos.events.discardFrom(queued);
         throw mapConstraintError(error) ?? error;
       }
     },
@@ -115,7 +119,13 @@ export function createStore(database: Database): Store {
     dialect,
     repos: bindRepositories(db, dialect),
     async transaction(work) {
-      const body = (trx: Kysely<DB>) => work(bindRepositories(trx, dialect), transactionControl(trx));
+      const body = async (trx: Transaction<DB>) => {
+        const repos = bindRepositories(trx, dialect, true);
+        const result = await work(repos, transactionControl(trx, repos));
+        // Events are numbered last, right before COMMIT: their positions follow commit order (event-repository.ts).
+        await repos.events.flush();
+        return result;
+      };
       for (let attempt = 1; ; attempt++) {
         try {
           if (groupCommit) return await groupCommit.run(body);

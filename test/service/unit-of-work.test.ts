@@ -16,7 +16,7 @@ let seq = 0;
 const unique = (prefix: string) => `${prefix}-${++seq}-${Date.now().toString(36)}`;
 
 const repos = () => s.runtime.services.store.repos;
-const eventsOf = async (userId: string) => repos().events.list({ tenantId: 'default', resourceType: 'user', resourceId: userId, limit: 100 });
+const eventsOf = async (userId: string) => repos().events.list({ tenantId: 'default', resourceType: 'user', resourceId: userId, limit: 100, order: 'desc' });
 
 describe('commands in the caller unit of work', () => {
   it('runs a batch in one unit where one row fails alone: nothing of it is applied, the others commit with their events', async () => {
@@ -29,8 +29,12 @@ describe('commands in the caller unit of work', () => {
       createUser({ userName: names[2], managerId: '0190a0a0-0000-7000-8000-000000000000' }), // unknown manager: fails in the rule
       createUser({ userName: names[3] }),
     ];
+    const allEvents = async () => (await repos().events.list({ tenantId: 'default', limit: 10_000, order: 'desc' })).length;
+    const eventsBefore = await allEvents();
     const outcomes = await s.runtime.services.units.batch(s.principal, commands);
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, false, true]);
+    // Exactly the two good rows' events: a failed row's queued events go with its savepoint.
+    expect((await allEvents()) - eventsBefore).toBe(2);
     expect(outcomes[1]).toMatchObject({ ok: false, error: { code: 'user.username_taken' } });
     expect(outcomes[2]).toMatchObject({ ok: false, error: { code: 'user.manager_not_found' } });
 

@@ -1,7 +1,6 @@
 import type { ApiClient } from '../../repositories/api-client-repository.js';
 import type { ApiToken } from '../../repositories/api-token-repository.js';
 import type { Tenant } from '../../repositories/tenant-repository.js';
-import type { DomainEvent } from '../../domain/event.js';
 
 /** Hashes never leave: only the metadata of a credential is presented, the secret at most once. */
 export function presentClient(client: ApiClient) {
@@ -30,12 +29,3 @@ export function presentApiToken(token: ApiToken) {
 }
 
 export const presentTenant = (tenant: Tenant) => ({ id: tenant.id, name: tenant.name, createdAt: tenant.createdAt, updatedAt: tenant.updatedAt });
-
-export const presentEvent = (event: DomainEvent) => ({
-  id: event.id,
-  type: event.type,
-  occurredAt: event.occurredAt,
-  actor: { type: event.actorType, id: event.actorId },
-  resource: { type: event.resourceType, id: event.resourceId },
-  changes: event.changes,
-});

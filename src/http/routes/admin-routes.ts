@@ -3,11 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/container.js';
 import { requireInstallationAdmin } from '../../services/tenant-service.js';
-import { presentApiToken, presentClient, presentEvent, presentTenant } from '../presenters/credential-presenter.js';
+import { presentApiToken, presentClient, presentTenant } from '../presenters/credential-presenter.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import {
   ApiTokenSchema, ApiTokenWithSecretSchema, ClientListQuery, ClientSchema, ClientWithSecretSchema, CreateApiTokenBody, CreateClientBody,
-  CreateTenantBody, EventListQuery, EventSchema, TenantIdParams, TenantSchema,
+  CreateTenantBody, TenantIdParams, TenantSchema,
 } from '../schemas/credential-schemas.js';
 
 /** Cursor of simple id-ordered lists: the last id of the page, when the page was full. */
@@ -16,7 +16,7 @@ function idPage<T extends { id: string }, R>(rows: T[], limit: number, present: 
   return { items: items.map(present), nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
 
-/** Tenants, API clients, API tokens, the event log and signing keys: the `admin` scope. */
+/** Tenants, API clients, API tokens and signing keys: the `admin` scope (the event log is in event-routes.ts). */
 export function registerAdminRoutes(fastify: FastifyInstance, services: Services): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -110,15 +110,6 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
   }, async (req, reply) => {
     await services.apiTokens.delete(req.principal, req.params.id);
     return reply.code(204).send(null);
-  });
-
-  app.get('/v1/events', {
-    config: { auth: 'admin' },
-    schema: { tags: ['Events'], summary: "The tenant's audit trail, newest first", querystring: EventListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400) } },
-  }, async (req) => {
-    const { limit, ...rest } = req.query;
-    const page = await services.events.list(req.principal, { limit: limit ?? 50, ...rest });
-    return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };
   });
 
   app.post('/v1/signing-keys/rotate', {

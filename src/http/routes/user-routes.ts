@@ -9,10 +9,10 @@ import type { ExpectedVersion } from '../../services/user-service.js';
 import type { ExpandRequest, UserRelation } from '../../domain/user-expansion.js';
 import { parseExpand, type ExpandItem } from '../../filter/expand-parser.js';
 import { ODATA_QUERY, odataListQuery } from '../odata-query.js';
-import { presentEvent } from '../presenters/credential-presenter.js';
+import { presentEvent } from '../presenters/event-presenter.js';
 import { USER_EXPANDABLE, USER_FIELDS, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
-import { EventSchema } from '../schemas/credential-schemas.js';
+import { EventSchema } from '../schemas/event-schemas.js';
 import {
   CreateUserBody, ExternalIdParams, PatchUserBody, ReplaceUserBody, UserGetQuery, UserListQuery, UserListResponse, UserNameParams, UserSchema,
 } from '../schemas/user-schemas.js';
@@ -136,7 +136,7 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
 
   app.get('/v1/users/:id/history', {
     config: { auth: 'users:read' },
-    schema: { tags, summary: "A user's change history, newest first", params: IdParams, querystring: ListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400, 404) } },
+    schema: { tags, summary: "A user's change history, newest first (by event position)", params: IdParams, querystring: ListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400, 404) } },
   }, async (req) => {
     const page = await services.events.userHistory(req.principal, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor });
     return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };

@@ -66,25 +66,6 @@ export const CreateApiTokenBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const EventSchema = Type.Object({
-  id: Uuid,
-  type: Type.String({ description: 'e.g. user.created, user.updated, user.deleted, user.activated, user.deactivated' }),
-  occurredAt: Timestamp,
-  actor: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
-  resource: Type.Object({ type: Type.String(), id: Type.String() }),
-  changes: Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }), { description: 'Field-level before/after.' }),
-});
-export const EventListQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
-    type: Type.Optional(Type.String({ maxLength: 128 })),
-    resourceType: Type.Optional(Type.String({ maxLength: 64 })),
-    resourceId: Type.Optional(Type.String({ maxLength: 128 })),
-  },
-  { additionalProperties: false },
-);
-
 export const TokenRequestBody = Type.Object(
   {
     grant_type: Type.String({ maxLength: 64, description: 'client_credentials or refresh_token' }),

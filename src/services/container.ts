@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import type { Clock } from '../lib/clock.js';
 import type { SecretHasher } from '../lib/secrets.js';
 import type { Store } from '../repositories/store.js';
@@ -8,6 +9,7 @@ import { DirectoryService } from './directory-service.js';
 import { EventService } from './event-service.js';
 import { IdempotencyService } from './idempotency-service.js';
 import { IdentityService } from './identity-service.js';
+import { JobService } from './job-service.js';
 import { MembershipService } from './membership-service.js';
 import { SigningKeyService } from './signing-key-service.js';
 import { TenantDirectory } from './tenant-directory.js';
@@ -28,6 +30,9 @@ export interface Services {
   memberships: MembershipService;
   identities: IdentityService;
   directory: DirectoryService;
+  jobs: JobService;
+  /** Where services enqueue background work (the same object as ServiceDeps.queue). */
+  queue: JobQueue;
 }
 
 /** The side effects every service may need, injected so tests can replace any of them. */
@@ -35,10 +40,12 @@ export interface ServiceDeps {
   store: Store;
   clock: Clock;
   hasher: SecretHasher;
+  /** Background work: `queue.enqueue(repos, job)` inside the caller's transaction. */
+  queue: JobQueue;
   config: Pick<Config, 'issuer' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signingKeyRotationDays'>;
 }
 
-export function createServices({ store, clock, hasher, config }: ServiceDeps): Services {
+export function createServices({ store, clock, hasher, queue, config }: ServiceDeps): Services {
   const apiTokens = new ApiTokenService(store, clock);
   const directory = new TenantDirectory(store, clock);
   const signingKeys = new SigningKeyService(store, clock, { rotationDays: config.signingKeyRotationDays, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
@@ -55,5 +62,7 @@ export function createServices({ store, clock, hasher, config }: ServiceDeps): S
     memberships: new MembershipService(store, clock),
     identities: new IdentityService(store, clock),
     directory: new DirectoryService(store, clock),
+    jobs: new JobService(store),
+    queue,
   };
 }

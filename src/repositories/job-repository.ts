@@ -61,7 +61,7 @@ export class JobRepository {
         .executeTakeFirst();
       if (result.numInsertedOrUpdatedRows !== 0n || job.uniqueKey === null) return { job, inserted: true };
       const holder = await this.db.selectFrom('jobs').selectAll().where('unique_key', '=', job.uniqueKey).where(UNFINISHED).executeTakeFirst();
-      if (holder) return { job: toJob(holder), inserted: false };
+      if (holder) return { job: toJob(holder, this.dialect), inserted: false };
     }
     throw new Error(`job unique key ${job.uniqueKey} keeps changing hands; enqueue again`);
   }
@@ -97,7 +97,7 @@ export class JobRepository {
       .where(claimable)
       .returningAll()
       .execute();
-    return rows.map(toJob).sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.id < b.id ? -1 : 1));
+    return rows.map((row) => toJob(row, this.dialect)).sort((a, b) => (a.runAt < b.runAt ? -1 : a.runAt > b.runAt ? 1 : a.id < b.id ? -1 : 1));
   }
 
   /** Extends the lease to `leaseExpiresAt` if `owner` still holds it; false when it was lost. */
@@ -127,7 +127,7 @@ export class JobRepository {
 
   async findById(scope: JobScope, id: string): Promise<Job | undefined> {
     const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).where((eb) => visibleTo(eb, scope)).executeTakeFirst();
-    return row && toJob(row);
+    return row && toJob(row, this.dialect);
   }
 
   /** Newest first (ids are UUIDv7), keyset-paged by id. */
@@ -136,7 +136,7 @@ export class JobRepository {
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.type !== undefined) q = q.where('type', '=', query.type);
     if (query.before !== undefined) q = q.where('id', '<', query.before);
-    return (await q.orderBy('id', 'desc').limit(query.limit).execute()).map(toJob);
+    return (await q.orderBy('id', 'desc').limit(query.limit).execute()).map((row) => toJob(row, this.dialect));
   }
 
   /** One conditional UPDATE: applies only while `owner` holds the running job's lease. */
@@ -179,12 +179,20 @@ function toRow(job: Job) {
   };
 }
 
-function toJob(row: Selectable<JobTable>): Job {
+/**
+ * JSON columns: text on SQLite; on PostgreSQL jsonb arrives parsed, and a JSON string scalar
+ * (a handler may return one) must not be parsed a second time, so the dialect decides.
+ */
+function readJson(value: unknown, dialect: Dialect): unknown {
+  return dialect === 'postgres' ? (value ?? null) : parseJson<unknown>(value, null);
+}
+
+function toJob(row: Selectable<JobTable>, dialect: Dialect): Job {
   return {
     id: row.id,
     tenantId: row.tenant_id,
     type: row.type,
-    payload: parseJson<unknown>(row.payload, null),
+    payload: readJson(row.payload, dialect),
     status: row.status as JobStatus,
     uniqueKey: row.unique_key,
     runAt: row.run_at,
@@ -193,8 +201,8 @@ function toJob(row: Selectable<JobTable>): Job {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     lastError: row.last_error,
-    progress: parseJson<unknown>(row.progress, null),
-    result: parseJson<unknown>(row.result, null),
+    progress: readJson(row.progress, dialect),
+    result: readJson(row.result, dialect),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     startedAt: row.started_at,

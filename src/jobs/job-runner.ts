@@ -149,7 +149,9 @@ export class JobRunner {
     const controller = new AbortController();
     const heartbeat = setInterval(() => void this.heartbeat(job, controller), this.heartbeatMs);
     const done = this.execute(job, controller)
-      .catch((error: unknown) => this.log.error({ err: error, jobId: job.id }, 'recording a job outcome failed; the job will be retried when its lease expires'))
+      .catch((error: unknown) => {
+        this.log.error({ err: error, jobId: job.id }, 'recording a job outcome failed; the job will be retried when its lease expires');
+      })
       .finally(() => {
         clearInterval(heartbeat);
         this.running.delete(job.id);

@@ -112,7 +112,8 @@ export class JobRepository {
 
   /** Marks the job succeeded with its result; false when `owner` no longer holds it. */
   async complete(id: string, owner: string, result: unknown, now: string): Promise<boolean> {
-    return this.owned(id, owner, { status: 'succeeded', result: toJson(result ?? null), lease_owner: null, lease_expires_at: null, finished_at: now, updated_at: now });
+    const outcome = { status: 'succeeded', result: toJson(result ?? null), finished_at: now, updated_at: now };
+    return this.owned(id, owner, { ...outcome, lease_owner: null, lease_expires_at: null });
   }
 
   /** Puts the job back in the queue for another attempt at `runAt`; false when `owner` no longer holds it. */

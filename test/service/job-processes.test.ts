@@ -14,7 +14,8 @@ const everyone = { tenantId: 'default', includeSystem: true };
 beforeAll(async () => {
   database = await createTestDatabase();
   runtime = await openRuntime(loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }));
-  await sql`create table job_runs (job_id text not null, owner text not null, started_ms bigint not null, ended_ms bigint not null)`.execute(runtime.database.db);
+  await sql`create table job_runs (job_id text not null, owner text not null, started_ms bigint not null, ended_ms bigint not null)`
+    .execute(runtime.database.db);
 });
 afterAll(async () => {
   for (const worker of workers) worker.kill('SIGKILL');
@@ -45,8 +46,10 @@ function startWorker(owner: string, env: Record<string, string>, lines: (line: s
   });
 }
 
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-const enqueueAll = (jobs: NewJob[]): Promise<Job[]> => runtime.services.store.transaction(async (repos) => Promise.all(jobs.map((job) => runtime.services.queue.enqueue(repos, job))));
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+const enqueueAll = (jobs: NewJob[]): Promise<Job[]> =>
+  runtime.services.store.transaction(async (repos) => Promise.all(jobs.map((job) => runtime.services.queue.enqueue(repos, job))));
 const find = async (id: string) => (await runtime.services.store.repos.jobs.findById(everyone, id)) as Job;
 async function waitFor(probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -61,17 +64,21 @@ describe.skipIf(testDialect() === 'sqlite')('two runner processes on one Postgre
     const env = { WORKER_CONCURRENCY: '4', WORKER_POLL_MS: '20' };
     const [a, b] = await Promise.all([startWorker('process-a', env), startWorker('process-b', env)]);
     const jobs = await enqueueAll(Array.from({ length: 200 }, (_, n) => ({ type: 'test.record', payload: { n } })));
-    await waitFor(async () => (await runtime.services.store.repos.jobs.list(everyone, { type: 'test.record', status: 'succeeded', limit: 1000 })).length === 200);
+    const succeeded = () => runtime.services.store.repos.jobs.list(everyone, { type: 'test.record', status: 'succeeded', limit: 1000 });
+    await waitFor(async () => (await succeeded()).length === 200);
     a?.kill('SIGTERM');
     b?.kill('SIGTERM');
     await Promise.all([a, b].map((w) => w && exited(w)));
 
-    const runs = (await sql<{ job_id: string; owner: string; started_ms: number; ended_ms: number }>`select * from job_runs order by job_id, started_ms`.execute(runtime.database.db)).rows;
+    type Run = { job_id: string; owner: string; started_ms: number; ended_ms: number };
+    const runs = (await sql<Run>`select * from job_runs order by job_id, started_ms`.execute(runtime.database.db)).rows;
     const byJob = new Map<string, typeof runs>();
     for (const run of runs) byJob.set(run.job_id, [...(byJob.get(run.job_id) ?? []), run]);
     expect(new Set(byJob.keys())).toEqual(new Set(jobs.map((j) => j.id)));
     for (const [id, list] of byJob) {
-      for (let i = 1; i < list.length; i++) expect(Number(list[i]?.started_ms), `job ${id} ran twice at once`).toBeGreaterThanOrEqual(Number(list[i - 1]?.ended_ms));
+      for (let i = 1; i < list.length; i++) {
+        expect(Number(list[i]?.started_ms), `job ${id} ran twice at once`).toBeGreaterThanOrEqual(Number(list[i - 1]?.ended_ms));
+      }
       expect(list, `job ${id} ran ${list.length} times`).toHaveLength(1);
     }
     const perOwner = new Map<string, number>();
@@ -96,7 +103,8 @@ describe('a runner process killed mid-job', () => {
 
     const orphan = await find(job?.id ?? '');
     expect(orphan).toMatchObject({ status: 'running', leaseOwner: 'doomed', attempts: 1 });
-    const survivor = runtime.jobRunner({ owner: 'survivor', handlers: new Map([['test.block', async () => 'completed by the survivor']]), types: ['test.block'], pollMs: 50 });
+    const handlers = new Map([['test.block', async () => 'completed by the survivor']]);
+    const survivor = runtime.jobRunner({ owner: 'survivor', handlers, types: ['test.block'], pollMs: 50 });
     survivor.start();
     try {
       await waitFor(async () => (await find(orphan.id)).status === 'succeeded');

@@ -11,7 +11,12 @@ export function registerJobRoutes(fastify: FastifyInstance, services: Services):
 
   app.get('/v1/jobs', {
     config: { auth: 'admin' },
-    schema: { tags: ['Jobs'], summary: 'List background jobs, newest first', querystring: JobListQuery, response: { 200: pageOf(JobSchema), ...problemResponses(400) } },
+    schema: {
+      tags: ['Jobs'],
+      summary: 'List background jobs, newest first',
+      querystring: JobListQuery,
+      response: { 200: pageOf(JobSchema), ...problemResponses(400) },
+    },
   }, async (req) => {
     const { limit, ...rest } = req.query;
     const page = await services.jobs.list(req.principal, { limit: limit ?? 50, ...rest });
@@ -20,6 +25,11 @@ export function registerJobRoutes(fastify: FastifyInstance, services: Services):
 
   app.get('/v1/jobs/:id', {
     config: { auth: 'admin' },
-    schema: { tags: ['Jobs'], summary: 'Get a background job: status, attempts, timings, last error, progress', params: IdParams, response: { 200: JobSchema, ...problemResponses(404) } },
+    schema: {
+      tags: ['Jobs'],
+      summary: 'Get a background job: status, attempts, timings, last error, progress',
+      params: IdParams,
+      response: { 200: JobSchema, ...problemResponses(400, 404) },
+    },
   }, async (req) => presentJob(await services.jobs.get(req.principal, req.params.id)));
 }

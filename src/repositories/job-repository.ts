@@ -75,13 +75,14 @@ export class JobRepository {
    */
   async claim(request: ClaimRequest): Promise<Job[]> {
     const { now } = request;
+    if (request.limit <= 0 || request.types?.length === 0) return [];
     const claimable = (eb: ExpressionBuilder<DB, 'jobs'>) =>
       eb.or([
         eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
         eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', now)]),
       ]);
     let candidates = this.db.selectFrom('jobs').select('id').where(claimable).orderBy('run_at').orderBy('id').limit(request.limit);
-    if (request.types !== undefined) candidates = candidates.where('type', 'in', request.types.length > 0 ? [...request.types] : ['']);
+    if (request.types !== undefined) candidates = candidates.where('type', 'in', [...request.types]);
     if (this.dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
     const rows = await this.db
       .updateTable('jobs')

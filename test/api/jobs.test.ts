@@ -101,3 +101,11 @@ describe('GET /v1/jobs', () => {
     expect((await t.request({ method: 'GET', url: '/v1/jobs' })).statusCode).toBe(401);
   });
 });
+
+describe('a deleted tenant', () => {
+  it('takes its jobs with it', async () => {
+    const res = await t.request({ method: 'DELETE', url: '/v1/tenants/jobs-other', token: admin });
+    expect(res.statusCode).toBe(204);
+    expect(await t.runtime.services.store.repos.jobs.findById({ tenantId: 'jobs-other', includeSystem: false }, theirs.id)).toBeUndefined();
+  });
+});

@@ -201,15 +201,15 @@ describe('running', () => {
       async (_j, ctx) => {
         started = true;
         await ctx.progress({ done: 1, total: 2 });
-        await sleep(1500); // five leases long
+        await sleep(3000); // three leases long
         await ctx.progress({ done: 2, total: 2 });
         return 'finished';
       },
-      { leaseMs: 300, heartbeatMs: 100 },
+      { leaseMs: 1000, heartbeatMs: 200 }, // four heartbeats may be late before the lease ends
     );
     const running = r.runDue();
     await waitFor(async () => started);
-    await sleep(700); // past the first lease
+    await sleep(1500); // past the first lease
     const now = clock.now();
     const stolen = await runtime.services.store.transaction((t) =>
       t.jobs.claim({ owner: 'intruder', now: now.toISOString(), leaseExpiresAt: new Date(now.getTime() + 60_000).toISOString(), limit: 1, types: [type] }),

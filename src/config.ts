@@ -18,6 +18,12 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   signingKeyRotationDays: number;
   bodyLimitBytes: number;
+  /** Jobs this process runs at the same time; 0 runs none (an API-only process). */
+  jobConcurrency: number;
+  /** How often an idle job runner looks for due jobs, in milliseconds. */
+  jobPollMs: number;
+  /** A job runner's lease on a job; a crashed runner's jobs are retried this long after its last heartbeat. */
+  jobLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +78,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const refreshTokenTtlSeconds = int('REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400);
   const signingKeyRotationDays = int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 3650);
   const bodyLimitBytes = int('BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576);
+  const jobConcurrency = int('JOB_CONCURRENCY', 2, 0, 64);
+  const jobPollMs = int('JOB_POLL_MS', 1000, 10, 60_000);
+  const jobLeaseSeconds = int('JOB_LEASE_SECONDS', 30, 5, 3600);
 
   const issuer = (env.ROSTER_ISSUER?.trim() || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s]+$/.test(issuer)) {
@@ -92,6 +101,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds,
     signingKeyRotationDays,
     bodyLimitBytes,
+    jobConcurrency,
+    jobPollMs,
+    jobLeaseSeconds,
   });
 }
 

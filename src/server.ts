@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
-import { startHousekeeping } from './jobs/housekeeping-job.js';
+import { scheduleHousekeeping } from './jobs/housekeeping-job.js';
 import { openRuntime } from './runtime.js';
 
 /**
@@ -11,10 +11,13 @@ import { openRuntime } from './runtime.js';
 export async function startServer(config: Config): Promise<FastifyInstance> {
   const runtime = await openRuntime(config);
   const app = await buildApp({ config, services: runtime.services });
-  const housekeeping = startHousekeeping(runtime.services, app.log);
+  // JOB_CONCURRENCY=0: this process serves the API only; others run the jobs.
+  const runner = config.jobConcurrency > 0 ? runtime.jobRunner({ log: app.log }) : undefined;
   const stop = async () => {
-    housekeeping.stop();
     await app.close();
+    // Running jobs get a grace period; any still running afterwards is retried by another
+    // process once its lease expires.
+    await runner?.stop(10_000);
     await runtime.close();
   };
   try {
@@ -23,6 +26,10 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     await stop();
     throw error;
   }
+
+  // Every process asks for the recurring housekeeping job; its unique key keeps it to one.
+  await scheduleHousekeeping(runtime.services);
+  runner?.start();
 
   // Bootstrapping after listen succeeded: a generated secret must never be created and then lost
   // because the port was taken (the next start would not print it again).

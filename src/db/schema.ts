@@ -231,6 +231,27 @@ export interface UserIdentityTable {
   created_at: Timestamp;
 }
 
+export interface JobTable {
+  id: string;
+  tenant_id: string | null;
+  type: string;
+  payload: Json;
+  status: string;
+  unique_key: string | null;
+  run_at: Timestamp;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  last_error: string | null;
+  progress: Json | null;
+  result: Json | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
 export interface DB {
   tenants: TenantTable;
   api_clients: ApiClientTable;
@@ -258,6 +279,7 @@ export interface DB {
   user_organizations: UserOrganizationTable;
   user_environments: UserEnvironmentTable;
   user_identities: UserIdentityTable;
+  jobs: JobTable;
 }
 
 /** Kept for symmetry with generated columns should a table gain one. */

@@ -83,6 +83,9 @@ export const errorCatalogue = {
   // Events
   'event.not_found': { status: 404, title: 'Event not found' },
 
+  // Jobs
+  'job.not_found': { status: 404, title: 'Job not found' },
+
   // Server
   'internal.error': { status: 500, title: 'Internal server error' },
   'internal.unavailable': { status: 503, title: 'The service is not ready' },

@@ -13,6 +13,7 @@ import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerDirectoryRoutes } from './routes/directory-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerJobRoutes } from './routes/job-routes.js';
 import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
@@ -89,6 +90,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerUserRoutes(app, services);
   registerMembershipRoutes(app, services);
   registerDirectoryRoutes(app, services);
+  registerJobRoutes(app, services);
 
   await app.ready();
   return app;

@@ -1,23 +1,37 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { Services } from '../services/container.js';
+import type { JobHandler } from './job-handlers.js';
+import type { JobQueue } from './job-queue.js';
 
+export const HOUSEKEEPING_JOB = 'housekeeping';
+/** One housekeeping job exists at a time, whatever the number of server processes. */
+const UNIQUE_KEY = 'system:housekeeping';
 const INTERVAL_MS = 15 * 60_000;
 
 /**
  * Deletes what can no longer matter: expired idempotency records, spent refresh tokens past
- * their expiry, revoked access tokens past theirs. Every process may run it; the deletes are
- * idempotent, so overlapping runs are harmless.
+ * their expiry, revoked access tokens past theirs. On success it schedules its next run
+ * INTERVAL_MS later; the deletes are idempotent, so a run repeated after a crash is harmless.
  */
-export function startHousekeeping(services: Services, log: FastifyBaseLogger): { stop(): void } {
-  const run = async () => {
-    try {
-      await services.idempotency.purgeExpired();
-      await services.tokens.purgeExpired();
-    } catch (error) {
-      log.warn({ err: error }, 'housekeeping failed; will retry');
-    }
+export function housekeepingHandler(services: Services): JobHandler {
+  return async (_job, ctx) => {
+    await services.idempotency.purgeExpired();
+    await services.tokens.purgeExpired();
+    ctx.followUp(nextHousekeeping(new Date(ctx.clock.now().getTime() + INTERVAL_MS).toISOString()));
+    return null;
   };
-  const timer = setInterval(() => void run(), INTERVAL_MS);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }
+
+/**
+ * Called by every server process at start: the unique key makes N processes create one job.
+ * If housekeeping died (its attempts used up), the next start schedules it again.
+ */
+export async function scheduleHousekeeping(services: Services): Promise<void> {
+  await services.store.transaction((repos) => services.queue.enqueue(repos, nextHousekeeping()));
+}
+
+const nextHousekeeping = (runAt?: string): Parameters<JobQueue['enqueue']>[1] => ({
+  type: HOUSEKEEPING_JOB,
+  payload: null,
+  uniqueKey: UNIQUE_KEY,
+  ...(runAt !== undefined ? { runAt } : {}),
+});

@@ -9,6 +9,7 @@ import { DirectoryRepository } from './directory-repository.js';
 import { EventRepository } from './event-repository.js';
 import { IdempotencyRepository } from './idempotency-repository.js';
 import { IdentityRepository } from './identity-repository.js';
+import { JobRepository } from './job-repository.js';
 import { MembershipRepository } from './membership-repository.js';
 import { OAuthTokenRepository } from './oauth-token-repository.js';
 import { SigningKeyRepository } from './signing-key-repository.js';
@@ -34,6 +35,8 @@ export interface Repositories {
   userExpand: UserExpandRepository;
   /** DDL for indexed attributes: use outside transactions only (see the class comment). */
   attributeIndexes: AttributeIndexRepository;
+  /** Durable jobs: enqueue with the caller's transaction; runners claim with a lease. */
+  jobs: JobRepository;
 }
 
 /**
@@ -79,6 +82,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false):
     directory: new DirectoryRepository(db, dialect),
     userExpand: new UserExpandRepository(db),
     attributeIndexes: new AttributeIndexRepository(db, dialect),
+    jobs: new JobRepository(db, dialect),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import type { Clock } from '../lib/clock.js';
 import type { SecretHasher } from '../lib/secrets.js';
 import type { Store } from '../repositories/store.js';
@@ -9,6 +10,7 @@ import { EventService } from './event-service.js';
 import { HealthService } from './health-service.js';
 import { IdempotencyService } from './idempotency-service.js';
 import { IdentityService } from './identity-service.js';
+import { JobService } from './job-service.js';
 import { MembershipService } from './membership-service.js';
 import { SigningKeyService } from './signing-key-service.js';
 import { TenantDirectory } from './tenant-directory.js';
@@ -33,6 +35,9 @@ export interface Services {
   memberships: MembershipService;
   identities: IdentityService;
   directory: DirectoryService;
+  jobs: JobService;
+  /** Where services enqueue background work (the same object as ServiceDeps.queue). */
+  queue: JobQueue;
 }
 
 /** The side effects every service may need, injected so tests can replace any of them. */
@@ -40,12 +45,14 @@ export interface ServiceDeps {
   store: Store;
   clock: Clock;
   hasher: SecretHasher;
+  /** Background work: `queue.enqueue(repos, job)` inside the caller's transaction. */
+  queue: JobQueue;
   config: Pick<Config, 'issuer' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signingKeyRotationDays'>;
 }
 
-export function createServices({ store, clock, hasher, config }: ServiceDeps): Services {
+export function createServices({ store, clock, hasher, queue, config }: ServiceDeps): Services {
   const apiTokens = new ApiTokenService(store, clock);
-  const units = new UnitRunner(store, clock);
+  const units = new UnitRunner(store, clock, queue);
   const directory = new TenantDirectory(store, clock);
   const signingKeys = new SigningKeyService(store, clock, { rotationDays: config.signingKeyRotationDays, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
   return {
@@ -63,5 +70,7 @@ export function createServices({ store, clock, hasher, config }: ServiceDeps): S
     memberships: new MembershipService(store, units),
     identities: new IdentityService(store, units),
     directory: new DirectoryService(store, units),
+    jobs: new JobService(store),
+    queue,
   };
 }

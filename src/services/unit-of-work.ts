@@ -2,7 +2,9 @@ import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { DIRECTORY, type DirectoryDefinition, type DirectoryKind } from '../domain/directory.js';
 import type { DomainEvent } from '../domain/event.js';
+import type { Job, NewJob } from '../domain/job.js';
 import type { Principal } from '../domain/principal.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import type { Repositories, Store, TransactionControl } from '../repositories/store.js';
 import { toAttributeDefinition, type AttributeDefinition } from './attribute-rules.js';
 
@@ -80,8 +82,18 @@ export class UnitOfWork {
     readonly principal: Principal,
     readonly clock: Clock,
     private readonly tx: TransactionControl,
+    private readonly queue: JobQueue,
   ) {
     this.context = new TenantContext(repos, principal.tenantId);
+  }
+
+  /**
+   * Queues background work in this unit's transaction: the job exists exactly when the change
+   * that caused it commits (and a row rolled back to its savepoint takes its job with it).
+   * The job belongs to the unit's tenant unless it says otherwise.
+   */
+  enqueue(job: NewJob): Promise<Job> {
+    return this.queue.enqueue(this.repos, { tenantId: this.tenantId, ...job });
   }
 
   get tenantId(): string {
@@ -122,16 +134,17 @@ export class UnitRunner {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly queue: JobQueue,
   ) {}
 
   /** One command, one transaction: the service method behind a single request. */
   run<T>(principal: Principal, command: Command<T>): Promise<T> {
-    return this.store.transaction((repos, tx) => new UnitOfWork(repos, principal, this.clock, tx).execute(command));
+    return this.store.transaction((repos, tx) => new UnitOfWork(repos, principal, this.clock, tx, this.queue).execute(command));
   }
 
   /** Any work in one unit (several commands, or commands and reads), committed together. */
   within<T>(principal: Principal, work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
-    return this.store.transaction((repos, tx) => work(new UnitOfWork(repos, principal, this.clock, tx)));
+    return this.store.transaction((repos, tx) => work(new UnitOfWork(repos, principal, this.clock, tx, this.queue)));
   }
 
   /**

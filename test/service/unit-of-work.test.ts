@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors/app-error.js';
 import { DIRECTORY } from '../../src/domain/directory.js';
 import { createUser, updateUser } from '../../src/services/commands/user-commands.js';
 import { createRecord } from '../../src/services/commands/directory-commands.js';
@@ -99,6 +100,19 @@ describe('commands in the caller unit of work', () => {
     expect(outcome).toMatchObject({ ok: false, error: { code: 'user.attribute_invalid' } });
     const definitions = await repos().directory.listAll(DIRECTORY.attribute_definition, 'default', 100);
     expect(definitions.map((d) => d.name)).not.toContain(name);
+  });
+
+  it('enqueues jobs in the unit: a row that fails takes its job with it, a row that commits keeps it', async () => {
+    const type = unique('test-job');
+    const enqueueThen = (fail: boolean): Command<User> => async (unit) => {
+      await unit.enqueue({ type, payload: { fail } });
+      if (fail) throw new AppError('user.not_found');
+      return createUser({ userName: unique('job') })(unit);
+    };
+    const outcomes = await s.runtime.services.units.batch(s.principal, [enqueueThen(true), enqueueThen(false)]);
+    expect(outcomes.map((o) => o.ok)).toEqual([false, true]);
+    const jobs = (await repos().jobs.list({ tenantId: 'default', includeSystem: false }, { type, limit: 10 })).map((j) => j.payload);
+    expect(jobs).toEqual([{ fail: false }]);
   });
 
   it('a change that changes nothing writes no event and keeps the version', async () => {

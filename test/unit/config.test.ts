@@ -33,6 +33,14 @@ describe('loadConfig', () => {
     expect(redactUrl('postgres://roster:pw@db:5432/roster')).toBe('postgres://roster:***@db:5432/roster');
   });
 
+  it('has job runner knobs: 2 jobs at a time, 1 s polls, 30 s leases; 0 disables the runner', () => {
+    expect(loadConfig({})).toMatchObject({ jobConcurrency: 2, jobPollMs: 1000, jobLeaseSeconds: 30 });
+    const custom = loadConfig({ JOB_CONCURRENCY: '0', JOB_POLL_MS: '250', JOB_LEASE_SECONDS: '60' });
+    expect(custom).toMatchObject({ jobConcurrency: 0, jobPollMs: 250, jobLeaseSeconds: 60 });
+    const bad = () => loadConfig({ JOB_CONCURRENCY: '-1', JOB_POLL_MS: '0', JOB_LEASE_SECONDS: '1' });
+    expect(bad).toThrow(/JOB_CONCURRENCY[\s\S]*JOB_POLL_MS[\s\S]*JOB_LEASE_SECONDS/);
+  });
+
   it('rejects a short bootstrap secret', () => {
     expect(() => loadConfig({ ROSTER_ADMIN_CLIENT_ID: 'admin', ROSTER_ADMIN_CLIENT_SECRET: 'short' })).toThrow(/at least 16/);
   });

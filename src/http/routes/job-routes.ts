@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Services } from '../../services/container.js';
+import { presentJob } from '../presenters/job-presenter.js';
+import { IdParams, pageOf, problemResponses } from '../schemas/common-schemas.js';
+import { JobListQuery, JobSchema } from '../schemas/job-schemas.js';
+
+/** Background jobs of the caller's tenant (read-only): the `admin` scope. */
+export function registerJobRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get('/v1/jobs', {
+    config: { auth: 'admin' },
+    schema: {
+      tags: ['Jobs'],
+      summary: 'List background jobs, newest first',
+      querystring: JobListQuery,
+      response: { 200: pageOf(JobSchema), ...problemResponses(400) },
+    },
+  }, async (req) => {
+    const { limit, ...rest } = req.query;
+    const page = await services.jobs.list(req.principal, { limit: limit ?? 50, ...rest });
+    return { items: page.items.map(presentJob), nextCursor: page.nextCursor };
+  });
+
+  app.get('/v1/jobs/:id', {
+    config: { auth: 'admin' },
+    schema: {
+      tags: ['Jobs'],
+      summary: 'Get a background job: status, attempts, timings, last error, progress',
+      params: IdParams,
+      response: { 200: JobSchema, ...problemResponses(400, 404) },
+    },
+  }, async (req) => presentJob(await services.jobs.get(req.principal, req.params.id)));
+}

@@ -1,0 +1,48 @@
+/**
+ * A Roster job runner in a process of its own, for tests that need real processes (two runners
+ * sharing one PostgreSQL; a runner killed mid-job). Configured by environment:
+ * DATABASE_URL, WORKER_OWNER (lease owner id), WORKER_LEASE_MS, WORKER_CONCURRENCY, WORKER_POLL_MS.
+ * Handlers (test types only):
+ * - `test.record`: sleeps a few ms and inserts (job id, owner, start ms, end ms) into `job_runs`;
+ * - `test.block`: prints `started <job id>` and never finishes (until the process dies).
+ * Prints `ready` once the runner polls; SIGTERM stops the runner and exits.
+ */
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config.js';
+import type { JobHandler } from '../../src/jobs/job-handlers.js';
+import { openRuntime } from '../../src/runtime.js';
+
+const env = process.env;
+const owner = env.WORKER_OWNER ?? `worker-${process.pid}`;
+const runtime = await openRuntime(loadConfig({ DATABASE_URL: env.DATABASE_URL, LOG_LEVEL: 'silent' }));
+
+const record: JobHandler = async (job) => {
+  const start = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 2 + Math.floor(Math.random() * 10)));
+  const end = Date.now();
+  await sql`insert into job_runs (job_id, owner, started_ms, ended_ms) values (${job.id}, ${owner}, ${start}, ${end})`.execute(runtime.database.db);
+  return { owner };
+};
+const block: JobHandler = async (job) => {
+  process.stdout.write(`started ${job.id}\n`);
+  await new Promise(() => undefined);
+};
+
+const runner = runtime.jobRunner({
+  owner,
+  handlers: new Map([['test.record', record], ['test.block', block]]),
+  types: ['test.record', 'test.block'],
+  leaseMs: Number(env.WORKER_LEASE_MS ?? 30_000),
+  concurrency: Number(env.WORKER_CONCURRENCY ?? 2),
+  pollMs: Number(env.WORKER_POLL_MS ?? 50),
+  log: { warn: (details, message) => console.error(message, details), error: (details, message) => console.error(message, details) },
+});
+runner.start();
+process.stdout.write('ready\n');
+
+process.once('SIGTERM', () => {
+  void runner
+    .stop(5000)
+    .then(() => runtime.close())
+    .then(() => process.exit(0));
+});

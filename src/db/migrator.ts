@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import type { Dialect } from './database.js';
 import { foundationMigration } from './migrations/0001-foundation.js';
 import { directoryMigration } from './migrations/0002-directory.js';
+import { userStatusMigration } from './migrations/0003-user-status.js';
 
 /**
  * Migrations are code, listed here in order, so the compiled server carries them and no file
@@ -11,6 +12,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-foundation': foundationMigration(dialect),
     '0002-directory': directoryMigration(dialect),
+    '0003-user-status': userStatusMigration(),
   };
 }
 

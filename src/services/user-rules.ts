@@ -1,7 +1,7 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
-
-const OPTIONAL_STRINGS = ['email', 'givenName', 'familyName', 'title', 'department', 'employeeId', 'employmentType', 'costCenter', 'phone', 'country', 'locale'] as const;
+import { USER_OPTIONAL_TEXT_FIELDS, type UserOptionalTextField } from '../domain/user-fields.js';
+import { canonicalStatus } from '../domain/user-lifecycle.js';
 
 /** HR feeds send "" for "no value"; storing it as null keeps filters like `title eq null` honest. */
 const clean = (value: string | null | undefined): string | null => {
@@ -20,6 +20,9 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
   const email = clean(input.email);
   const userName = clean(input.userName) ?? email;
   if (userName === null) errors.push({ field: '/body/userName', message: 'userName is required when there is no email' });
+  // An alias (`inactive`) is stored as the state it names.
+  const status = input.status === undefined ? base.status : canonicalStatus(input.status);
+  if (status === undefined) errors.push({ field: '/body/status', message: `unknown status ${JSON.stringify(input.status)}` });
 
   const externalIds = input.externalIds ?? [];
   const seen = new Set<string>();
@@ -35,7 +38,7 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
   });
   if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => e.message).join('; '), errors);
 
-  const optional = Object.fromEntries(OPTIONAL_STRINGS.map((f) => [f, clean(input[f])])) as Record<(typeof OPTIONAL_STRINGS)[number], string | null>;
+  const optional = Object.fromEntries(USER_OPTIONAL_TEXT_FIELDS.map((f) => [f, clean(input[f])])) as Record<UserOptionalTextField, string | null>;
   const derivedName = [optional.givenName, optional.familyName].filter((v) => v !== null).join(' ');
   return {
     ...optional,
@@ -51,7 +54,7 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
     externalIds: externalIds.map((e) => ({ origin: e.origin, key: e.key })),
     attributes: input.attributes ?? {},
     tags: [...new Set(input.tags ?? [])],
-    status: input.status ?? base.status,
+    status: status as UserStatus,
     createdAt: base.createdAt,
     updatedAt: now,
     lastLoginAt: base.lastLoginAt,

@@ -5,7 +5,8 @@ import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
 import { diffFields, type DomainEvent } from '../domain/event.js';
 import { MAX_REPORTS_DEPTH, type Page, type UserSummary } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
-import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
+import type { User, UserInput, UserStatus } from '../domain/user.js';
+import { USER_EVENT_FIELDS } from '../domain/user-fields.js';
 import type { ExpandRequest, UserExpansion } from '../domain/user-expansion.js';
 import type { FilterNode } from '../filter/filter-ast.js';
 import { parseODataFilter } from '../filter/odata-filter-parser.js';
@@ -188,7 +189,7 @@ export class UserService {
         const current = await this.load(repos, principal.tenantId, id, expected);
         const now = this.clock.now().toISOString();
         const next = buildUser(current, change(current), now);
-        const changes = diffFields(writableFields(current), writableFields(next), USER_WRITABLE_FIELDS);
+        const changes = diffFields(writableFields(current), writableFields(next), USER_EVENT_FIELDS);
         if (Object.keys(changes).length === 0) return current;
         next.version = current.version + 1;
         if (changes.attributes) await this.checkUserAttributes(repos, next, current, isReplace);
@@ -256,7 +257,7 @@ export class UserService {
   }
 
   private event(principal: Principal, type: string, resourceId: string, before: User | null, after: User | null): DomainEvent {
-    return newEvent(principal, this.clock, type, 'user', resourceId, diffFields(before && writableFields(before), after && writableFields(after), USER_WRITABLE_FIELDS));
+    return newEvent(principal, this.clock, type, 'user', resourceId, diffFields(before && writableFields(before), after && writableFields(after), USER_EVENT_FIELDS));
   }
 }
 

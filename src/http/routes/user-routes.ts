@@ -4,12 +4,13 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors/app-error.js';
 import type { Principal } from '../../domain/principal.js';
 import type { User, UserInput } from '../../domain/user.js';
+import { USER_FIELD_NAMES } from '../../domain/user-fields.js';
 import type { Services } from '../../services/container.js';
 import type { ExpectedVersion } from '../../services/user-service.js';
 import type { ExpandRequest, UserRelation } from '../../domain/user-expansion.js';
 import { parseExpand, parseSelect, type ExpandItem } from '../../filter/expand-parser.js';
 import { presentEvent } from '../presenters/credential-presenter.js';
-import { USER_EXPANDABLE, USER_FIELDS, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { USER_EXPANDABLE, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import { EventSchema } from '../schemas/credential-schemas.js';
 import {
@@ -56,7 +57,7 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     schema: { tags, summary: 'List and filter users', querystring: UserListQuery, response: { 200: UserListResponse, ...problemResponses(400) } },
   }, async (req) => {
     const q = req.query;
-    const select = parseSelect(q.$select, USER_FIELDS);
+    const select = parseSelect(q.$select, USER_FIELD_NAMES);
     const expand = parseExpand(q.$expand, USER_EXPANDABLE);
     const page = await users.list(req.principal, { filter: q.$filter, orderBy: q.$orderby, top: q.$top ?? 50, skip: q.$skip, count: q.$count, cursor: q.cursor });
     const expansions = await users.expand(req.principal, page.items, relationsOf(expand));
@@ -119,7 +120,7 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     return reply.code(204).send(null);
   });
 
-  for (const [action, status] of [['activate', 'active'], ['deactivate', 'inactive']] as const) {
+  for (const [action, status] of [['activate', 'active'], ['deactivate', 'suspended']] as const) {
     app.post(`/v1/users/:id/${action}`, {
       config: { auth: 'users:write' },
       schema: { tags, summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} a user`, params: IdParams, headers: IfMatchHeaders, response: { 200: UserSchema, ...problemResponses(404, 412) } },

@@ -184,7 +184,8 @@ type Fields = typeof USER_FIELDS;
 // Compile-time: every column a field names exists in the users table…
 USER_FIELDS satisfies Record<UserFieldName, { column: keyof UserTable; lowerColumn?: keyof UserTable }>;
 // …and every column of the table is some field's (or tenant_id): a new column cannot be left unmapped.
-type MappedColumn = 'tenant_id' | { [K in UserFieldName]: Fields[K]['column'] | (Fields[K] extends { lowerColumn: string } ? Fields[K]['lowerColumn'] : never) }[UserFieldName];
+type LowerColumn<F> = F extends { lowerColumn: string } ? F['lowerColumn'] : never;
+type MappedColumn = 'tenant_id' | { [K in UserFieldName]: Fields[K]['column'] | LowerColumn<Fields[K]> }[UserFieldName];
 const allColumnsMapped: [Exclude<keyof UserTable, MappedColumn>] extends [never] ? true : false = true;
 void allColumnsMapped;
 

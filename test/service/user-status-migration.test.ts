@@ -22,10 +22,8 @@ describe('migration 0003-user-status', () => {
   it("rewrites stored 'inactive' to 'suspended' and leaves every other status, version and timestamp alone", async () => {
     const db = database.db as unknown as Kysely<unknown>;
     // The schema as it was before the lifecycle: the first two migrations only.
-    const before = new Migrator({
-      db,
-      provider: { getMigrations: async () => ({ '0001-foundation': foundationMigration(database.dialect), '0002-directory': directoryMigration(database.dialect) }) },
-    });
+    const firstTwo = { '0001-foundation': foundationMigration(database.dialect), '0002-directory': directoryMigration(database.dialect) };
+    const before = new Migrator({ db, provider: { getMigrations: async () => firstTwo } });
     const { error } = await before.migrateToLatest();
     expect(error).toBeUndefined();
 
@@ -37,14 +35,15 @@ describe('migration 0003-user-status', () => {
       ['0192f0c8-0000-7000-8000-000000000003', 'inactive'],
     ];
     for (const [id, status] of users) {
-      await sql`insert into users (id, tenant_id, user_name, user_name_lower, display_name, external_ids, attributes, tags, status, created_at, updated_at, version,
-        prevent_deprovision, identifications)
+      await sql`insert into users (id, tenant_id, user_name, user_name_lower, display_name, external_ids, attributes, tags, status,
+        created_at, updated_at, version, prevent_deprovision, identifications)
         values (${id}, 't', ${id}, ${id}, 'X', '[]', '{}', '[]', ${status}, ${at}, ${at}, 7, ${database.dialect === 'sqlite' ? 0 : false}, '[]')`.execute(db);
     }
 
     await migrateToLatest(db, database.dialect);
 
-    const rows = await sql<{ id: string; status: string; version: number; updated_at: string }>`select id, status, version, updated_at from users order by id`.execute(db);
+    type Row = { id: string; status: string; version: number; updated_at: string };
+    const rows = await sql<Row>`select id, status, version, updated_at from users order by id`.execute(db);
     expect(rows.rows).toEqual([
       { id: users[0]?.[0], status: 'suspended', version: 7, updated_at: at },
       { id: users[1]?.[0], status: 'active', version: 7, updated_at: at },

@@ -11,7 +11,7 @@ import { presentUser } from '../../src/http/presenters/user-presenter.js';
 import { CreateUserBody, PatchUserBody, ReplaceUserBody, UserSchema } from '../../src/http/schemas/user-schemas.js';
 import { validatorCompiler } from '../../src/http/validation.js';
 import { USER_FILTER_SCHEMA, USER_SORTABLE } from '../../src/repositories/user-query.js';
-import { toRow, toUser, UserRepository } from '../../src/repositories/user-repository.js';
+import { toRow, toUser, UserRepository, type UserListQuery } from '../../src/repositories/user-repository.js';
 import { TenantRepository } from '../../src/repositories/tenant-repository.js';
 import { buildUser } from '../../src/services/user-rules.js';
 
@@ -143,18 +143,22 @@ describe('USER_FIELDS and the write rules and events', () => {
 describe('USER_FIELDS and the database', () => {
   let database: Database;
   let users: UserRepository;
-  const stored = [fullUser(1), fullUser(2), { ...fullUser(3), email: null, lastLoginAt: null, preventDeprovision: false, attributes: {}, tags: [], externalIds: [] }];
+  const emptied: User = { ...fullUser(3), email: null, lastLoginAt: null, preventDeprovision: false, attributes: {}, tags: [], externalIds: [] };
+  const stored = [fullUser(1), fullUser(2), emptied];
 
   beforeAll(async () => {
     database = openDatabase('sqlite::memory:');
     await migrateToLatest(database.db as never, database.dialect);
-    await new TenantRepository(database.db).insert({ id: TENANT, name: 'Fields', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
+    const at = '2026-01-01T00:00:00.000Z';
+    await new TenantRepository(database.db).insert({ id: TENANT, name: 'Fields', createdAt: at, updatedAt: at });
     users = new UserRepository(database.db, database.dialect);
     for (const user of stored) await users.insert(user);
   });
   afterAll(async () => {
     await database?.close();
   });
+  const list = (q: Partial<UserListQuery>) =>
+    users.list(TENANT, { filter: undefined, orderBy: undefined, cursor: undefined, top: 10, skip: 0, count: false, ...q });
 
   it.each(['sqlite', 'postgres'] as const)('toRow then toUser gives back the same user (%s encoding)', (dialect) => {
     for (const user of stored) expect(toUser(toRow(user, dialect) as never)).toEqual(user);
@@ -175,7 +179,8 @@ describe('USER_FIELDS and the database', () => {
     const names = Object.keys(USER_FILTER_SCHEMA.fields);
     expect(names).toEqual(expect.arrayContaining(filterable));
     for (const [name, field] of fields) if (!field.filterable) expect(names, name).not.toContain(name);
-    expect(names.filter((n) => !(USER_FIELD_NAMES as readonly string[]).includes(n)).sort()).toEqual(['environments', 'groups', 'identities', 'organizations', 'roles']);
+    const collections = names.filter((n) => !(USER_FIELD_NAMES as readonly string[]).includes(n));
+    expect(collections.sort()).toEqual(['environments', 'groups', 'identities', 'organizations', 'roles']);
   });
 
   /** A filter on each filterable scalar field that matches user 1 (by its own value), and one for each collection. */
@@ -199,13 +204,13 @@ describe('USER_FIELDS and the database', () => {
 
   it.each(fields.filter(([, f]) => f.filterable))('$filter on %s runs against the users table', async (name, field) => {
     const expression = filterFor(name, field);
-    const page = await users.list(TENANT, { filter: parseODataFilter(expression), orderBy: undefined, cursor: undefined, top: 10, skip: 0, count: false });
+    const page = await list({ filter: parseODataFilter(expression) });
     expect(page.items.map((u) => u.id), expression).toContain(fullUser(1).id);
   });
 
   it('userName and email compare case-insensitively through their lowercased copies', async () => {
     for (const name of fields.filter(([, f]) => f.lowerColumn).map(([n]) => n)) {
-      const page = await users.list(TENANT, { filter: parseODataFilter(`${name} eq 'ADA.2@EXAMPLE.COM'`), orderBy: undefined, cursor: undefined, top: 10, skip: 0, count: false });
+      const page = await list({ filter: parseODataFilter(`${name} eq 'ADA.2@EXAMPLE.COM'`) });
       expect(page.items.map((u) => u.id), name).toEqual([fullUser(2).id]);
     }
   });
@@ -217,7 +222,7 @@ describe('USER_FIELDS and the database', () => {
         const seen: string[] = [];
         let cursor: string | undefined;
         do {
-          const page = await users.list(TENANT, { filter: undefined, orderBy: `${name} ${direction}`, cursor, top: 1, skip: 0, count: false });
+          const page = await list({ orderBy: `${name} ${direction}`, cursor, top: 1 });
           seen.push(...page.items.map((u) => u.id));
           cursor = page.nextCursor ?? undefined;
         } while (cursor !== undefined);

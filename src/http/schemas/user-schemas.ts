@@ -27,7 +27,8 @@ const IdentificationSchema = Type.Object(
 
 const docOf = (field: UserFieldDefinition) => (field.description === undefined ? {} : { description: field.description });
 const uuid = (field: UserFieldDefinition) => Type.String({ format: 'uuid', description: field.description ?? Uuid.description });
-const attributes = (maxProperties: number, field: UserFieldDefinition) => Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties, ...docOf(field) });
+const attributes = (maxProperties: number, field: UserFieldDefinition) =>
+  Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties, ...docOf(field) });
 
 /** What a client may send for a writable field (before nullability). */
 function inputSchema(field: UserFieldDefinition): TSchema {
@@ -130,7 +131,9 @@ export const CreateUserBody = Type.Object(
 export const ReplaceUserBody = Type.Object(
   {
     ...CreateUserBody.properties,
-    ...properties<Omit<ReplaceProperties, UserWritableField>>(serverFields.map(([name, field]) => [name, Type.Optional(nullableIf(field.nullable, echoedSchema(field)))])),
+    ...properties<Omit<ReplaceProperties, UserWritableField>>(
+      serverFields.map(([name, field]) => [name, Type.Optional(nullableIf(field.nullable, echoedSchema(field)))]),
+    ),
   },
   closed,
 );

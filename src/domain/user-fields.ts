@@ -276,6 +276,3 @@ export const USER_UNCLEARABLE_FIELDS = namesWhere((f) => f.write?.clearable === 
 export const USER_OPTIONAL_TEXT_FIELDS = namesWhere<UserOptionalTextField>(
   (f) => (f.type.kind === 'text' || f.type.kind === 'email') && f.write?.whenAbsent === 'null',
 );
-
-/** The registry entry of a public field name; undefined for anything else (e.g. `tenantId`, `__proto__`). */
-export const userField = (name: string): UserFieldDefinition | undefined => (Object.hasOwn(USER_FIELDS, name) ? USER_FIELDS[name as UserFieldName] : undefined);

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import type { Dialect } from './database.js';
 import { foundationMigration } from './migrations/0001-foundation.js';
 import { directoryMigration } from './migrations/0002-directory.js';
+import { userStatusMigration } from './migrations/0003-user-status.js';
 import { jobsMigration } from './migrations/0004-jobs.js';
 import { eventPositionsMigration } from './migrations/0005-event-positions.js';
 
@@ -13,6 +14,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-foundation': foundationMigration(dialect),
     '0002-directory': directoryMigration(dialect),
+    '0003-user-status': userStatusMigration(),
     '0004-jobs': jobsMigration(dialect),
     '0005-event-positions': eventPositionsMigration(dialect),
   };

@@ -1,17 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiClientTable, DB } from '../db/schema.js';
+import type { ApiClient } from '../domain/credential.js';
 import type { Scope } from '../domain/principal.js';
-
-export interface ApiClient {
-  id: string;
-  tenantId: string;
-  clientId: string;
-  name: string;
-  secretHash: string;
-  scopes: Scope[];
-  createdAt: string;
-  updatedAt: string;
-}
 
 export class ApiClientRepository {
   constructor(private readonly db: Kysely<DB>) {}

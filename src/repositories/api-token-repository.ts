@@ -1,20 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiTokenTable, DB } from '../db/schema.js';
-import type { Scope } from '../domain/principal.js';
+import type { ApiToken } from '../domain/credential.js';
 import { splitScopes } from './api-client-repository.js';
-
-export interface ApiToken {
-  id: string;
-  tenantId: string;
-  name: string;
-  tokenHash: string;
-  tokenPrefix: string;
-  scopes: Scope[];
-  createdBy: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  createdAt: string;
-}
 
 export class ApiTokenRepository {
   constructor(private readonly db: Kysely<DB>) {}

@@ -1,20 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB, RefreshTokenTable } from '../db/schema.js';
-import type { Scope } from '../domain/principal.js';
+import type { RefreshToken } from '../domain/credential.js';
 import { splitScopes } from './api-client-repository.js';
-
-export interface RefreshToken {
-  id: string;
-  tenantId: string;
-  clientRef: string;
-  familyId: string;
-  tokenHash: string;
-  scopes: Scope[];
-  expiresAt: string;
-  usedAt: string | null;
-  revokedAt: string | null;
-  createdAt: string;
-}
 
 /** Refresh tokens and the deny-list of revoked access tokens (RFC 7009). */
 export class OAuthTokenRepository {

@@ -1,14 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB, SigningKeyTable } from '../db/schema.js';
-
-export interface SigningKeyRecord {
-  kid: string;
-  alg: string;
-  publicJwk: string;
-  privateJwk: string;
-  createdAt: string;
-  retiredAt: string | null;
-}
+import type { SigningKeyRecord } from '../domain/credential.js';
 
 export class SigningKeyRepository {
   constructor(private readonly db: Kysely<DB>) {}

@@ -1,12 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-
-export interface Tenant {
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { Tenant } from '../domain/tenant.js';
 
 export class TenantRepository {
   constructor(private readonly db: Kysely<DB>) {}

@@ -1,53 +1,68 @@
 import { sql } from 'kysely';
 import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
-import { USER_STATUSES } from '../domain/user.js';
-import type { CollectionField, FieldType, FilterSchema, ScalarField } from '../filter/filter-schema.js';
+import { USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserValueKind } from '../domain/user-fields.js';
+import { USER_STATUSES } from '../domain/user-lifecycle.js';
+import type { CollectionField, FieldType, FilterField, FilterSchema, ScalarField } from '../filter/filter-schema.js';
 import type { SortableField } from '../filter/sort-keys.js';
 
 /** The JSON column behind `attributes/<name>` (attribute-index-repository indexes expressions on it). */
-export const USER_ATTRIBUTES_COLUMN = 'users.attributes';
+export const USER_ATTRIBUTES_COLUMN = `users.${USER_FIELDS.attributes.column}`;
+
+const fieldEntries = Object.entries(USER_FIELDS) as [UserFieldName, UserFieldDefinition][];
+const column = (name: string) => `users.${name}`;
+
+/** The filter type of each scalar kind; the collection kinds are mapped in `registryFilterField`. */
+const SCALAR_FILTER_TYPES: Partial<Record<UserValueKind, FieldType>> = {
+  text: 'string',
+  email: 'string',
+  uuid: 'uuid',
+  boolean: 'boolean',
+  status: 'enum',
+  timestamp: 'datetime',
+  integer: 'number',
+};
+
+/**
+ * How `$filter` reaches a registry field: scalars compare their column (or the lowercased copy,
+ * with lowercased literals); attributes are `attributes/<name>`, tags `tags/any(t: t eq …)`, and
+ * externalIds `externalIds/any(e: e/origin eq … and e/key eq …)` over user_external_ids.
+ */
+function registryFilterField(field: UserFieldDefinition): FilterField {
+  switch (field.type.kind) {
+    case 'attributes':
+      return { kind: 'jsonObject', column: USER_ATTRIBUTES_COLUMN };
+    case 'tags':
+      return { kind: 'jsonArray', column: column(field.column), elementType: 'string' };
+    case 'externalIds':
+      return {
+        kind: 'collection',
+        source: sql`user_external_ids as e`,
+        correlate: sql`e.user_id = users.id`,
+        fields: { origin: { column: 'e.origin', type: 'string' }, key: { column: 'e.key', type: 'string' } },
+      };
+    default: {
+      const type = SCALAR_FILTER_TYPES[field.type.kind];
+      if (!type) throw new Error(`No filter for a ${field.type.kind} field`);
+      if (field.lowerColumn) return { column: column(field.lowerColumn), type, caseInsensitive: true };
+      return { column: column(field.column), type, ...(type === 'enum' ? { enumValues: USER_STATUSES } : {}) };
+    }
+  }
+}
 
 /**
  * The whitelist of what `$filter` and `$orderby` may touch on users, and the column behind each
- * public name. Nothing outside these maps can reach SQL. userName and email compare through
- * their lowercased copies, so case-insensitive lookups use the plain (tenant_id, x_lower) indexes.
- * Directory names (groups, roles, …) compare through their name_lower / code_lower copies too.
+ * public name. Nothing outside these maps can reach SQL. The user's own fields come from
+ * USER_FIELDS (`filterable`, `sortable`); userName and email compare through their lowercased
+ * copies, so case-insensitive lookups use the plain (tenant_id, x_lower) indexes. Memberships and
+ * identity links are collections over their tables; directory names (groups, roles, …) compare
+ * through their name_lower / code_lower copies too.
  *
  * This is the schema without attribute definitions (`attributes/<name>` takes its type from the
  * literal); `userFilterSchema` adds a tenant's declared types.
  */
 export const USER_FILTER_SCHEMA: FilterSchema = {
   fields: {
-    id: { column: 'users.id', type: 'uuid' },
-    userName: { column: 'users.user_name_lower', type: 'string', caseInsensitive: true },
-    email: { column: 'users.email_lower', type: 'string', caseInsensitive: true },
-    givenName: { column: 'users.given_name', type: 'string' },
-    familyName: { column: 'users.family_name', type: 'string' },
-    displayName: { column: 'users.display_name', type: 'string' },
-    title: { column: 'users.title', type: 'string' },
-    department: { column: 'users.department', type: 'string' },
-    employeeId: { column: 'users.employee_id', type: 'string' },
-    employmentType: { column: 'users.employment_type', type: 'string' },
-    costCenter: { column: 'users.cost_center', type: 'string' },
-    phone: { column: 'users.phone', type: 'string' },
-    country: { column: 'users.country', type: 'string' },
-    locale: { column: 'users.locale', type: 'string' },
-    managerId: { column: 'users.manager_id', type: 'uuid' },
-    positionId: { column: 'users.position_id', type: 'uuid' },
-    areaId: { column: 'users.area_id', type: 'uuid' },
-    preventDeprovision: { column: 'users.prevent_deprovision', type: 'boolean' },
-    status: { column: 'users.status', type: 'enum', enumValues: USER_STATUSES },
-    createdAt: { column: 'users.created_at', type: 'datetime' },
-    updatedAt: { column: 'users.updated_at', type: 'datetime' },
-    lastLoginAt: { column: 'users.last_login_at', type: 'datetime' },
-    attributes: { kind: 'jsonObject', column: USER_ATTRIBUTES_COLUMN },
-    tags: { kind: 'jsonArray', column: 'users.tags', elementType: 'string' },
-    externalIds: {
-      kind: 'collection',
-      source: sql`user_external_ids as e`,
-      correlate: sql`e.user_id = users.id`,
-      fields: { origin: { column: 'e.origin', type: 'string' }, key: { column: 'e.key', type: 'string' } },
-    },
+    ...Object.fromEntries(fieldEntries.filter(([, field]) => field.filterable).map(([name, field]) => [name, registryFilterField(field)])),
     // Memberships: EXISTS over the membership table joined to the directory table; the user
     // side leads each membership's primary key, so the probe per user is an index lookup.
     groups: membershipCollection(DIRECTORY.group),
@@ -110,18 +125,18 @@ export function userFilterSchema(attributeTypes: ReadonlyMap<string, FieldType> 
   };
 }
 
-export const USER_SORTABLE: Record<string, SortableField> = {
-  userName: { column: 'users.user_name_lower', type: 'string', nullable: false },
-  email: { column: 'users.email_lower', type: 'string' },
-  givenName: { column: 'users.given_name', type: 'string' },
-  familyName: { column: 'users.family_name', type: 'string' },
-  displayName: { column: 'users.display_name', type: 'string', nullable: false },
-  title: { column: 'users.title', type: 'string' },
-  department: { column: 'users.department', type: 'string' },
-  employeeId: { column: 'users.employee_id', type: 'string' },
-  country: { column: 'users.country', type: 'string' },
-  status: { column: 'users.status', type: 'string', nullable: false },
-  createdAt: { column: 'users.created_at', type: 'datetime', nullable: false },
-  updatedAt: { column: 'users.updated_at', type: 'datetime', nullable: false },
-  lastLoginAt: { column: 'users.last_login_at', type: 'datetime' },
-};
+/**
+ * What `$orderby` may name: the sortable registry fields, through the lowercased copy where there
+ * is one (so userName sorts case-insensitively). Status sorts as its stored text. NOT NULL
+ * columns are marked so the keyset predicate skips its NULL branches.
+ */
+export const USER_SORTABLE: Record<string, SortableField> = Object.fromEntries(
+  fieldEntries
+    .filter(([, field]) => field.sortable)
+    .map(([name, field]): [string, SortableField] => {
+      const type = SCALAR_FILTER_TYPES[field.type.kind];
+      if (!type) throw new Error(`Cannot sort by the ${field.type.kind} field ${name}`);
+      const sortable: SortableField = { column: column(field.lowerColumn ?? field.column), type: type === 'enum' ? 'string' : type };
+      return [name, field.nullable ? sortable : { ...sortable, nullable: false }];
+    }),
+);

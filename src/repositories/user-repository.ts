@@ -1,8 +1,10 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { DB, UserTable } from '../db/schema.js';
 import { parseJson, toJson } from '../db/json-columns.js';
-import type { ExternalId, Identification, User, UserStatus } from '../domain/user.js';
+import type { ExternalId, User } from '../domain/user.js';
+import { USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserValueKind } from '../domain/user-fields.js';
+import { compileFieldMapper } from '../lib/field-mapper.js';
 import { fromDbBool, toDbBool } from '../db/booleans.js';
 import type { FieldType } from '../filter/filter-schema.js';
 import type { ListQuery } from '../domain/list-query.js';
@@ -198,72 +200,62 @@ export class UserRepository {
   }
 }
 
-export function toUser(row: Selectable<UserTable>): User {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    userName: row.user_name,
-    email: row.email,
-    givenName: row.given_name,
-    familyName: row.family_name,
-    displayName: row.display_name,
-    title: row.title,
-    department: row.department,
-    employeeId: row.employee_id,
-    employmentType: row.employment_type,
-    costCenter: row.cost_center,
-    phone: row.phone,
-    country: row.country,
-    locale: row.locale,
-    managerId: row.manager_id,
-    positionId: row.position_id,
-    areaId: row.area_id,
-    preventDeprovision: fromDbBool(row.prevent_deprovision),
-    identifications: parseJson<Identification[]>(row.identifications, []),
-    externalIds: parseJson<ExternalId[]>(row.external_ids, []),
-    attributes: parseJson<Record<string, unknown>>(row.attributes, {}),
-    tags: parseJson<string[]>(row.tags, []),
-    status: row.status as UserStatus,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastLoginAt: row.last_login_at,
-    version: row.version,
-  };
-}
+/*
+ * The mapping between a users row and a User, derived from USER_FIELDS: one column per field
+ * (plus the lowercased copy of userName and email), decoded and encoded by the codec of the
+ * field's kind. Compiled once per direction (and per dialect for writes): see field-mapper.ts.
+ */
 
-function toRow(user: User, dialect: Dialect) {
-  return {
-    id: user.id,
-    tenant_id: user.tenantId,
-    user_name: user.userName,
-    user_name_lower: user.userName.toLowerCase(),
-    email: user.email,
-    email_lower: user.email?.toLowerCase() ?? null,
-    given_name: user.givenName,
-    family_name: user.familyName,
-    display_name: user.displayName,
-    title: user.title,
-    department: user.department,
-    employee_id: user.employeeId,
-    employment_type: user.employmentType,
-    cost_center: user.costCenter,
-    phone: user.phone,
-    country: user.country,
-    locale: user.locale,
-    manager_id: user.managerId,
-    position_id: user.positionId,
-    area_id: user.areaId,
-    prevent_deprovision: toDbBool(dialect, user.preventDeprovision),
-    identifications: toJson(user.identifications),
-    // externalIds also live in user_external_ids (for uniqueness and lookup); the copy on the row
-    // lets every read return them without a second query.
-    external_ids: toJson(user.externalIds),
-    attributes: toJson(user.attributes),
-    tags: toJson(user.tags),
-    status: user.status,
-    created_at: user.createdAt,
-    updated_at: user.updatedAt,
-    last_login_at: user.lastLoginAt,
-    version: user.version,
-  };
-}
+type Fields = typeof USER_FIELDS;
+// Compile-time: every column a field names exists in the users table…
+USER_FIELDS satisfies Record<UserFieldName, { column: keyof UserTable; lowerColumn?: keyof UserTable }>;
+// …and every column of the table is some field's (or tenant_id): a new column cannot be left unmapped.
+type LowerColumn<F> = F extends { lowerColumn: string } ? F['lowerColumn'] : never;
+type MappedColumn = 'tenant_id' | { [K in UserFieldName]: Fields[K]['column'] | LowerColumn<Fields[K]> }[UserFieldName];
+const allColumnsMapped: [Exclude<keyof UserTable, MappedColumn>] extends [never] ? true : false = true;
+void allColumnsMapped;
+
+const jsonOr = (empty: () => unknown) => (value: unknown) => parseJson(value, empty());
+const emptyList = () => [];
+
+/** How a kind is read back: SQLite returns JSON as text and booleans as 0/1, PostgreSQL parsed values. */
+const DECODERS: Partial<Record<UserValueKind, (value: unknown) => unknown>> = {
+  boolean: fromDbBool,
+  identifications: jsonOr(emptyList),
+  externalIds: jsonOr(emptyList),
+  tags: jsonOr(emptyList),
+  attributes: jsonOr(() => ({})),
+};
+
+/** How a kind is written (booleans differ per dialect). */
+const encoders = (dialect: Dialect): Partial<Record<UserValueKind, (value: unknown) => unknown>> => ({
+  boolean: (value) => toDbBool(dialect, value as boolean),
+  identifications: toJson,
+  externalIds: toJson,
+  tags: toJson,
+  attributes: toJson,
+});
+
+const lowercase = (value: unknown) => (value === null ? null : (value as string).toLowerCase());
+const fieldEntries = Object.entries(USER_FIELDS) as [UserFieldName, UserFieldDefinition][];
+
+/** A users row (as selected) to a User. */
+export const toUser: (row: Selectable<UserTable>) => User = compileFieldMapper([
+  { to: 'tenantId', from: 'tenant_id' },
+  ...fieldEntries.map(([name, field]) => ({ to: name, from: field.column, convert: DECODERS[field.type.kind] })),
+]);
+
+const rowMapper = (dialect: Dialect) => {
+  const encode = encoders(dialect);
+  return compileFieldMapper<User, Insertable<UserTable>>([
+    { to: 'tenant_id', from: 'tenantId' },
+    ...fieldEntries.flatMap(([name, field]) => [
+      { to: field.column, from: name, convert: encode[field.type.kind] },
+      ...(field.lowerColumn ? [{ to: field.lowerColumn, from: name, convert: lowercase }] : []),
+    ]),
+  ]);
+};
+const ROW_MAPPERS: Record<Dialect, (user: User) => Insertable<UserTable>> = { sqlite: rowMapper('sqlite'), postgres: rowMapper('postgres') };
+
+/** A User to the users row that stores it, for `dialect`. */
+export const toRow = (user: User, dialect: Dialect): Insertable<UserTable> => ROW_MAPPERS[dialect](user);

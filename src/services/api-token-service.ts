@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { randomToken, sha256 } from '../lib/secrets.js';
 import type { Principal } from '../domain/principal.js';
-import type { ApiToken } from '../repositories/api-token-repository.js';
+import type { ApiToken } from '../domain/credential.js';
 import type { Store } from '../repositories/store.js';
 import { grantableScopes } from './scope-rules.js';
 

@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { randomToken, type SecretHasher } from '../lib/secrets.js';
 import { DEFAULT_TENANT_ID, isInstallationAdmin, type Principal, type Scope } from '../domain/principal.js';
-import type { ApiClient } from '../repositories/api-client-repository.js';
+import type { ApiClient } from '../domain/credential.js';
 import type { Store } from '../repositories/store.js';
 import { grantableScopes } from './scope-rules.js';
 

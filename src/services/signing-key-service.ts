@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Store } from '../repositories/store.js';
-import type { SigningKeyRecord } from '../repositories/signing-key-repository.js';
+import type { SigningKeyRecord } from '../domain/credential.js';
 
 const ALG = 'EdDSA';
 type Key = Awaited<ReturnType<typeof importJWK>>;

@@ -2,7 +2,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { DEFAULT_TENANT_ID, isInstallationAdmin, type Principal } from '../domain/principal.js';
 import type { Store } from '../repositories/store.js';
-import type { Tenant } from '../repositories/tenant-repository.js';
+import type { Tenant } from '../domain/tenant.js';
 import type { TenantDirectory } from './tenant-directory.js';
 
 export class TenantService {

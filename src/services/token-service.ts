@@ -5,7 +5,7 @@ import { addSeconds, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { randomToken, sha256, type SecretHasher } from '../lib/secrets.js';
 import { hasScope, isScope, type Principal, type Scope } from '../domain/principal.js';
-import type { ApiClient } from '../repositories/api-client-repository.js';
+import type { ApiClient } from '../domain/credential.js';
 import type { Repositories, Store } from '../repositories/store.js';
 import type { SigningKeyService } from './signing-key-service.js';
 import type { ApiTokenService } from './api-token-service.js';

@@ -1,7 +1,6 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
-
-const OPTIONAL_STRINGS = ['email', 'givenName', 'familyName', 'title', 'department', 'employeeId', 'employmentType', 'costCenter', 'phone', 'country', 'locale'] as const;
+import { USER_OPTIONAL_TEXT_FIELDS, type UserOptionalTextField } from '../domain/user-fields.js';
 
 /** HR feeds send "" for "no value"; storing it as null keeps filters like `title eq null` honest. */
 const clean = (value: string | null | undefined): string | null => {
@@ -35,7 +34,7 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
   });
   if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => e.message).join('; '), errors);
 
-  const optional = Object.fromEntries(OPTIONAL_STRINGS.map((f) => [f, clean(input[f])])) as Record<(typeof OPTIONAL_STRINGS)[number], string | null>;
+  const optional = Object.fromEntries(USER_OPTIONAL_TEXT_FIELDS.map((f) => [f, clean(input[f])])) as Record<UserOptionalTextField, string | null>;
   const derivedName = [optional.givenName, optional.familyName].filter((v) => v !== null).join(' ');
   return {
     ...optional,

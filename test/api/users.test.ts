@@ -50,7 +50,7 @@ describe('POST /v1/users', () => {
       { payload: '{"userName": "x",', status: 400, code: 'request.malformed_json', contentType: 'application/json' },
       { payload: 'userName=x', status: 415, code: 'request.unsupported_media_type', contentType: 'text/plain' },
       { payload: { userName: 'x', attributes: { blob: 'x'.repeat(1_100_000) } }, status: 413, code: 'request.body_too_large' },
-      { payload: { userName: 'x', status: 'deprovisioned' }, status: 400, code: 'request.validation_failed', field: '/body/status' },
+      { payload: { userName: 'x', status: 'retired' }, status: 400, code: 'request.validation_failed', field: '/body/status' },
       { payload: { userName: "x' or 1=1; drop table users; --", tags: [''] }, status: 400, code: 'request.validation_failed', field: '/body/tags/0' },
     ];
     for (const c of cases) {
@@ -176,6 +176,17 @@ describe('PATCH /v1/users/{id} (JSON Merge Patch)', () => {
 });
 
 describe('status and deletion', () => {
+  it('accepts the former name inactive on input for one release and stores suspended', async () => {
+    const created = await create({ userName: unique('alias'), status: 'inactive' });
+    expect(created.status).toBe('suspended');
+    const active = await create({ userName: unique('alias') });
+    const res = await t.request({ method: 'PATCH', url: `/v1/users/${active.id}`, token, payload: { status: 'inactive' } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'suspended', version: 2 });
+    const history = (await t.request({ method: 'GET', url: `/v1/users/${active.id}/history`, token })).json();
+    expect(history.items[0].changes).toEqual({ status: { from: 'active', to: 'suspended' } });
+  });
+
   it('activates and deactivates (the older name of suspend) with events', async () => {
     const user = await create({ userName: unique('status') });
     const off = await t.request({ method: 'POST', url: `/v1/users/${user.id}/deactivate`, token });

@@ -1,6 +1,5 @@
-import type { ApiClient } from '../../repositories/api-client-repository.js';
-import type { ApiToken } from '../../repositories/api-token-repository.js';
-import type { Tenant } from '../../repositories/tenant-repository.js';
+import type { ApiClient, ApiToken } from '../../domain/credential.js';
+import type { Tenant } from '../../domain/tenant.js';
 
 /** Hashes never leave: only the metadata of a credential is presented, the secret at most once. */
 export function presentClient(client: ApiClient) {

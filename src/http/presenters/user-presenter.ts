@@ -1,43 +1,17 @@
 import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../../domain/directory.js';
 import type { User } from '../../domain/user.js';
+import { USER_FIELD_NAMES } from '../../domain/user-fields.js';
 import type { UserExpansion, UserRelation } from '../../domain/user-expansion.js';
 import type { ExpandableRelation, ExpandItem } from '../../filter/expand-parser.js';
 import { publicView } from '../../domain/directory-view.js';
+import { compileFieldMapper } from '../../lib/field-mapper.js';
+import type { UserResource } from '../schemas/user-schemas.js';
 
-/** The one place a user becomes JSON. Internal fields (tenantId) never leave. */
-export function presentUser(user: User): Record<string, unknown> {
-  return {
-    id: user.id,
-    userName: user.userName,
-    email: user.email,
-    givenName: user.givenName,
-    familyName: user.familyName,
-    displayName: user.displayName,
-    title: user.title,
-    department: user.department,
-    employeeId: user.employeeId,
-    employmentType: user.employmentType,
-    costCenter: user.costCenter,
-    phone: user.phone,
-    country: user.country,
-    locale: user.locale,
-    managerId: user.managerId,
-    positionId: user.positionId,
-    areaId: user.areaId,
-    preventDeprovision: user.preventDeprovision,
-    identifications: user.identifications,
-    externalIds: user.externalIds,
-    attributes: user.attributes,
-    tags: user.tags,
-    status: user.status,
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
-    lastLoginAt: user.lastLoginAt,
-    version: user.version,
-  };
-}
-
-export const USER_FIELDS = Object.keys(presentUser({} as User));
+/**
+ * The one place a user becomes JSON: every public field of USER_FIELDS, in registry order.
+ * Internal fields (tenantId) never leave.
+ */
+export const presentUser: (user: User) => UserResource = compileFieldMapper(USER_FIELD_NAMES.map((name) => ({ to: name, from: name })));
 
 /** $select: id always, plus the fields asked for. */
 export function presentUserSelected(user: User, select: readonly string[] | undefined, expansion?: UserExpansion, expand: readonly ExpandItem[] = []): Record<string, unknown> {
@@ -54,7 +28,7 @@ const IDENTITY_LINK_FIELDS = ['id', 'providerId', 'providerName', 'providerAlias
 
 /** What `$expand` accepts on users, and the fields each relation's nested `$select` may name. */
 export const USER_EXPANDABLE: Record<UserRelation, ExpandableRelation> = {
-  manager: { selectable: USER_FIELDS },
+  manager: { selectable: USER_FIELD_NAMES },
   position: { selectable: directoryFields(DIRECTORY.position) },
   area: { selectable: directoryFields(DIRECTORY.area) },
   roles: { selectable: directoryFields(DIRECTORY.role) },

@@ -4,13 +4,14 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors/app-error.js';
 import type { Principal } from '../../domain/principal.js';
 import type { User, UserInput } from '../../domain/user.js';
+import { USER_FIELD_NAMES } from '../../domain/user-fields.js';
 import type { Services } from '../../services/container.js';
 import type { ExpectedVersion } from '../../services/user-service.js';
 import type { ExpandRequest, UserRelation } from '../../domain/user-expansion.js';
 import { parseExpand, type ExpandItem } from '../../filter/expand-parser.js';
 import { ODATA_QUERY, odataListQuery } from '../odata-query.js';
 import { presentEvent } from '../presenters/event-presenter.js';
-import { USER_EXPANDABLE, USER_FIELDS, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { USER_EXPANDABLE, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import { EventSchema } from '../schemas/event-schemas.js';
 import {
@@ -56,7 +57,7 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     config: { auth: 'users:read', ...ODATA_QUERY },
     schema: { tags, summary: 'List and filter users', querystring: UserListQuery, response: { 200: UserListResponse, ...problemResponses(400) } },
   }, async (req) => {
-    const query = odataListQuery(req.query, USER_FIELDS);
+    const query = odataListQuery(req.query, USER_FIELD_NAMES);
     const expand = parseExpand(req.query.$expand, USER_EXPANDABLE);
     const page = await users.list(req.principal, query);
     const expansions = await users.expand(req.principal, page.items, relationsOf(expand));

@@ -1,12 +1,18 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TOptional, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { DIRECTORY, type DirectoryDefinition } from '../../domain/directory.js';
-import { USER_STATUSES } from '../../domain/user.js';
-import { USER_STATUS_INPUTS } from '../../domain/user-lifecycle.js';
+import {
+  USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserFieldValues, type UserFieldWrite, type UserWritableField,
+} from '../../domain/user-fields.js';
+import { USER_STATUS_INPUTS, USER_STATUSES, type UserStatus, type UserStatusAlias } from '../../domain/user-lifecycle.js';
 import { CURSOR_DESCRIPTION, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
 import { directorySchemas } from './directory-schemas.js';
 
-const Text = (maxLength: number, description?: string) => Type.String({ maxLength, ...(description ? { description } : {}) });
-const Email = Type.Union([Type.String({ format: 'email', maxLength: 320 }), Type.Literal('')]);
+/*
+ * The user's request and response schemas, derived from USER_FIELDS (src/domain/user-fields.ts):
+ * one JSON Schema per value kind, nullable where the registry says so. `Nullable` keeps type
+ * lists for primitives (see its comment: a serializer performance matter).
+ */
+
 const ExternalIdSchema = Type.Object(
   {
     origin: Type.String({ minLength: 1, maxLength: 128, description: 'The source system, e.g. "workday" or an HR feed id.' }),
@@ -14,133 +20,138 @@ const ExternalIdSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-const Attributes = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 200, description: 'Custom fields as a JSON object.' });
 const IdentificationSchema = Type.Object(
   { typeId: Uuid, value: Type.String({ minLength: 1, maxLength: 256 }) },
   { additionalProperties: false, description: 'A document or number of an identification type (passport, national id…).' },
 );
-const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 });
-const WritableStatus = Type.Union(USER_STATUS_INPUTS.map((s) => Type.Literal(s)), { description: 'A lifecycle state; moves follow the transition table (inactive: older name of suspended).' });
 
-/** The fields a client writes, each optional and (for PATCH) nullable. */
-const writable = {
-  userName: Type.String({ minLength: 1, maxLength: 256, description: 'Unique per tenant, case-insensitive. Defaults to email.' }),
-  email: Email,
-  givenName: Text(256),
-  familyName: Text(256),
-  displayName: Text(512, 'Derived from givenName and familyName when absent.'),
-  title: Text(256),
-  department: Text(256),
-  employeeId: Text(128),
-  employmentType: Text(64),
-  costCenter: Text(128),
-  phone: Text(64),
-  country: Text(64),
-  locale: Text(35),
-  managerId: Uuid,
-  positionId: Uuid,
-  areaId: Uuid,
-  preventDeprovision: Type.Boolean({ description: 'Protects the user from automated offboarding.' }),
-  identifications: Type.Array(IdentificationSchema, { maxItems: 50 }),
-  externalIds: Type.Array(ExternalIdSchema, { maxItems: 50 }),
-  attributes: Attributes,
-  tags: Tags,
-  status: WritableStatus,
-};
+const docOf = (field: UserFieldDefinition) => (field.description === undefined ? {} : { description: field.description });
+const uuid = (field: UserFieldDefinition) => Type.String({ format: 'uuid', description: field.description ?? Uuid.description });
+const attributes = (maxProperties: number, field: UserFieldDefinition) =>
+  Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties, ...docOf(field) });
 
-/** Optional fields a client may also send as null (or "") to leave empty. */
-const optionalNullableText = {
-  email: Type.Optional(Nullable(writable.email)),
-  givenName: Type.Optional(Nullable(writable.givenName)),
-  familyName: Type.Optional(Nullable(writable.familyName)),
-  displayName: Type.Optional(Nullable(writable.displayName)),
-  title: Type.Optional(Nullable(writable.title)),
-  department: Type.Optional(Nullable(writable.department)),
-  employeeId: Type.Optional(Nullable(writable.employeeId)),
-  employmentType: Type.Optional(Nullable(writable.employmentType)),
-  costCenter: Type.Optional(Nullable(writable.costCenter)),
-  phone: Type.Optional(Nullable(writable.phone)),
-  country: Type.Optional(Nullable(writable.country)),
-  locale: Type.Optional(Nullable(writable.locale)),
-  managerId: Type.Optional(Nullable(writable.managerId)),
-  positionId: Type.Optional(Nullable(writable.positionId)),
-  areaId: Type.Optional(Nullable(writable.areaId)),
-};
+/** What a client may send for a writable field (before nullability). */
+function inputSchema(field: UserFieldDefinition): TSchema {
+  const t = field.type;
+  const doc = docOf(field);
+  switch (t.kind) {
+    case 'text':
+      return Type.String({ ...(t.minLength === undefined ? {} : { minLength: t.minLength }), maxLength: t.maxLength, ...doc });
+    case 'email':
+      // "" is how HR feeds say "no email"; it is stored as null.
+      return Type.Union([Type.String({ format: 'email', maxLength: t.maxLength }), Type.Literal('')], doc);
+    case 'uuid':
+      return uuid(field);
+    case 'boolean':
+      return Type.Boolean(doc);
+    case 'status':
+      return Type.Union(USER_STATUS_INPUTS.map((s) => Type.Literal(s)), doc);
+    case 'identifications':
+      return Type.Array(IdentificationSchema, { maxItems: t.maxItems, ...doc });
+    case 'externalIds':
+      return Type.Array(ExternalIdSchema, { maxItems: t.maxItems, ...doc });
+    case 'attributes':
+      return attributes(t.maxProperties, field);
+    case 'tags':
+      return Type.Array(Type.String({ minLength: 1, maxLength: t.maxLength }), { maxItems: t.maxItems, ...doc });
+    case 'timestamp':
+    case 'integer':
+      throw new Error(`A ${t.kind} field is never written by clients`);
+  }
+}
+
+/** How a response shows a field (before nullability). */
+function responseSchema(field: UserFieldDefinition): TSchema {
+  const t = field.type;
+  const doc = docOf(field);
+  switch (t.kind) {
+    case 'text':
+    case 'email':
+      return Type.String(doc);
+    case 'uuid':
+      return uuid(field);
+    case 'boolean':
+      return Type.Boolean(doc);
+    case 'status':
+      return Type.Union(USER_STATUSES.map((s) => Type.Literal(s)), doc);
+    case 'timestamp':
+      return field.description === undefined ? Timestamp : Type.String({ format: 'date-time', ...doc });
+    case 'integer':
+      return Type.Integer(doc);
+    case 'identifications':
+      return Type.Array(IdentificationSchema, doc);
+    case 'externalIds':
+      return Type.Array(ExternalIdSchema, doc);
+    case 'attributes':
+      return attributes(t.maxProperties, field);
+    case 'tags':
+      return Type.Array(Type.String(), doc);
+  }
+}
+
+/**
+ * A server-owned field sent back in a PUT body (what GET returned): accepted loosely and ignored.
+ */
+function echoedSchema(field: UserFieldDefinition): TSchema {
+  switch (field.type.kind) {
+    case 'uuid':
+      return Uuid;
+    case 'integer':
+      return Type.Integer();
+    default:
+      return Type.String();
+  }
+}
+
+const fields = Object.entries(USER_FIELDS) as [UserFieldName, UserFieldDefinition][];
+const writableFields = fields.filter((entry): entry is [UserWritableField, UserFieldDefinition & { write: UserFieldWrite }] => entry[1].write !== undefined);
+const serverFields = fields.filter(([, field]) => field.write === undefined);
+const nullableIf = (nullable: boolean, schema: TSchema) => (nullable ? Nullable(schema) : schema);
+
+/*
+ * The schemas are built from the registry at run time; these mapped types give them the static
+ * types of the domain (the unit test checks that the two agree).
+ */
+type Written<K extends UserWritableField> = K extends 'status' ? UserStatus | UserStatusAlias : UserFieldValues[K];
+type NullOnCreate<K extends UserWritableField> = (typeof USER_FIELDS)[K]['write']['nullOnCreate'] extends true ? null : never;
+type Optional<T> = TOptional<TUnsafe<T>>;
+type CreateProperties = { [K in UserWritableField]: Optional<Written<K> | NullOnCreate<K>> };
+type ReplaceProperties = CreateProperties & { [K in Exclude<UserFieldName, UserWritableField>]: Optional<UserFieldValues[K]> };
+type PatchProperties = { [K in UserWritableField]: Optional<Written<K> | null> };
+
+const closed = { additionalProperties: false } as const;
+const properties = <T>(entries: [string, TSchema][]): T => Object.fromEntries(entries) as T;
 
 export const CreateUserBody = Type.Object(
-  {
-    userName: Type.Optional(writable.userName),
-    ...optionalNullableText,
-    externalIds: Type.Optional(writable.externalIds),
-    attributes: Type.Optional(writable.attributes),
-    tags: Type.Optional(writable.tags),
-    status: Type.Optional(writable.status),
-    preventDeprovision: Type.Optional(writable.preventDeprovision),
-    identifications: Type.Optional(writable.identifications),
-  },
-  { additionalProperties: false },
+  properties<CreateProperties>(writableFields.map(([name, field]) => [name, Type.Optional(nullableIf(field.write.nullOnCreate, inputSchema(field)))])),
+  closed,
 );
 
 /** PUT accepts what GET returned: read-only fields may be sent back and are ignored. */
 export const ReplaceUserBody = Type.Object(
   {
     ...CreateUserBody.properties,
-    id: Type.Optional(Uuid),
-    createdAt: Type.Optional(Type.String()),
-    updatedAt: Type.Optional(Type.String()),
-    lastLoginAt: Type.Optional(Nullable(Type.String())),
-    version: Type.Optional(Type.Integer()),
+    ...properties<Omit<ReplaceProperties, UserWritableField>>(
+      serverFields.map(([name, field]) => [name, Type.Optional(nullableIf(field.nullable, echoedSchema(field)))]),
+    ),
   },
-  { additionalProperties: false },
+  closed,
 );
 
+/** Every writable field may be sent as null: it clears the field (userName and status refuse it in the service). */
 export const PatchUserBody = Type.Object(
-  {
-    userName: Type.Optional(Nullable(writable.userName)),
-    ...optionalNullableText,
-    externalIds: Type.Optional(Nullable(writable.externalIds)),
-    attributes: Type.Optional(Nullable(writable.attributes)),
-    tags: Type.Optional(Nullable(writable.tags)),
-    status: Type.Optional(Nullable(writable.status)),
-    preventDeprovision: Type.Optional(Nullable(writable.preventDeprovision)),
-    identifications: Type.Optional(Nullable(writable.identifications)),
-  },
-  { additionalProperties: false, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears a field.' },
+  properties<PatchProperties>(writableFields.map(([name, field]) => [name, Type.Optional(Nullable(inputSchema(field)))])),
+  { ...closed, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears a field.' },
 );
 
-/** The user's own fields (without expansions). */
+/** The user's own fields (without expansions): what presentUser returns. */
 const UserCore = Type.Object(
-  {
-    id: Uuid,
-    userName: Type.String(),
-    email: Nullable(Type.String()),
-    givenName: Nullable(Type.String()),
-    familyName: Nullable(Type.String()),
-    displayName: Type.String(),
-    title: Nullable(Type.String()),
-    department: Nullable(Type.String()),
-    employeeId: Nullable(Type.String()),
-    employmentType: Nullable(Type.String()),
-    costCenter: Nullable(Type.String()),
-    phone: Nullable(Type.String()),
-    country: Nullable(Type.String()),
-    locale: Nullable(Type.String()),
-    managerId: Nullable(Uuid),
-    positionId: Nullable(Uuid),
-    areaId: Nullable(Uuid),
-    preventDeprovision: Type.Boolean(),
-    identifications: Type.Array(IdentificationSchema),
-    externalIds: Type.Array(ExternalIdSchema),
-    attributes: Attributes,
-    tags: Type.Array(Type.String()),
-    status: Type.Union(USER_STATUSES.map((s) => Type.Literal(s))),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-    lastLoginAt: Nullable(Timestamp),
-    version: Type.Integer({ description: 'Increments on every change; the ETag is W/"<version>".' }),
-  },
+  properties<{ [K in UserFieldName]: TUnsafe<UserFieldValues[K]> }>(fields.map(([name, field]) => [name, nullableIf(field.nullable, responseSchema(field))])),
   { title: 'User' },
 );
+
+/** A user as JSON, without expansions. */
+export type UserResource = Static<typeof UserCore>;
 
 /** An expanded directory record: the kind's fields, those named by a nested $select (id always). */
 const expandedRecord = (def: DirectoryDefinition) => Type.Partial(directorySchemas(def).response, { title: `Expanded ${def.kind.replaceAll('_', ' ')}` });

@@ -12,10 +12,13 @@ export interface Operand {
   type: FieldType;
   caseInsensitive: boolean;
   enumValues?: readonly string[] | undefined;
+  enumAliases?: Readonly<Record<string, string>> | undefined;
 }
 
 export function columnOperand(label: string, field: ScalarField): Operand {
-  return { label, expr: sql.ref(field.column), type: field.type, caseInsensitive: field.caseInsensitive === true, enumValues: field.enumValues };
+  return {
+    label, expr: sql.ref(field.column), type: field.type, caseInsensitive: field.caseInsensitive === true, enumValues: field.enumValues, enumAliases: field.enumAliases,
+  };
 }
 
 /**
@@ -124,7 +127,9 @@ function convert(operand: Operand, literal: Literal): string | number | boolean 
       throw filterError(`${quote(label)} takes an id in UUID form, e.g. 0190a0b2-8d3e-7c4f-9a1b-2c3d4e5f6a7b (got ${clip(shown)}).`);
     case 'enum': {
       const allowed = operand.enumValues ?? [];
-      const match = literal.type === 'string' ? allowed.find((v) => v.toLowerCase() === literal.value.toLowerCase()) : undefined;
+      const aliases = Object.entries(operand.enumAliases ?? {});
+      const spelled = literal.type === 'string' ? (aliases.find(([alias]) => alias.toLowerCase() === literal.value.toLowerCase())?.[1] ?? literal.value) : undefined;
+      const match = spelled !== undefined ? allowed.find((v) => v.toLowerCase() === spelled.toLowerCase()) : undefined;
       if (match !== undefined) return match;
       throw filterError(`${quote(label)} must be one of ${allowed.map((v) => `'${v}'`).join(', ')} (got ${clip(shown)}).`);
     }

@@ -20,6 +20,8 @@ export interface ScalarField {
   caseInsensitive?: boolean;
   /** Required for type 'enum': the accepted values in their stored spelling. */
   enumValues?: readonly string[];
+  /** For type 'enum': older spellings still accepted in filters, each read as the value it names. */
+  enumAliases?: Readonly<Record<string, string>>;
 }
 
 /** A JSON object column addressed as `<name>/<key>`, e.g. attributes/costCenter. */

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
 import { USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserValueKind } from '../domain/user-fields.js';
-import { USER_STATUSES } from '../domain/user-lifecycle.js';
+import { USER_STATUS_ALIASES, USER_STATUSES } from '../domain/user-lifecycle.js';
 import type { CollectionField, FieldType, FilterField, FilterSchema, ScalarField } from '../filter/filter-schema.js';
 import type { SortableField } from '../filter/sort-keys.js';
 
@@ -44,7 +44,7 @@ function registryFilterField(field: UserFieldDefinition): FilterField {
       const type = SCALAR_FILTER_TYPES[field.type.kind];
       if (!type) throw new Error(`No filter for a ${field.type.kind} field`);
       if (field.lowerColumn) return { column: column(field.lowerColumn), type, caseInsensitive: true };
-      return { column: column(field.column), type, ...(type === 'enum' ? { enumValues: USER_STATUSES } : {}) };
+      return { column: column(field.column), type, ...(type === 'enum' ? { enumValues: USER_STATUSES, enumAliases: USER_STATUS_ALIASES } : {}) };
     }
   }
 }

@@ -7,6 +7,7 @@ import { DIRECTORY } from '../domain/directory.js';
 import { MAX_REPORTS_DEPTH, type Page, type UserSummary } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
 import type { User, UserInput } from '../domain/user.js';
+import { USER_UNCLEARABLE_FIELDS } from '../domain/user-fields.js';
 import type { UserStatus } from '../domain/user-lifecycle.js';
 import type { ExpandRequest, UserExpansion } from '../domain/user-expansion.js';
 import type { ListQuery } from '../domain/list-query.js';
@@ -61,7 +62,7 @@ export class UserService {
 
   /** PATCH (RFC 7396): only what was sent changes; null clears. */
   async patch(principal: Principal, id: string, patch: Record<string, unknown>, expected: ExpectedVersion): Promise<User> {
-    for (const field of ['userName', 'status'] as const) {
+    for (const field of USER_UNCLEARABLE_FIELDS) {
       if (patch[field] === null) {
         throw new AppError('request.validation_failed', `${field} cannot be cleared.`, [{ field: `/body/${field}`, message: 'cannot be null' }]);
       }

@@ -47,6 +47,7 @@ describe('$filter', () => {
     ["country in ('UK','NL')", ['ada', 'alan', 'edsger']],
     ["not (country eq 'UK') and (department eq 'R&D' or department eq null)", ['barbara', 'edsger', 'grace']],
     ["status eq 'suspended'", ['alan']],
+    ["status eq 'inactive'", ['alan']], // the former name of suspended, accepted for one release
     ['attributes/level ge 8', ['alan', 'grace']],
     ["attributes/team eq 'engines'", ['ada']],
     ['attributes/remote eq true', ['ada']],
@@ -77,7 +78,6 @@ describe('$filter', () => {
     ["(".repeat(100) + "userName eq 'x'" + ")".repeat(100), 'too deep'],
     ['createdAt gt 2024-13-45T00:00:00Z', 'bad date'],
     ["managerId eq 'not-a-uuid'", 'bad uuid'],
-    ["status eq 'inactive'", 'the former name of suspended: filters use the lifecycle states'],
   ])('rejects %s (%s) with 400 request.invalid_filter', async (expression) => {
     const res = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent(expression)}`, token });
     expect(res.statusCode).toBe(400);

@@ -1,6 +1,6 @@
 import { MEMBERSHIPS, MEMBERSHIP_KINDS } from '../../domain/membership.js';
 import { diffFields, type DomainEvent } from '../../domain/event.js';
-import { USER_WRITABLE_FIELDS } from '../../domain/user.js';
+import { USER_EVENT_FIELDS } from '../../domain/user-fields.js';
 import { writableFields } from '../user-rules.js';
 import { newEvent } from '../event-factory.js';
 import type { Command } from '../unit-of-work.js';
@@ -29,7 +29,7 @@ export function deleteUser(id: string, expected: ExpectedVersion): Command<void>
       await unit.repos.directory.bumpVersions(def.target, unit.tenantId, entries.map((e) => e.targetId), now);
     }
     await unit.repos.users.delete(unit.tenantId, id);
-    events.push(newEvent(unit.principal, unit.clock, 'user.deleted', 'user', id, diffFields(writableFields(user), null, USER_WRITABLE_FIELDS)));
+    events.push(newEvent(unit.principal, unit.clock, 'user.deleted', 'user', id, diffFields(writableFields(user), null, USER_EVENT_FIELDS)));
     return { value: undefined, events };
   };
 }

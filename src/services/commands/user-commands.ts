@@ -1,7 +1,8 @@
 import { AppError } from '../../errors/app-error.js';
 import { newId } from '../../lib/ids.js';
 import { diffFields, type DomainEvent, type FieldChanges } from '../../domain/event.js';
-import { USER_WRITABLE_FIELDS, type User, type UserInput } from '../../domain/user.js';
+import type { User, UserInput } from '../../domain/user.js';
+import { USER_EVENT_FIELDS } from '../../domain/user-fields.js';
 import {
   canonicalStatus, DEFAULT_USER_STATUS, INITIAL_USER_STATUSES, planTransition, type TransitionActor, type UserStatus,
 } from '../../domain/user-lifecycle.js';
@@ -11,7 +12,7 @@ import { buildUser, writableFields } from '../user-rules.js';
 import { checkUserReferences, loadUserForWrite, type ExpectedVersion } from './user-checks.js';
 
 /** The fields whose changes `user.updated` records; status changes are lifecycle events of their own. */
-const UPDATE_FIELDS = USER_WRITABLE_FIELDS.filter((f) => f !== 'status');
+const UPDATE_FIELDS = USER_EVENT_FIELDS.filter((f) => f !== 'status');
 
 /** How a write reads its input: a full replace clears what it omits (and needs every required attribute). */
 export type UserWriteMode = 'replace' | 'patch';
@@ -47,7 +48,7 @@ export function createUser(input: UserInput): Command<User> {
     const user = buildUser({ id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null }, { ...input, status }, now);
     await checkUserReferences(unit, user, null, undefined, true);
     await unit.repos.users.insert(user);
-    return { value: user, events: [userEvent(unit, 'user.created', user.id, diffFields(null, writableFields(user), USER_WRITABLE_FIELDS))] };
+    return { value: user, events: [userEvent(unit, 'user.created', user.id, diffFields(null, writableFields(user), USER_EVENT_FIELDS))] };
   };
 }
 

@@ -3,13 +3,13 @@ import type { Clock } from '../lib/clock.js';
 import { DEFAULT_TENANT_ID, isInstallationAdmin, type Principal } from '../domain/principal.js';
 import type { Store } from '../repositories/store.js';
 import type { Tenant } from '../domain/tenant.js';
-import type { TenantDirectory } from './tenant-directory.js';
+import type { KnownTenants } from './known-tenants.js';
 
 export class TenantService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly directory: TenantDirectory,
+    private readonly knownTenants: KnownTenants,
   ) {}
 
   async create(principal: Principal, input: { id: string; name: string }): Promise<Tenant> {
@@ -37,7 +37,7 @@ export class TenantService {
     requireInstallationAdmin(principal);
     if (id === DEFAULT_TENANT_ID) throw new AppError('tenant.default_protected');
     const deleted = await this.store.transaction((repos) => repos.tenants.delete(id));
-    this.directory.forget(id);
+    this.knownTenants.forget(id);
     if (!deleted) throw new AppError('tenant.not_found');
   }
 }

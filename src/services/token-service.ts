@@ -9,7 +9,7 @@ import type { ApiClient } from '../domain/credential.js';
 import type { Repositories, Store } from '../repositories/store.js';
 import type { SigningKeyService } from './signing-key-service.js';
 import type { ApiTokenService } from './api-token-service.js';
-import type { TenantDirectory } from './tenant-directory.js';
+import type { KnownTenants } from './known-tenants.js';
 
 export interface TokenServiceOptions {
   issuer: string;
@@ -53,7 +53,7 @@ export class TokenService {
     private readonly store: Store,
     private readonly keys: SigningKeyService,
     private readonly apiTokens: ApiTokenService,
-    private readonly tenants: TenantDirectory,
+    private readonly tenants: KnownTenants,
     private readonly hasher: SecretHasher,
     private readonly clock: Clock,
     private readonly options: TokenServiceOptions,

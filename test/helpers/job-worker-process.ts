@@ -3,7 +3,7 @@
  * sharing one PostgreSQL; a runner killed mid-job). Configured by environment:
  * DATABASE_URL, WORKER_OWNER (lease owner id), WORKER_LEASE_MS, WORKER_CONCURRENCY, WORKER_POLL_MS.
  * Handlers (test types only):
- * - `test.record`: sleeps a few ms and inserts (job id, owner, start ms, end ms) into `job_runs`;
+ * - `test.record`: sleeps 20–30 ms and inserts (job id, owner, start ms, end ms) into `job_runs`;
  * - `test.block`: prints `started <job id>` and never finishes (until the process dies).
  * Prints `ready` once the runner polls; SIGTERM stops the runner and exits.
  */
@@ -18,7 +18,8 @@ const runtime = await openRuntime(loadConfig({ DATABASE_URL: env.DATABASE_URL, L
 
 const record: JobHandler = async (job) => {
   const start = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 2 + Math.floor(Math.random() * 10)));
+  // Long enough (20–30 ms) that both processes get a share even on a loaded machine.
+  await new Promise((resolve) => setTimeout(resolve, 20 + Math.floor(Math.random() * 10)));
   const end = Date.now();
   await sql`insert into job_runs (job_id, owner, started_ms, ended_ms) values (${job.id}, ${owner}, ${start}, ${end})`.execute(runtime.database.db);
   return { owner };

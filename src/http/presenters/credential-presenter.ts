@@ -1,8 +1,10 @@
 import type { ApiClient, ApiToken } from '../../domain/credential.js';
 import type { Tenant } from '../../domain/tenant.js';
+import type { Static } from '@sinclair/typebox';
+import type { ApiTokenSchema, ClientSchema, TenantSchema } from '../schemas/credential-schemas.js';
 
 /** Hashes never leave: only the metadata of a credential is presented, the secret at most once. */
-export function presentClient(client: ApiClient) {
+export function presentClient(client: ApiClient): Static<typeof ClientSchema> {
   return {
     id: client.id,
     clientId: client.clientId,
@@ -14,7 +16,7 @@ export function presentClient(client: ApiClient) {
   };
 }
 
-export function presentApiToken(token: ApiToken) {
+export function presentApiToken(token: ApiToken): Static<typeof ApiTokenSchema> {
   return {
     id: token.id,
     name: token.name,
@@ -27,4 +29,4 @@ export function presentApiToken(token: ApiToken) {
   };
 }
 
-export const presentTenant = (tenant: Tenant) => ({ id: tenant.id, name: tenant.name, createdAt: tenant.createdAt, updatedAt: tenant.updatedAt });
+export const presentTenant = (tenant: Tenant): Static<typeof TenantSchema> => ({ id: tenant.id, name: tenant.name, createdAt: tenant.createdAt, updatedAt: tenant.updatedAt });

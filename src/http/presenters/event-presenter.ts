@@ -1,7 +1,9 @@
+import type { Static } from '@sinclair/typebox';
 import type { DomainEvent } from '../../domain/event.js';
+import type { EventSchema } from '../schemas/event-schemas.js';
 
 /** An event as the API shows it (the tenant id stays inside). */
-export const presentEvent = (event: DomainEvent) => ({
+export const presentEvent = (event: DomainEvent): Static<typeof EventSchema> => ({
   id: event.id,
   position: event.position,
   type: event.type,

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors/app-error.js';
 import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../../domain/directory.js';
 import type { Services } from '../../services/container.js';
-import { publicView } from '../../domain/directory-view.js';
+import { presentRecord } from '../presenters/directory-presenter.js';
 import { IdParams, Nullable, problemResponses } from '../schemas/common-schemas.js';
 import { DirectoryListQuery, directorySchemas } from '../schemas/directory-schemas.js';
 import { parseIfMatch } from './user-routes.js';
@@ -24,7 +24,7 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Directo
   const base = `/v1/${def.path}`;
   const tags = [def.title];
   const label = def.kind.replaceAll('_', ' ');
-  const present = (record: DirectoryRecord) => publicView(def, record);
+  const present = (record: DirectoryRecord) => presentRecord(def, record);
   const send = (reply: FastifyReply, record: DirectoryRecord, status = 200) => reply.code(status).header('etag', `W/"${record.version}"`).send(present(record));
 
   app.post(base, {

@@ -66,6 +66,9 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
   return { create, replace, patch, response };
 }
 
+/** The fields every directory record has, whatever its kind. */
+export const DirectoryRecordFrame = Type.Object({ id: Uuid, createdAt: Timestamp, updatedAt: Timestamp, version: Type.Integer() });
+
 export const DirectoryListQuery = Type.Object(
   {
     $filter: Type.Optional(Type.String({ maxLength: 4096, description: "OData filter, e.g. `startswith(name,'Sales')`." })),

@@ -49,6 +49,9 @@ export const dialectTargets: DialectTarget[] = [
       const url = new URL(adminUrl as string);
       url.pathname = `/${name}`;
       const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+      // As in src/db/database.ts: an idle client losing its connection must not crash the run.
+      pool.on('error', () => undefined);
+      admin.on('error', () => undefined);
       const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
       return {
         dialect: 'postgres',

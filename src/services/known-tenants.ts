@@ -8,7 +8,7 @@ const TTL_MS = 5_000;
  * deleted tenant by up to its lifetime, so the check is needed; positive answers are cached a
  * few seconds so the hot path does not pay a query each time.
  */
-export class TenantDirectory {
+export class KnownTenants {
   private readonly known = new Map<string, number>();
 
   constructor(

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { parseJson } from '../db/json-columns.js';
-import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../domain/directory.js';
+import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord, type MembershipKind } from '../domain/directory.js';
+import { MEMBERSHIPS } from '../domain/membership.js';
 import type { User } from '../domain/user.js';
 import type { EnvironmentMembership, UserIdentityLink } from '../domain/user-expansion.js';
 import { directoryRecordFromRow } from './directory-repository.js';
@@ -9,8 +10,8 @@ import { toUser } from './user-repository.js';
 
 type Row = Record<string, unknown>;
 
-/** Membership kinds a user can be expanded with (the table and column come from DIRECTORY). */
-export type MembershipKind = 'role' | 'group' | 'organization';
+/** The membership kinds expanded as plain records (environments carry permissions: `environments`). */
+type RecordMembershipKind = Exclude<MembershipKind, 'environments'>;
 
 /**
  * The loaders behind `$expand` on users. Each takes the ids of a whole page and runs ONE query
@@ -41,8 +42,8 @@ export class UserExpandRepository {
    * The roles, groups or organizations of each user, by name. Users sharing a group share one
    * record object (a page of 100 users in 3 of 50 groups builds 50 records, not 300).
    */
-  async memberships(kind: MembershipKind, tenantId: string, userIds: readonly string[], fields?: readonly string[]): Promise<Map<string, DirectoryRecord[]>> {
-    const def = DIRECTORY[kind];
+  async memberships(kind: RecordMembershipKind, tenantId: string, userIds: readonly string[], fields?: readonly string[]): Promise<Map<string, DirectoryRecord[]>> {
+    const def = MEMBERSHIPS[kind].target;
     const rows = await this.membershipRows(def, tenantId, userIds, fields, false);
     const records = new Map<string, DirectoryRecord>();
     return groupBy(rows, (r) => {

@@ -124,8 +124,7 @@ export class UserService {
           case 'roles':
           case 'groups':
           case 'organizations': {
-            const kind = ({ roles: 'role', groups: 'group', organizations: 'organization' } as const)[relation];
-            const byUser = await loaders.memberships(kind, tenantId, userIds, fields);
+            const byUser = await loaders.memberships(relation, tenantId, userIds, fields);
             return assign(relation, (u) => byUser.get(u.id) ?? []);
           }
           case 'environments': {

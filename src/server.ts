@@ -20,6 +20,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
     await runner?.stop(10_000);
     await runtime.close();
   };
+  // /readyz answers 503 until the admin client is bootstrapped: a client that waits for
+  // readiness can then get a token at once.
+  runtime.services.health.markStarting();
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -46,6 +49,8 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
         `  API docs:     ${config.issuer}/docs\n\n`,
     );
   }
+
+  runtime.services.health.markStarted();
 
   const shutdown = (signal: string) => {
     app.log.info({ signal }, 'shutting down');

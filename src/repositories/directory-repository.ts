@@ -158,19 +158,6 @@ export class DirectoryRepository {
     return rows.map((r) => r.user_id as string);
   }
 
-  /** The users' memberships of one kind, as ids (for event before/after lists). */
-  async membershipIdsOfUsers(table: string, column: string, tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
-    const byUser = new Map<string, string[]>();
-    if (userIds.length === 0) return byUser;
-    const rows = await this.any.selectFrom(table).select(['user_id', column]).where('tenant_id', '=', tenantId).where('user_id', 'in', [...userIds]).orderBy(column).execute();
-    for (const row of rows) {
-      const list = byUser.get(row.user_id as string) ?? [];
-      list.push(row[column] as string);
-      byUser.set(row.user_id as string, list);
-    }
-    return byUser;
-  }
-
   /**
    * External ids also live in a lookup table whose primary key keeps each {origin, key} unique
    * in the tenant (the JSON copy on the row serves reads). `replace`: the record's ids changed.

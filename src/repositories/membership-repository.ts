@@ -40,11 +40,59 @@ export class MembershipRepository {
     return row !== undefined;
   }
 
-  /** Which of `ids` are targets of this kind in the tenant (one query). */
-  async existingTargetIds(def: MembershipDefinition, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  /**
+   * Locks users (PostgreSQL) in id order for the rest of the transaction, the order every write
+   * that touches several users takes: concurrent writes queue instead of deadlocking. Returns
+   * the ids that exist in the tenant.
+   */
+  async lockUsers(tenantId: string, userIds: readonly string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', [...new Set(userIds)])
+      .orderBy('id')
+      .$if(this.dialect === 'postgres', (q) => q.forNoKeyUpdate())
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Which of `ids` are targets of this kind in the tenant (one query). With `lock`, the rows are
+   * held (PostgreSQL FOR KEY SHARE) so a concurrent delete of the target waits for this
+   * transaction, or this one finds the target gone, instead of a foreign-key failure.
+   */
+  async existingTargetIds(def: MembershipDefinition, tenantId: string, ids: readonly string[], lock = false): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.any.selectFrom(def.targetTable).select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
+    const rows = await this.any
+      .selectFrom(def.targetTable)
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', [...ids])
+      .$if(lock && this.dialect === 'postgres', (q) => q.orderBy('id').forKeyShare())
+      .execute();
     return new Set(rows.map((r) => r.id as string));
+  }
+
+  /** Several users' memberships of one kind as stored, by user (one query; for event before/after). */
+  async entriesOfUsers(def: MembershipDefinition, tenantId: string, userIds: readonly string[]): Promise<Map<string, MembershipEntry[]>> {
+    const byUser = new Map<string, MembershipEntry[]>();
+    if (userIds.length === 0) return byUser;
+    const columns = def.permissions ? ['user_id', def.column, 'permissions'] : ['user_id', def.column];
+    const rows = await this.any
+      .selectFrom(def.table)
+      .select(columns)
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', 'in', [...userIds])
+      .orderBy(def.column)
+      .execute();
+    for (const r of rows) {
+      const list = byUser.get(r.user_id as string) ?? [];
+      list.push({ targetId: r[def.column] as string, ...(def.permissions ? { permissions: readPermissions(r.permissions) } : {}) });
+      byUser.set(r.user_id as string, list);
+    }
+    return byUser;
   }
 
   /** The user's memberships of one kind as stored (target id and, for environments, permissions). */

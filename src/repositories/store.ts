@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { AppError } from '../errors/app-error.js';
 import type { Database, Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { mapConstraintError } from '../db/constraint-errors.js';
@@ -88,7 +89,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false):
 
 /** PostgreSQL: deadlock_detected and serialization_failure; the transaction may simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
-const MAX_RETRIES = 3;
+const MAX_RETRIES = 5;
 
 /** Savepoints by plain SQL on the transaction's own connection (both dialects speak it). */
 function transactionControl(trx: Kysely<DB>, repos: Repositories): TransactionControl {
@@ -136,7 +137,12 @@ export function createStore(database: Database): Store {
           return await db.transaction().execute(body);
         } catch (error) {
           const code = (error as { code?: unknown } | null)?.code;
-          if (!groupCommit && typeof code === 'string' && RETRYABLE.has(code) && attempt < MAX_RETRIES) continue;
+          if (!groupCommit && typeof code === 'string' && RETRYABLE.has(code)) {
+            if (attempt >= MAX_RETRIES) throw new AppError('request.conflict', 'The request kept conflicting with concurrent requests; retry it.');
+            // A short random pause, so the transactions that collided do not collide again.
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+            continue;
+          }
           throw mapConstraintError(error) ?? error;
         }
       }

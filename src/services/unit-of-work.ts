@@ -62,6 +62,12 @@ export class TenantContext {
     return new Set(ids.filter((id) => known.has(id)));
   }
 
+  /** Forget everything: a row that used this context was rolled back to its savepoint. */
+  reset(): void {
+    this.definitions = undefined;
+    this.known.clear();
+  }
+
   /** A record of this kind was deleted by this unit: stop vouching for it. */
   forget(kind: DirectoryKind, id: string): void {
     this.known.get(kind)?.delete(id);
@@ -120,6 +126,8 @@ export class UnitOfWork {
     try {
       return { ok: true, value: await this.tx.savepoint(() => this.execute(command)) };
     } catch (error) {
+      // What the row looked up or changed is gone with its savepoint: so is what it cached.
+      this.context.reset();
       if (!(error instanceof AppError)) throw error; // a bug or a lost database is not a row error
       return { ok: false, error };
     }

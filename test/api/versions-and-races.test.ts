@@ -111,4 +111,45 @@ describe('read-check-write under concurrency', () => {
     const events = (await get(`/v1/events?resourceId=${role.id}&limit=100`)).body.items as { type: string }[];
     expect(events.filter((e) => e.type === 'role.deleted')).toHaveLength(1);
   });
+
+  it('deleting groups and their members at the same time: one 204 per resource, never a 5xx, exact event lists', async () => {
+    for (let round = 0; round < 3; round++) {
+      const groups = [await post('/v1/groups', { name: unique('dg') }), await post('/v1/groups', { name: unique('dg') })];
+      const users = await Promise.all(Array.from({ length: 6 }, () => post('/v1/users', { userName: unique('du') })));
+      for (const u of users) await t.request({ method: 'PUT', url: `/v1/users/${u.id}/groups`, token, payload: groups.map((g) => ({ id: g.id })) });
+      const results = await Promise.all([
+        ...groups.map((g) => t.request({ method: 'DELETE', url: `/v1/groups/${g.id}`, token })),
+        ...users.map((u) => t.request({ method: 'DELETE', url: `/v1/users/${u.id}`, token })),
+      ]);
+      expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(204));
+    }
+  });
+
+  it('events of concurrent group deletes chain exactly: each one starts where the previous ended', async () => {
+    for (let round = 0; round < 3; round++) {
+      const user = await post('/v1/users', { userName: unique('chain') });
+      const groups = [await post('/v1/groups', { name: unique('cg') }), await post('/v1/groups', { name: unique('cg') }), await post('/v1/groups', { name: unique('cg') })];
+      await t.request({ method: 'PUT', url: `/v1/users/${user.id}/groups`, token, payload: groups.map((g) => ({ id: g.id })) });
+      await Promise.all(groups.slice(0, 2).map((g) => t.request({ method: 'DELETE', url: `/v1/groups/${g.id}`, token })));
+      const events = ((await get(`/v1/users/${user.id}/history`)).body.items as { type: string; changes: { groups?: { from: string[]; to: string[] } } }[])
+        .filter((e) => e.type === 'user.memberships_changed')
+        .reverse();
+      for (let i = 1; i < events.length; i++) expect(events[i]?.changes.groups?.from).toEqual(events[i - 1]?.changes.groups?.to);
+      const now = (await get(`/v1/users/${user.id}/groups`)).body.items.map((g: { id: string }) => g.id);
+      expect(events.at(-1)?.changes.groups?.to).toEqual(now);
+      expect(now).toEqual([groups[2].id]);
+    }
+  });
+
+  it('adding members while the role is deleted: each add is a 201 or a 404, never a conflict', async () => {
+    const role = await post('/v1/roles', { name: unique('vanishing') });
+    const users = await Promise.all(Array.from({ length: 8 }, () => post('/v1/users', { userName: unique('adder') })));
+    const results = await Promise.all([
+      ...users.map((u) => t.request({ method: 'POST', url: `/v1/roles/${role.id}/members/${u.id}`, token })),
+      t.request({ method: 'DELETE', url: `/v1/roles/${role.id}`, token }),
+    ]);
+    const adds = results.slice(0, 8).map((r) => r.statusCode);
+    expect(adds.every((c) => c === 201 || c === 404), adds.join(',')).toBe(true);
+    expect(results[8]?.statusCode).toBe(204);
+  });
 });

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/app-error.js';
 import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../../domain/directory.js';
 import type { DomainEvent } from '../../domain/event.js';
-import { identityEventView } from '../../domain/membership.js';
+import { MEMBERSHIPS, applyEntries, identityEventView, membershipEventChanges, type MembershipDefinition } from '../../domain/membership.js';
 import { newEvent } from '../event-factory.js';
 import type { ExpectedVersion } from './user-checks.js';
 import type { Command, UnitOfWork } from '../unit-of-work.js';
@@ -20,11 +20,16 @@ import { label, loadRecordForWrite, recordEvent } from './directory-commands.js'
  */
 export function deleteRecord(def: DirectoryDefinition, id: string, expected: ExpectedVersion): Command<DirectoryRecord> {
   return async (unit) => {
+    // Lock order, shared by every write that touches users and directory records: users (by id)
+    // first, then the record. Deleting a user or changing a membership locks the user and then
+    // touches its groups; taking the record first here would deadlock with them on PostgreSQL.
+    const membership = def.membership && MEMBERSHIPS[def.membership.kind];
+    if (membership) await unit.repos.memberships.lockUsers(unit.tenantId, await unit.repos.directory.memberUserIds(membership.table, membership.column, unit.tenantId, id));
     const current = await loadRecordForWrite(unit, def, id, expected);
     await refuseIfReferenced(unit, def, id);
     const events: DomainEvent[] = [];
     if (def.userLinks) events.push(...(await unlinkAll(unit, id)));
-    if (def.membership) events.push(...(await removeAllMembers(unit, def, id)));
+    if (membership) events.push(...(await removeAllMembers(unit, membership, id)));
     await unit.repos.directory.delete(def, unit.tenantId, id);
     unit.context.forget(def.kind, id);
     if (def.definesUserAttributes) unit.context.invalidateAttributeDefinitions();
@@ -38,17 +43,22 @@ async function unlinkAll(unit: UnitOfWork, providerId: string): Promise<DomainEv
   return links.map((link) => newEvent(unit.principal, unit.clock, 'user.identity_unlinked', 'user', link.userId, { identity: { from: identityEventView(link), to: null } }));
 }
 
-async function removeAllMembers(unit: UnitOfWork, def: DirectoryDefinition, id: string): Promise<DomainEvent[]> {
-  const membership = def.membership;
-  if (!membership) return [];
-  const { table, column, kind } = membership;
-  const userIds = await unit.repos.directory.memberUserIds(table, column, unit.tenantId, id);
-  const before = await unit.repos.directory.membershipIdsOfUsers(table, column, unit.tenantId, userIds);
+/**
+ * The record's members lose it: one `user.memberships_changed` each, with exactly the payload
+ * removing that one membership through the user would write (environments include their
+ * permissions). Read once the record is locked, so no member can join or leave meanwhile; a
+ * member who joined between the first read and the lock is locked now.
+ */
+async function removeAllMembers(unit: UnitOfWork, def: MembershipDefinition, id: string): Promise<DomainEvent[]> {
+  const userIds = await unit.repos.directory.memberUserIds(def.table, def.column, unit.tenantId, id);
+  await unit.repos.memberships.lockUsers(unit.tenantId, userIds);
+  const before = await unit.repos.memberships.entriesOfUsers(def, unit.tenantId, userIds);
   // The membership rows go with the record (ON DELETE CASCADE); the members' versions move.
   await unit.repos.users.bumpVersions(unit.tenantId, userIds, unit.now());
   return userIds.map((userId) => {
-    const from = [...new Set(before.get(userId) ?? [])];
-    return newEvent(unit.principal, unit.clock, 'user.memberships_changed', 'user', userId, { [kind]: { from, to: from.filter((x) => x !== id) } });
+    const entries = before.get(userId) ?? [];
+    const changes = membershipEventChanges(def, entries, applyEntries(entries, [], [id]));
+    return newEvent(unit.principal, unit.clock, 'user.memberships_changed', 'user', userId, changes);
   });
 }
 

@@ -31,7 +31,7 @@ export function replaceMemberships(kind: MembershipKind, userId: string, desired
   return async (unit) => {
     await requireUser(unit, userId);
     const ids = wanted.map((w) => w.targetId);
-    const found = await unit.repos.memberships.existingTargetIds(def, unit.tenantId, ids);
+    const found = await unit.repos.memberships.existingTargetIds(def, unit.tenantId, ids, true);
     const unknown: FieldError[] = [];
     ids.forEach((id, i) => {
       if (!found.has(id)) unknown.push({ field: `/body/${i}/${field}`, message: `no ${def.label} ${id} in this tenant` });
@@ -152,19 +152,22 @@ export async function requireUser(unit: UnitOfWork, userId: string): Promise<voi
   if (!(await unit.repos.memberships.lockUser(unit.tenantId, userId))) throw new AppError('user.not_found', `No user with id ${userId}.`);
 }
 
-export async function requireTarget(unit: UnitOfWork, def: MembershipDefinition, targetId: string): Promise<void> {
-  if (!(await unit.repos.memberships.existingTargetIds(def, unit.tenantId, [targetId])).has(targetId)) {
+/**
+ * The target must exist in the tenant. With `lock`, it is held until the unit ends (a concurrent
+ * delete of it then waits, or this unit finds it gone: a 404, never a foreign-key failure).
+ */
+export async function requireTarget(unit: UnitOfWork, def: MembershipDefinition, targetId: string, lock = false): Promise<void> {
+  if (!(await unit.repos.memberships.existingTargetIds(def, unit.tenantId, [targetId], lock)).has(targetId)) {
     throw new AppError(def.notFound, `No ${def.label} with id ${targetId}.`);
   }
 }
 
-/** Both ends must exist; the one named first in the URL is checked (and reported) first. */
+/**
+ * Both ends must exist; the one named first in the URL is reported first. Whatever the side,
+ * the user is locked before the target (the lock order of deleteRecord and deleteUser).
+ */
 async function requireBoth(unit: UnitOfWork, def: MembershipDefinition, side: MembershipSide, userId: string, targetId: string): Promise<void> {
-  if (side === 'user') {
-    await requireUser(unit, userId);
-    await requireTarget(unit, def, targetId);
-  } else {
-    await requireTarget(unit, def, targetId);
-    await requireUser(unit, userId);
-  }
+  if (side === 'resource') await requireTarget(unit, def, targetId);
+  await requireUser(unit, userId);
+  await requireTarget(unit, def, targetId, true);
 }

@@ -29,15 +29,27 @@ export class MembershipRepository {
    * transaction ends, so two changes to one user's memberships run one after the other and each
    * event's before/after lists are exact (SQLite runs one write transaction at a time anyway).
    */
-  async lockUser(tenantId: string, userId: string): Promise<boolean> {
+  async lockUser(tenantId: string, userId: string): Promise<{ version: number } | undefined> {
     const row = await this.db
       .selectFrom('users')
-      .select('id')
+      .select(['id', 'version'])
       .where('tenant_id', '=', tenantId)
       .where('id', '=', userId)
       .$if(this.dialect === 'postgres', (q) => q.forNoKeyUpdate())
       .executeTakeFirst();
-    return row !== undefined;
+    return row && { version: Number(row.version) };
+  }
+
+  /** The target's version, holding it (PostgreSQL FOR KEY SHARE) as `existingTargetIds` with `lock` does. */
+  async lockTarget(def: MembershipDefinition, tenantId: string, targetId: string): Promise<{ version: number } | undefined> {
+    const row = await this.any
+      .selectFrom(def.targetTable)
+      .select(['id', 'version'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', targetId)
+      .$if(this.dialect === 'postgres', (q) => q.forKeyShare())
+      .executeTakeFirst();
+    return row && { version: Number(row.version) };
   }
 
   /**

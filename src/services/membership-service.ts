@@ -6,6 +6,7 @@ import {
 import type { Principal } from '../domain/principal.js';
 import type { Store } from '../repositories/store.js';
 import { addMembership, removeMembership, replaceMemberships, type DesiredMembership } from './commands/membership-commands.js';
+import type { ExpectedVersion } from './commands/user-checks.js';
 import type { UnitRunner } from './unit-of-work.js';
 
 export type { DesiredMembership } from './commands/membership-commands.js';
@@ -19,7 +20,9 @@ export interface Added<T> {
 /**
  * Memberships of users in roles, groups, organizations and environments, from either side. The
  * rules are the membership commands (src/services/commands/membership-commands.ts); each method
- * here runs one in its own unit of work and reads back what the caller is shown.
+ * here runs one in its own unit of work and reads back what the caller is shown. `expected` is
+ * If-Match: the version of the side the URL addresses (the user on /v1/users/{id}/…, the role,
+ * group, organization or environment on /v1/<kind>/{id}/members/…).
  */
 export class MembershipService {
   constructor(
@@ -36,34 +39,48 @@ export class MembershipService {
   }
 
   /** Full replace of the user's list (see replaceMemberships). */
-  async replace(principal: Principal, kind: MembershipKind, userId: string, desired: readonly DesiredMembership[]): Promise<MembershipChange> {
-    return this.units.run(principal, replaceMemberships(kind, userId, desired));
+  async replace(principal: Principal, kind: MembershipKind, userId: string, desired: readonly DesiredMembership[], expected?: ExpectedVersion): Promise<MembershipChange> {
+    return this.units.run(principal, replaceMemberships(kind, userId, desired, expected));
   }
 
   /** Adds one membership from the user's side (idempotent; see addMembership). */
-  async addForUser(principal: Principal, kind: MembershipKind, userId: string, targetId: string, permissions?: readonly EnvironmentPermission[]): Promise<Added<MembershipTarget>> {
+  async addForUser(
+    principal: Principal,
+    kind: MembershipKind,
+    userId: string,
+    targetId: string,
+    permissions?: readonly EnvironmentPermission[],
+    expected?: ExpectedVersion,
+  ): Promise<Added<MembershipTarget>> {
     return this.units.within(principal, async (unit) => {
-      const { created } = await unit.execute(addMembership(kind, 'user', userId, targetId, permissions));
+      const { created } = await unit.execute(addMembership(kind, 'user', userId, targetId, permissions, expected));
       const item = await unit.repos.memberships.targetOfUser(MEMBERSHIPS[kind], principal.tenantId, userId, targetId);
       return { created, item: item as MembershipTarget };
     });
   }
 
   /** Adds one member from the resource's side (POST /v1/groups/{id}/members/{userId}). */
-  async addMember(principal: Principal, kind: MembershipKind, targetId: string, userId: string, permissions?: readonly EnvironmentPermission[]): Promise<Added<UserSummary>> {
+  async addMember(
+    principal: Principal,
+    kind: MembershipKind,
+    targetId: string,
+    userId: string,
+    permissions?: readonly EnvironmentPermission[],
+    expected?: ExpectedVersion,
+  ): Promise<Added<UserSummary>> {
     return this.units.within(principal, async (unit) => {
-      const { created } = await unit.execute(addMembership(kind, 'resource', userId, targetId, permissions));
+      const { created } = await unit.execute(addMembership(kind, 'resource', userId, targetId, permissions, expected));
       const item = await unit.repos.memberships.member(MEMBERSHIPS[kind], principal.tenantId, targetId, userId);
       return { created, item: item as UserSummary };
     });
   }
 
-  async removeForUser(principal: Principal, kind: MembershipKind, userId: string, targetId: string): Promise<void> {
-    await this.units.run(principal, removeMembership(kind, 'user', userId, targetId));
+  async removeForUser(principal: Principal, kind: MembershipKind, userId: string, targetId: string, expected?: ExpectedVersion): Promise<void> {
+    await this.units.run(principal, removeMembership(kind, 'user', userId, targetId, expected));
   }
 
-  async removeMember(principal: Principal, kind: MembershipKind, targetId: string, userId: string): Promise<void> {
-    await this.units.run(principal, removeMembership(kind, 'resource', userId, targetId));
+  async removeMember(principal: Principal, kind: MembershipKind, targetId: string, userId: string, expected?: ExpectedVersion): Promise<void> {
+    await this.units.run(principal, removeMembership(kind, 'resource', userId, targetId, expected));
   }
 
   /** One page of a role's/group's/… members, in user id order. */

@@ -80,6 +80,32 @@ describe('versions that move with memberships', () => {
   });
 });
 
+describe('If-Match on memberships names the version of the side the URL addresses', () => {
+  it('refuses a stale user or group version with 412 and changes nothing; the current one works', async () => {
+    const user = await post('/v1/users', { userName: unique('im') });
+    const group = await post('/v1/groups', { name: unique('img') });
+    const stale = 'W/"99"';
+    const attempts = [
+      { method: 'PUT' as const, url: `/v1/users/${user.id}/groups`, payload: [{ id: group.id }] },
+      { method: 'POST' as const, url: `/v1/users/${user.id}/groups/${group.id}` },
+      { method: 'POST' as const, url: `/v1/groups/${group.id}/members/${user.id}` },
+    ];
+    for (const a of attempts) {
+      const res = await t.request({ ...a, token, headers: { 'if-match': stale } });
+      expect(res.statusCode, `${a.method} ${a.url}`).toBe(412);
+    }
+    expect((await get(`/v1/users/${user.id}/groups`)).body.items).toEqual([]);
+
+    const added = await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token, headers: { 'if-match': 'W/"1"' } });
+    expect(added.statusCode).toBe(201);
+    const groupNow = await get(`/v1/groups/${group.id}`);
+    expect((await t.request({ method: 'DELETE', url: `/v1/groups/${group.id}/members/${user.id}`, token, headers: { 'if-match': 'W/"1"' } })).statusCode).toBe(412);
+    expect((await t.request({ method: 'DELETE', url: `/v1/users/${user.id}/groups/${group.id}`, token, headers: { 'if-match': 'W/"1"' } })).statusCode).toBe(412);
+    const removed = await t.request({ method: 'DELETE', url: `/v1/groups/${group.id}/members/${user.id}`, token, headers: { 'if-match': groupNow.etag as string } });
+    expect(removed.statusCode).toBe(204);
+  });
+});
+
 describe('read-check-write under concurrency', () => {
   it('16 parallel DELETEs of one user: exactly one 204, one user.deleted event, one detach event per report', async () => {
     const boss = await post('/v1/users', { userName: unique('boss') });

@@ -13,8 +13,10 @@ import {
   memberSchema, replaceBodySchema, targetListSchema, targetSchema, userTargetParams, type ReplaceItem,
 } from '../schemas/membership-schemas.js';
 import { UserSchema } from '../schemas/user-schemas.js';
+import { parseIfMatch } from './user-routes.js';
 
 const membershipTags = ['Memberships'];
+const ifMatch = (req: FastifyRequest) => parseIfMatch(req.headers['if-match'] as string | undefined);
 const identityTags = ['Identity links'];
 
 /** Environments take an optional body on POST: none at all means "no permissions sent". */
@@ -45,6 +47,11 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Members
   const params = userTargetParams(def);
   const addBody = def.permissions ? { body: AddEnvironmentBody } : {};
   const addHooks = def.permissions ? { preValidation: emptyBodyIsEmptyObject } : {};
+  // If-Match names the version of the side the URL addresses (a membership changes both).
+  const ifMatchOf = (what: string) =>
+    Type.Object({ 'if-match': Type.Optional(Type.String({ description: `W/"<version>" of the ${what}; 412 when it has changed since.` })) });
+  const userIfMatch = ifMatchOf('user');
+  const targetIfMatch = ifMatchOf(def.label);
 
   // The user's side: /v1/users/{id}/<kind>
   app.get(userBase, {
@@ -55,28 +62,28 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Members
   app.put(userBase, {
     config: { auth: 'users:write' },
     schema: {
-      tags, summary: `Replace the user's ${def.kind} (the whole list); returns what was added and removed`, params: IdParams, body: replaceBodySchema(def),
-      response: { 200: changeSchema(def), ...problemResponses(400, 404, 409, 422) },
+      tags, summary: `Replace the user's ${def.kind} (the whole list); returns what was added and removed`, params: IdParams, headers: userIfMatch, body: replaceBodySchema(def),
+      response: { 200: changeSchema(def), ...problemResponses(400, 404, 409, 412, 422) },
     },
-  }, async (req) => presentChange(def, await memberships.replace(req.principal, def.kind, req.params.id, desiredFrom(req.body as ReplaceItem[]))));
+  }, async (req) => presentChange(def, await memberships.replace(req.principal, def.kind, req.params.id, desiredFrom(req.body as ReplaceItem[]), ifMatch(req))));
 
   app.post(`${userBase}/:${def.param}`, {
     config: { auth: 'users:write' },
     ...addHooks,
     schema: {
-      tags, summary: `Add the user to a ${def.label} (idempotent: 201 when added, 200 when already a member)`, params, ...addBody,
-      response: { 200: targetSchema(def), 201: targetSchema(def), ...problemResponses(400, 404, 409) },
+      tags, summary: `Add the user to a ${def.label} (idempotent: 201 when added, 200 when already a member)`, params, headers: userIfMatch, ...addBody,
+      response: { 200: targetSchema(def), 201: targetSchema(def), ...problemResponses(400, 404, 409, 412) },
     },
   }, async (req, reply) => {
-    const { created, item } = await memberships.addForUser(req.principal, def.kind, req.params.id as string, req.params[def.param] as string, permissionsOf(req.body));
+    const { created, item } = await memberships.addForUser(req.principal, def.kind, req.params.id as string, req.params[def.param] as string, permissionsOf(req.body), ifMatch(req));
     return reply.code(created ? 201 : 200).send(presentTarget(item));
   });
 
   app.delete(`${userBase}/:${def.param}`, {
     config: { auth: 'users:write' },
-    schema: { tags, summary: `Remove the user from a ${def.label}`, params, response: { 204: Type.Null(), ...problemResponses(404) } },
+    schema: { tags, summary: `Remove the user from a ${def.label}`, params, headers: userIfMatch, response: { 204: Type.Null(), ...problemResponses(404, 412) } },
   }, async (req, reply) => {
-    await memberships.removeForUser(req.principal, def.kind, req.params.id as string, req.params[def.param] as string);
+    await memberships.removeForUser(req.principal, def.kind, req.params.id as string, req.params[def.param] as string, ifMatch(req));
     return reply.code(204).send(null);
   });
 
@@ -96,19 +103,19 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Members
     config: { auth: 'directory:write' },
     ...addHooks,
     schema: {
-      tags, summary: `Add a user to the ${def.label} (idempotent: 201 when added, 200 when already a member)`, params: MemberParams, ...addBody,
-      response: { 200: memberSchema(def), 201: memberSchema(def), ...problemResponses(400, 404, 409) },
+      tags, summary: `Add a user to the ${def.label} (idempotent: 201 when added, 200 when already a member)`, params: MemberParams, headers: targetIfMatch, ...addBody,
+      response: { 200: memberSchema(def), 201: memberSchema(def), ...problemResponses(400, 404, 409, 412) },
     },
   }, async (req, reply) => {
-    const { created, item } = await memberships.addMember(req.principal, def.kind, req.params.id, req.params.userId, permissionsOf(req.body));
+    const { created, item } = await memberships.addMember(req.principal, def.kind, req.params.id, req.params.userId, permissionsOf(req.body), ifMatch(req));
     return reply.code(created ? 201 : 200).send(presentSummary(item));
   });
 
   app.delete(`${resourceBase}/:userId`, {
     config: { auth: 'directory:write' },
-    schema: { tags, summary: `Remove a user from the ${def.label}`, params: MemberParams, response: { 204: Type.Null(), ...problemResponses(404) } },
+    schema: { tags, summary: `Remove a user from the ${def.label}`, params: MemberParams, headers: targetIfMatch, response: { 204: Type.Null(), ...problemResponses(404, 412) } },
   }, async (req, reply) => {
-    await memberships.removeMember(req.principal, def.kind, req.params.id, req.params.userId);
+    await memberships.removeMember(req.principal, def.kind, req.params.id, req.params.userId, ifMatch(req));
     return reply.code(204).send(null);
   });
 }

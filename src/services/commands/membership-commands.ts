@@ -6,6 +6,7 @@ import {
 } from '../../domain/membership.js';
 import { newEvent } from '../event-factory.js';
 import type { Command, UnitOfWork } from '../unit-of-work.js';
+import type { ExpectedVersion } from './user-checks.js';
 
 /** One wanted membership in a full replace: the target and (environments) its permissions. */
 export interface DesiredMembership {
@@ -23,13 +24,13 @@ export type MembershipSide = 'user' | 'resource';
  * the user's version and the version of every target added, removed or re-permissioned move.
  * The plan is pure (diffMemberships); the apply is one statement per kind of change.
  */
-export function replaceMemberships(kind: MembershipKind, userId: string, desired: readonly DesiredMembership[]): Command<MembershipChange> {
+export function replaceMemberships(kind: MembershipKind, userId: string, desired: readonly DesiredMembership[], expected?: ExpectedVersion): Command<MembershipChange> {
   const def = MEMBERSHIPS[kind];
   const field = def.permissions ? 'environmentId' : 'id';
   checkReplaceBody(def, desired, field);
   const wanted = desired.map((d) => entry(def, d.targetId, d.permissions ?? DEFAULT_ENVIRONMENT_PERMISSIONS));
   return async (unit) => {
-    await requireUser(unit, userId);
+    await requireUser(unit, userId, expected);
     const ids = wanted.map((w) => w.targetId);
     const found = await unit.repos.memberships.existingTargetIds(def, unit.tenantId, ids, true);
     const unknown: FieldError[] = [];
@@ -66,10 +67,11 @@ export function addMembership(
   userId: string,
   targetId: string,
   permissions: readonly EnvironmentPermission[] | undefined,
+  expected?: ExpectedVersion,
 ): Command<{ created: boolean }> {
   const def = MEMBERSHIPS[kind];
   return async (unit) => {
-    await requireBoth(unit, def, side, userId, targetId);
+    await requireBoth(unit, def, side, userId, targetId, expected);
     const current = await unit.repos.memberships.entriesOfUser(def, unit.tenantId, userId);
     const existing = current.find((e) => e.targetId === targetId);
     const none = { value: { created: false }, events: [] };
@@ -90,10 +92,10 @@ export function addMembership(
 }
 
 /** Removes one membership (from either side); 404 membership.not_found when there is none. */
-export function removeMembership(kind: MembershipKind, side: MembershipSide, userId: string, targetId: string): Command<void> {
+export function removeMembership(kind: MembershipKind, side: MembershipSide, userId: string, targetId: string, expected?: ExpectedVersion): Command<void> {
   const def = MEMBERSHIPS[kind];
   return async (unit) => {
-    await requireBoth(unit, def, side, userId, targetId);
+    await requireBoth(unit, def, side, userId, targetId, expected);
     const current = await unit.repos.memberships.entriesOfUser(def, unit.tenantId, userId);
     if (!current.some((e) => e.targetId === targetId) || (await unit.repos.memberships.remove(def, unit.tenantId, userId, [targetId])) === 0) {
       throw new AppError('membership.not_found', `User ${userId} is not a member of ${def.label} ${targetId}.`);
@@ -148,26 +150,38 @@ function checkReplaceBody(def: MembershipDefinition, desired: readonly DesiredMe
  * user's row until the unit ends on PostgreSQL, so two changes to one user's memberships run one
  * after the other and each event's before/after lists are exact.
  */
-export async function requireUser(unit: UnitOfWork, userId: string): Promise<void> {
-  if (!(await unit.repos.memberships.lockUser(unit.tenantId, userId))) throw new AppError('user.not_found', `No user with id ${userId}.`);
+export async function requireUser(unit: UnitOfWork, userId: string, expected?: ExpectedVersion): Promise<void> {
+  const user = await unit.repos.memberships.lockUser(unit.tenantId, userId);
+  if (!user) throw new AppError('user.not_found', `No user with id ${userId}.`);
+  checkVersion('user', user.version, expected);
+}
+
+/** If-Match on a membership names the version of the side the URL addresses; 412 when it moved. */
+function checkVersion(what: string, version: number, expected: ExpectedVersion): void {
+  if (typeof expected === 'number' && version !== expected) {
+    throw new AppError('request.precondition_failed', `The ${what} is at version ${version}, not ${expected}. Fetch it again and retry.`);
+  }
 }
 
 /**
  * The target must exist in the tenant. With `lock`, it is held until the unit ends (a concurrent
  * delete of it then waits, or this unit finds it gone: a 404, never a foreign-key failure).
  */
-export async function requireTarget(unit: UnitOfWork, def: MembershipDefinition, targetId: string, lock = false): Promise<void> {
-  if (!(await unit.repos.memberships.existingTargetIds(def, unit.tenantId, [targetId], lock)).has(targetId)) {
+export async function requireTarget(unit: UnitOfWork, def: MembershipDefinition, targetId: string, lock = false, expected?: ExpectedVersion): Promise<void> {
+  const target = lock ? await unit.repos.memberships.lockTarget(def, unit.tenantId, targetId) : undefined;
+  if (lock ? !target : !(await unit.repos.memberships.existingTargetIds(def, unit.tenantId, [targetId])).has(targetId)) {
     throw new AppError(def.notFound, `No ${def.label} with id ${targetId}.`);
   }
+  if (target) checkVersion(def.label, target.version, expected);
 }
 
 /**
- * Both ends must exist; the one named first in the URL is reported first. Whatever the side,
- * the user is locked before the target (the lock order of deleteRecord and deleteUser).
+ * Both ends must exist; the one named first in the URL is reported first, and If-Match applies
+ * to it. Whatever the side, the user is locked before the target (the lock order of
+ * deleteRecord and deleteUser).
  */
-async function requireBoth(unit: UnitOfWork, def: MembershipDefinition, side: MembershipSide, userId: string, targetId: string): Promise<void> {
+async function requireBoth(unit: UnitOfWork, def: MembershipDefinition, side: MembershipSide, userId: string, targetId: string, expected: ExpectedVersion): Promise<void> {
   if (side === 'resource') await requireTarget(unit, def, targetId);
-  await requireUser(unit, userId);
-  await requireTarget(unit, def, targetId, true);
+  await requireUser(unit, userId, side === 'user' ? expected : undefined);
+  await requireTarget(unit, def, targetId, true, side === 'resource' ? expected : undefined);
 }

@@ -78,7 +78,10 @@ describe('GET /v1/events', () => {
     const third = oldestFirst[2] as Event;
     expect(ids((await feed(`after=${third.position}&limit=2`)).items)).toEqual(ids(oldestFirst.slice(3, 5)));
     const last = oldestFirst.at(-1) as Event;
-    expect(await feed(`after=${last.position}`)).toEqual({ items: [], nextCursor: null, prevCursor: `b${last.position + 1}` });
+    const end = await feed(`after=${last.position}`);
+    expect(end).toMatchObject({ items: [], nextCursor: null });
+    // Its prevCursor reads back from the end of the feed: the newest events first.
+    expect(ids((await feed(`cursor=${end.prevCursor}`)).items)).toEqual(ids(all.slice(0, 50)));
   });
 
   it('goes back and forth with prevCursor', async () => {
@@ -94,7 +97,23 @@ describe('GET /v1/events', () => {
     expect(polled.items.map((e) => e.type)).toEqual(['user.created']);
     expect(polled.items[0]?.position).toBeGreaterThan(first.items[0]?.position ?? Infinity);
     // And from an `after` page back: the older events, newest first.
-    expect(ids((await feed(`limit=2&cursor=${polled.prevCursor}`)).items)).toEqual(ids(first.items.slice(0, 2)));
+    expect(ids((await feed(`cursor=${polled.prevCursor}`)).items)).toEqual(ids(first.items.slice(0, 3)));
+  });
+
+  it('binds a cursor to its query: the cursor alone continues with the same filters and page size; other ones are refused', async () => {
+    const first = await feed('type=user.created&limit=2');
+    const next = await feed(`cursor=${first.nextCursor}`);
+    expect(next.items).toHaveLength(2);
+    expect(next.items.every((e) => e.type === 'user.created')).toBe(true);
+    expect(next.items[0]?.position).toBeLessThan(first.items[1]?.position ?? 0);
+    expect((await feed(`type=user.created&limit=2&cursor=${first.nextCursor}`)).items).toEqual(next.items);
+    for (const other of ['type=group.created', 'limit=3', 'resourceType=group']) {
+      const res = await t.request({ method: "GET", url: `/v1/events?${other}&cursor=${first.nextCursor}`, token: admin });
+      expect(res.statusCode, other).toBe(400);
+      expect(res.json().code).toBe('request.invalid_cursor');
+    }
+    const unknown = await t.request({ method: "GET", url: "/v1/events?type=user.nope", token: admin });
+    expect(unknown.statusCode).toBe(400);
   });
 
   it('filters by type, resource type and resource id, paging within the filter', async () => {

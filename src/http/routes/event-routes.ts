@@ -21,7 +21,7 @@ export function registerEventRoutes(fastify: FastifyInstance, services: Services
     },
   }, async (req) => {
     const { limit, ...rest } = req.query;
-    const page = await services.events.list(req.principal, { limit: limit ?? 50, ...rest });
+    const page = await services.events.list(req.principal, { limit, ...rest });
     return { items: page.items.map(presentEvent), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
   });
 

@@ -139,7 +139,7 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     config: { auth: 'users:read' },
     schema: { tags, summary: "A user's change history, newest first (by event position)", params: IdParams, querystring: ListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400, 404) } },
   }, async (req) => {
-    const page = await services.events.userHistory(req.principal, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    const page = await services.events.userHistory(req.principal, req.params.id, { limit: req.query.limit, cursor: req.query.cursor });
     return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };
   });
 }

@@ -49,7 +49,8 @@ function describeStatus(status: number): string {
   return `Problem details; code is one of: ${codes.join(', ')}`;
 }
 
-export const PageQueryLimit = Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size.' });
+// No schema default: Ajv would fill it in, and a cursor (which carries its page size) could not tell it from a sent one.
+export const PageQueryLimit = Type.Integer({ minimum: 1, maximum: 1000, description: 'Page size (default 50; with a cursor, the cursor\'s page size).' });
 export const ListQuery = Type.Object(
   {
     limit: Type.Optional(PageQueryLimit),

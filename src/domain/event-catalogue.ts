@@ -13,7 +13,7 @@ export interface EventTypeDefinition {
 const lifecycle = (description: string): EventTypeDefinition => ({
   resource: 'user',
   description,
-  payload: '`status` {from, to}, plus any other user field the same transition changed.',
+  payload: '`status` {from, to}. Other fields changed by the same request are in a `user.updated` written with it (one new version).',
 });
 
 /** The user's own events. One change gives one type, whichever endpoint (REST, SCIM, sync, CLI) made it. */

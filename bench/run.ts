@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import { encodeListCursor } from '../src/filter/list-cursor.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -70,13 +71,15 @@ async function main(): Promise<void> {
         requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users?$filter=${encodeURIComponent(`userName eq '${pick(names)}'`)}` }) }],
       }),
     );
-    const { deep: deepCursor, cursors } = await cursorAt(token, Math.floor(USERS * 0.9));
+    const marks = await idsEvery1000(token, Math.floor(USERS * 0.9));
+    const deepCursor = cursorAfter(marks.at(-1) as string, 50);
     rows.push(
       await run('GET /v1/users?cursor=<90% deep>&$top=50', {
         duration: SECONDS,
         requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users?$top=50&cursor=${encodeURIComponent(deepCursor)}` }) }],
       }),
     );
+    const cursors = marks.map((id) => cursorAfter(id, 100));
 
     const groupNames = await loadMemberships(token, databaseUrl);
     // Pages all over the table: the first one and one after every 1000 users.
@@ -161,18 +164,29 @@ async function sampleIds(token: string, count: number): Promise<string[]> {
   return ids;
 }
 
-/** Walks keyset pages of 1000 to reach a position deep in the table (keeping every cursor on the way). */
-async function cursorAt(token: string, position: number): Promise<{ deep: string; cursors: string[] }> {
+/** Walks keyset pages of 1000 (in id order) up to `position`, keeping the last id of each page. */
+async function idsEvery1000(token: string, position: number): Promise<string[]> {
   let cursor: string | null = null;
-  const cursors: string[] = [];
+  const ids: string[] = [];
   for (let seen = 0; seen < position; seen += 1000) {
-    const page: { nextCursor: string | null } = await getJson(token, `/v1/users?$top=1000&$select=id${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    if (!page.nextCursor) break;
+    const page: { items: { id: string }[]; nextCursor: string | null } = await getJson(token, `/v1/users?$top=1000&$select=id${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const last = page.items.at(-1);
+    if (!page.nextCursor || !last) break;
     cursor = page.nextCursor;
-    cursors.push(cursor);
+    ids.push(last.id);
   }
-  if (!cursor) throw new Error('could not reach a deep cursor');
-  return { deep: cursor, cursors };
+  if (ids.length === 0) throw new Error('could not reach a deep position');
+  return ids;
+}
+
+/**
+ * The nextCursor `GET /v1/users?$top=<size>` would hand out after user `id` (default order: by
+ * id). A cursor is bound to its whole query, page size included, so the pages walked above
+ * (1,000 ids each) cannot be reused for pages of 50 or 100; the bench builds the cursor with the
+ * server's own encoder instead of walking 1,800 pages of 50.
+ */
+function cursorAfter(id: string, size: number): string {
+  return encodeListCursor('users', { sort: [], page: { size }, count: false }, { values: [], id });
 }
 
 async function postJson<T>(token: string, path: string, body: unknown): Promise<T> {

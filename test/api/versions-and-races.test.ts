@@ -1,24 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { useTestApp, type TestApp } from '../helpers/test-app.js';
+import { useApiSuite } from '../helpers/test-app.js';
 
-let t: TestApp;
-let token: string;
-useTestApp((app, adminToken) => {
-  t = app;
-  token = adminToken;
-});
-
-let seq = 0;
-const unique = (prefix: string) => `${prefix}-${++seq}-${Date.now().toString(36)}`;
+const suite = useApiSuite();
+const { unique } = suite;
+const request = suite.request.bind(suite);
 
 async function post(url: string, payload: Record<string, unknown>) {
-  const res = await t.request({ method: 'POST', url, token, payload });
+  const res = await request({ method: 'POST', url, payload });
   expect(res.statusCode, res.body).toBe(201);
   return res.json();
 }
 
 const get = async (url: string) => {
-  const res = await t.request({ method: 'GET', url, token });
+  const res = await request({ method: 'GET', url });
   expect(res.statusCode, res.body).toBe(200);
   return { body: res.json(), etag: res.headers.etag };
 };
@@ -29,20 +23,20 @@ describe('versions that move with memberships', () => {
     const group = await post('/v1/groups', { name: unique('g') });
     const before = await get(`/v1/groups/${group.id}`);
 
-    expect((await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token })).statusCode).toBe(201);
+    expect((await request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}` })).statusCode).toBe(201);
     const afterAdd = await get(`/v1/groups/${group.id}`);
     expect(afterAdd.etag).not.toBe(before.etag);
     expect(afterAdd.body.version).toBe(before.body.version + 1);
     expect((await get(`/v1/users/${user.id}`)).body.version).toBe(2);
 
     // Adding again changes nothing: no new version anywhere.
-    expect((await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token })).statusCode).toBe(200);
+    expect((await request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}` })).statusCode).toBe(200);
     expect((await get(`/v1/groups/${group.id}`)).body.version).toBe(afterAdd.body.version);
 
-    const stale = await t.request({ method: 'PATCH', url: `/v1/groups/${group.id}`, token, headers: { 'if-match': before.etag as string }, payload: { description: 'x' } });
+    const stale = await request({ method: 'PATCH', url: `/v1/groups/${group.id}`, headers: { 'if-match': before.etag as string }, payload: { description: 'x' } });
     expect(stale.statusCode).toBe(412);
 
-    expect((await t.request({ method: 'DELETE', url: `/v1/users/${user.id}/groups/${group.id}`, token })).statusCode).toBe(204);
+    expect((await request({ method: 'DELETE', url: `/v1/users/${user.id}/groups/${group.id}` })).statusCode).toBe(204);
     expect((await get(`/v1/groups/${group.id}`)).body.version).toBe(afterAdd.body.version + 1);
     expect((await get(`/v1/users/${user.id}`)).body.version).toBe(3);
   });
@@ -50,10 +44,10 @@ describe('versions that move with memberships', () => {
   it('a full replace moves the version of every role added or removed, and not of the ones kept', async () => {
     const user = await post('/v1/users', { userName: unique('r') });
     const [kept, dropped, added] = [await post('/v1/roles', { name: unique('kept') }), await post('/v1/roles', { name: unique('dropped') }), await post('/v1/roles', { name: unique('added') })];
-    await t.request({ method: 'PUT', url: `/v1/users/${user.id}/roles`, token, payload: [{ id: kept.id }, { id: dropped.id }] });
+    await request({ method: 'PUT', url: `/v1/users/${user.id}/roles`, payload: [{ id: kept.id }, { id: dropped.id }] });
     const versions = async () => Promise.all([kept, dropped, added].map(async (r) => (await get(`/v1/roles/${r.id}`)).body.version as number));
     const before = await versions();
-    await t.request({ method: 'PUT', url: `/v1/users/${user.id}/roles`, token, payload: [{ id: kept.id }, { id: added.id }] });
+    await request({ method: 'PUT', url: `/v1/users/${user.id}/roles`, payload: [{ id: kept.id }, { id: added.id }] });
     const after = await versions();
     expect(after).toEqual([before[0], (before[1] as number) + 1, (before[2] as number) + 1]);
   });
@@ -63,19 +57,19 @@ describe('versions that move with memberships', () => {
     const other = await post('/v1/users', { userName: unique('o') });
     const env = await post('/v1/environments', { name: unique('env') });
     const group = await post('/v1/groups', { name: unique('g2') });
-    await t.request({ method: 'POST', url: `/v1/users/${user.id}/environments/${env.id}`, token, payload: { permissions: ['view'] } });
+    await request({ method: 'POST', url: `/v1/users/${user.id}/environments/${env.id}`, payload: { permissions: ['view'] } });
     const v1 = (await get(`/v1/environments/${env.id}`)).body.version;
-    await t.request({ method: 'POST', url: `/v1/users/${user.id}/environments/${env.id}`, token, payload: { permissions: ['view', 'run'] } });
+    await request({ method: 'POST', url: `/v1/users/${user.id}/environments/${env.id}`, payload: { permissions: ['view', 'run'] } });
     expect((await get(`/v1/environments/${env.id}`)).body.version).toBe(v1 + 1);
 
-    await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token });
-    await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${other.id}`, token });
+    await request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}` });
+    await request({ method: 'POST', url: `/v1/groups/${group.id}/members/${other.id}` });
     const g1 = (await get(`/v1/groups/${group.id}`)).body.version;
-    expect((await t.request({ method: 'DELETE', url: `/v1/users/${user.id}`, token })).statusCode).toBe(204);
+    expect((await request({ method: 'DELETE', url: `/v1/users/${user.id}` })).statusCode).toBe(204);
     expect((await get(`/v1/groups/${group.id}`)).body.version).toBe(g1 + 1);
 
     const otherBefore = (await get(`/v1/users/${other.id}`)).body.version;
-    expect((await t.request({ method: 'DELETE', url: `/v1/groups/${group.id}`, token })).statusCode).toBe(204);
+    expect((await request({ method: 'DELETE', url: `/v1/groups/${group.id}` })).statusCode).toBe(204);
     expect((await get(`/v1/users/${other.id}`)).body.version).toBe(otherBefore + 1);
   });
 });
@@ -91,17 +85,17 @@ describe('If-Match on memberships names the version of the side the URL addresse
       { method: 'POST' as const, url: `/v1/groups/${group.id}/members/${user.id}` },
     ];
     for (const a of attempts) {
-      const res = await t.request({ ...a, token, headers: { 'if-match': stale } });
+      const res = await request({ ...a, headers: { 'if-match': stale } });
       expect(res.statusCode, `${a.method} ${a.url}`).toBe(412);
     }
     expect((await get(`/v1/users/${user.id}/groups`)).body.items).toEqual([]);
 
-    const added = await t.request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, token, headers: { 'if-match': 'W/"1"' } });
+    const added = await request({ method: 'POST', url: `/v1/groups/${group.id}/members/${user.id}`, headers: { 'if-match': 'W/"1"' } });
     expect(added.statusCode).toBe(201);
     const groupNow = await get(`/v1/groups/${group.id}`);
-    expect((await t.request({ method: 'DELETE', url: `/v1/groups/${group.id}/members/${user.id}`, token, headers: { 'if-match': 'W/"1"' } })).statusCode).toBe(412);
-    expect((await t.request({ method: 'DELETE', url: `/v1/users/${user.id}/groups/${group.id}`, token, headers: { 'if-match': 'W/"1"' } })).statusCode).toBe(412);
-    const removed = await t.request({ method: 'DELETE', url: `/v1/groups/${group.id}/members/${user.id}`, token, headers: { 'if-match': groupNow.etag as string } });
+    expect((await request({ method: 'DELETE', url: `/v1/groups/${group.id}/members/${user.id}`, headers: { 'if-match': 'W/"1"' } })).statusCode).toBe(412);
+    expect((await request({ method: 'DELETE', url: `/v1/users/${user.id}/groups/${group.id}`, headers: { 'if-match': 'W/"1"' } })).statusCode).toBe(412);
+    const removed = await request({ method: 'DELETE', url: `/v1/groups/${group.id}/members/${user.id}`, headers: { 'if-match': groupNow.etag as string } });
     expect(removed.statusCode).toBe(204);
   });
 });
@@ -110,7 +104,7 @@ describe('read-check-write under concurrency', () => {
   it('16 parallel DELETEs of one user: exactly one 204, one user.deleted event, one detach event per report', async () => {
     const boss = await post('/v1/users', { userName: unique('boss') });
     const report = await post('/v1/users', { userName: unique('rep'), managerId: boss.id });
-    const results = await Promise.all(Array.from({ length: 16 }, () => t.request({ method: 'DELETE', url: `/v1/users/${boss.id}`, token })));
+    const results = await Promise.all(Array.from({ length: 16 }, () => request({ method: 'DELETE', url: `/v1/users/${boss.id}` })));
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes.filter((c) => c === 204)).toHaveLength(1);
     expect(codes.filter((c) => c !== 204).every((c) => c === 404)).toBe(true);
@@ -123,7 +117,7 @@ describe('read-check-write under concurrency', () => {
   it('16 parallel PATCHes without If-Match all succeed, each on the latest version', async () => {
     const user = await post('/v1/users', { userName: unique('p') });
     const results = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => t.request({ method: 'PATCH', url: `/v1/users/${user.id}`, token, payload: { tags: [`t${i}`] } })),
+      Array.from({ length: 16 }, (_, i) => request({ method: 'PATCH', url: `/v1/users/${user.id}`, payload: { tags: [`t${i}`] } })),
     );
     expect(results.map((r) => r.statusCode)).toEqual(Array(16).fill(200));
     expect(new Set(results.map((r) => r.json().version)).size).toBe(16);
@@ -132,7 +126,7 @@ describe('read-check-write under concurrency', () => {
 
   it('16 parallel DELETEs of one role: one 204 and one role.deleted event', async () => {
     const role = await post('/v1/roles', { name: unique('role') });
-    const results = await Promise.all(Array.from({ length: 16 }, () => t.request({ method: 'DELETE', url: `/v1/roles/${role.id}`, token })));
+    const results = await Promise.all(Array.from({ length: 16 }, () => request({ method: 'DELETE', url: `/v1/roles/${role.id}` })));
     expect(results.filter((r) => r.statusCode === 204)).toHaveLength(1);
     const events = (await get(`/v1/events?resourceId=${role.id}&limit=100`)).body.items as { type: string }[];
     expect(events.filter((e) => e.type === 'role.deleted')).toHaveLength(1);
@@ -142,10 +136,10 @@ describe('read-check-write under concurrency', () => {
     for (let round = 0; round < 3; round++) {
       const groups = [await post('/v1/groups', { name: unique('dg') }), await post('/v1/groups', { name: unique('dg') })];
       const users = await Promise.all(Array.from({ length: 6 }, () => post('/v1/users', { userName: unique('du') })));
-      for (const u of users) await t.request({ method: 'PUT', url: `/v1/users/${u.id}/groups`, token, payload: groups.map((g) => ({ id: g.id })) });
+      for (const u of users) await request({ method: 'PUT', url: `/v1/users/${u.id}/groups`, payload: groups.map((g) => ({ id: g.id })) });
       const results = await Promise.all([
-        ...groups.map((g) => t.request({ method: 'DELETE', url: `/v1/groups/${g.id}`, token })),
-        ...users.map((u) => t.request({ method: 'DELETE', url: `/v1/users/${u.id}`, token })),
+        ...groups.map((g) => request({ method: 'DELETE', url: `/v1/groups/${g.id}` })),
+        ...users.map((u) => request({ method: 'DELETE', url: `/v1/users/${u.id}` })),
       ]);
       expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(204));
     }
@@ -155,8 +149,8 @@ describe('read-check-write under concurrency', () => {
     for (let round = 0; round < 3; round++) {
       const user = await post('/v1/users', { userName: unique('chain') });
       const groups = [await post('/v1/groups', { name: unique('cg') }), await post('/v1/groups', { name: unique('cg') }), await post('/v1/groups', { name: unique('cg') })];
-      await t.request({ method: 'PUT', url: `/v1/users/${user.id}/groups`, token, payload: groups.map((g) => ({ id: g.id })) });
-      await Promise.all(groups.slice(0, 2).map((g) => t.request({ method: 'DELETE', url: `/v1/groups/${g.id}`, token })));
+      await request({ method: 'PUT', url: `/v1/users/${user.id}/groups`, payload: groups.map((g) => ({ id: g.id })) });
+      await Promise.all(groups.slice(0, 2).map((g) => request({ method: 'DELETE', url: `/v1/groups/${g.id}` })));
       const events = ((await get(`/v1/users/${user.id}/history`)).body.items as { type: string; changes: { groups?: { from: string[]; to: string[] } } }[])
         .filter((e) => e.type === 'user.memberships_changed')
         .reverse();
@@ -171,8 +165,8 @@ describe('read-check-write under concurrency', () => {
     const role = await post('/v1/roles', { name: unique('vanishing') });
     const users = await Promise.all(Array.from({ length: 8 }, () => post('/v1/users', { userName: unique('adder') })));
     const results = await Promise.all([
-      ...users.map((u) => t.request({ method: 'POST', url: `/v1/roles/${role.id}/members/${u.id}`, token })),
-      t.request({ method: 'DELETE', url: `/v1/roles/${role.id}`, token }),
+      ...users.map((u) => request({ method: 'POST', url: `/v1/roles/${role.id}/members/${u.id}` })),
+      request({ method: 'DELETE', url: `/v1/roles/${role.id}` }),
     ]);
     const adds = results.slice(0, 8).map((r) => r.statusCode);
     expect(adds.every((c) => c === 201 || c === 404), adds.join(',')).toBe(true);

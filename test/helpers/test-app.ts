@@ -90,3 +90,38 @@ export function useTestApp(ready: (app: TestApp, adminToken: string) => void, en
     await app?.close();
   });
 }
+
+/** What an API test file works with: its app, an admin token, and unique names. */
+export interface ApiSuite {
+  readonly t: TestApp;
+  readonly token: string;
+  /** A name no other test of the file (or an earlier run) uses: `<prefix>-<n>-<time>`. */
+  unique(prefix: string): string;
+  /** `t.request` as the admin unless the options name another token. */
+  request(options: InjectOptions & { token?: string }): Promise<LightMyRequestResponse>;
+}
+
+/** `useTestApp` plus the admin token and a unique-name helper, for files that need nothing else. */
+export function useApiSuite(env: Record<string, string> = {}): ApiSuite {
+  let app: TestApp | undefined;
+  let admin: string | undefined;
+  let seq = 0;
+  useTestApp((ready, adminToken) => {
+    app = ready;
+    admin = adminToken;
+  }, env);
+  return {
+    get t() {
+      if (!app) throw new Error('the test app is not ready yet (use it inside a test)');
+      return app;
+    },
+    get token() {
+      if (admin === undefined) throw new Error('the test app is not ready yet (use it inside a test)');
+      return admin;
+    },
+    unique: (prefix) => `${prefix}-${++seq}-${Date.now().toString(36)}`,
+    request(options) {
+      return this.t.request({ token: this.token, ...options });
+    },
+  };
+}

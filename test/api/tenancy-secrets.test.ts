@@ -1,0 +1,129 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/http/app.js';
+import { openRuntime } from '../../src/runtime.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+
+let t: TestApp;
+let admin: string;
+/** A second server process on the same database, with caches of its own. */
+let other: { request(options: InjectOptions & { token?: string }): Promise<LightMyRequestResponse>; close(): Promise<void> };
+
+beforeAll(async () => {
+  t = await createTestApp();
+  admin = await t.adminToken();
+  const runtime = await openRuntime(t.config, { clock: t.clock });
+  const app = await buildApp({ config: t.config, services: runtime.services, logger: false });
+  other = {
+    request: ({ token, headers, ...options }) => app.inject({ ...options, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }),
+    close: async () => {
+      await app.close();
+      await runtime.close();
+    },
+  };
+});
+afterAll(async () => {
+  await other?.close();
+  await t?.close();
+});
+
+interface TenantCredentials {
+  accessToken: string;
+  refreshToken: string;
+  apiToken: string;
+  clientId: string;
+  clientSecret: string;
+  clientRowId: string;
+}
+
+/** A tenant with an admin client (an access and a refresh token) and an admin API token, each used once in both processes. */
+async function tenantWithCredentials(id: string, clientId?: string): Promise<TenantCredentials> {
+  expect((await t.request({ method: 'POST', url: '/v1/tenants', token: admin, payload: { id, name: id } })).statusCode).toBe(201);
+  const client = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'tenant admin', scopes: ['admin'], tenantId: id, ...(clientId ? { clientId } : {}) } })).json();
+  const issued = (await t.request({ method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret } })).json();
+  const apiToken = (await t.request({ method: 'POST', url: '/v1/api-tokens', token: issued.access_token, payload: { name: 'scim', scopes: ['admin'] } })).json().token;
+  for (const server of [t, other]) {
+    for (const bearer of [issued.access_token, apiToken]) expect((await server.request({ method: 'GET', url: '/v1/users', token: bearer })).statusCode).toBe(200);
+  }
+  return { accessToken: issued.access_token, refreshToken: issued.refresh_token, apiToken, clientId: client.clientId, clientSecret: client.clientSecret, clientRowId: client.id };
+}
+
+describe('credentials never outlive the tenant or client they were issued to', () => {
+  it('a deleted and recreated tenant accepts none of the old tenant’s tokens, in any process, at once', async () => {
+    const old = await tenantWithCredentials('reborn');
+    await t.request({ method: 'POST', url: '/v1/users', token: old.accessToken, payload: { userName: 'old-tenant-user' } });
+    expect((await t.request({ method: 'DELETE', url: '/v1/tenants/reborn', token: admin })).statusCode).toBe(204);
+    const fresh = await tenantWithCredentials('reborn');
+    await t.request({ method: 'POST', url: '/v1/users', token: fresh.accessToken, payload: { userName: 'new-tenant-user' } });
+
+    for (const server of [t, other]) {
+      for (const bearer of [old.accessToken, old.apiToken]) {
+        const read = await server.request({ method: 'GET', url: '/v1/users', token: bearer });
+        expect(read.statusCode).toBe(401);
+        expect(read.json().code).toBe('auth.invalid_token');
+        const takeover = await server.request({ method: 'POST', url: '/v1/clients', token: bearer, payload: { name: 'backdoor', scopes: ['admin'] } });
+        expect(takeover.statusCode).toBe(401);
+      }
+    }
+    const refreshed = await t.request({ method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'refresh_token', refresh_token: old.refreshToken } });
+    expect(refreshed.statusCode).toBe(400);
+    expect(refreshed.json().error).toBe('invalid_grant');
+    // The new tenant's own credentials work, and it holds only its own data.
+    const users = (await other.request({ method: 'GET', url: '/v1/users', token: fresh.apiToken })).json();
+    expect(users.items.map((u: { userName: string }) => u.userName)).toEqual(['new-tenant-user']);
+    const clients = (await t.request({ method: 'GET', url: '/v1/clients', token: fresh.accessToken })).json();
+    expect(clients.items.map((c: { id: string }) => c.id)).toEqual([fresh.clientRowId]);
+  });
+
+  it('a deleted client’s access tokens stop at once, and a client recreated with the same client_id does not revive them', async () => {
+    const first = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'feed', scopes: ['users:read'], clientId: 'hr-feed' } })).json();
+    const oldToken = await t.token(first.clientId, first.clientSecret);
+    for (const server of [t, other]) expect((await server.request({ method: 'GET', url: '/v1/users', token: oldToken })).statusCode).toBe(200);
+    expect((await t.request({ method: 'DELETE', url: `/v1/clients/${first.id}`, token: admin })).statusCode).toBe(204);
+    for (const server of [t, other]) expect((await server.request({ method: 'GET', url: '/v1/users', token: oldToken })).statusCode).toBe(401);
+
+    const second = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'feed again', scopes: ['admin'], clientId: 'hr-feed' } })).json();
+    expect(second.clientId).toBe('hr-feed');
+    for (const server of [t, other]) {
+      const res = await server.request({ method: 'GET', url: '/v1/users', token: oldToken });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().detail).toContain('deleted');
+    }
+    expect((await t.request({ method: 'GET', url: '/v1/users', token: await t.token('hr-feed', second.clientSecret) })).statusCode).toBe(200);
+  });
+
+  it('a deleted API token stops at once in every process', async () => {
+    const created = (await t.request({ method: 'POST', url: '/v1/api-tokens', token: admin, payload: { name: 'short-lived', scopes: ['users:read'] } })).json();
+    for (const server of [t, other]) expect((await server.request({ method: 'GET', url: '/v1/users', token: created.token })).statusCode).toBe(200);
+    expect((await t.request({ method: 'DELETE', url: `/v1/api-tokens/${created.id}`, token: admin })).statusCode).toBe(204);
+    for (const server of [t, other]) expect((await server.request({ method: 'GET', url: '/v1/users', token: created.token })).statusCode).toBe(401);
+  });
+
+  it('a revocation made in one process holds at once in another', async () => {
+    const client = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'revocable', scopes: ['users:read'] } })).json();
+    const token = await t.token(client.clientId, client.clientSecret);
+    expect((await other.request({ method: 'GET', url: '/v1/users', token })).statusCode).toBe(200);
+    expect((await t.request({ method: 'POST', url: '/v1/oauth/revoke', payload: { token } })).statusCode).toBe(200);
+    const res = await other.request({ method: 'GET', url: '/v1/users', token });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().detail).toContain('revoked');
+  });
+
+  it('revoking a token of a deleted tenant or client is a quiet 200 (RFC 7009), never an error', async () => {
+    const doomed = await tenantWithCredentials('revoke-after-delete');
+    expect((await t.request({ method: 'DELETE', url: '/v1/tenants/revoke-after-delete', token: admin })).statusCode).toBe(204);
+    expect((await t.request({ method: 'POST', url: '/v1/oauth/revoke', payload: { token: doomed.accessToken } })).statusCode).toBe(200);
+    expect((await t.request({ method: 'POST', url: '/v1/oauth/revoke', payload: { token: doomed.refreshToken } })).statusCode).toBe(200);
+  });
+
+  it('a client may revoke only access tokens issued to it', async () => {
+    const a = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'a', scopes: ['users:read'] } })).json();
+    const b = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'b', scopes: ['users:read'] } })).json();
+    const token = await t.token(a.clientId, a.clientSecret);
+    const byOther = await t.request({ method: 'POST', url: '/v1/oauth/revoke', payload: { token, client_id: b.clientId, client_secret: b.clientSecret } });
+    expect(byOther.statusCode).toBe(200);
+    expect((await t.request({ method: 'GET', url: '/v1/users', token })).statusCode).toBe(200);
+    await t.request({ method: 'POST', url: '/v1/oauth/revoke', payload: { token, client_id: a.clientId, client_secret: a.clientSecret } });
+    expect((await t.request({ method: 'GET', url: '/v1/users', token })).statusCode).toBe(401);
+  });
+});

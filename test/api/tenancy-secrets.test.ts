@@ -127,3 +127,48 @@ describe('credentials never outlive the tenant or client they were issued to', (
     expect((await t.request({ method: 'GET', url: '/v1/users', token })).statusCode).toBe(401);
   });
 });
+
+describe('$expand needs the scope of what it expands', () => {
+  it('a users:read credential cannot read directory records through $expand, but may expand the manager and identity links', async () => {
+    const group = (await t.request({ method: 'POST', url: '/v1/groups', token: admin, payload: { name: 'Secret project', description: 'codename X', externalIds: [{ origin: 'hr', key: 'x' }] } })).json();
+    const manager = (await t.request({ method: 'POST', url: '/v1/users', token: admin, payload: { userName: 'expand-boss' } })).json();
+    const user = (await t.request({ method: 'POST', url: '/v1/users', token: admin, payload: { userName: 'expand-member', managerId: manager.id } })).json();
+    expect((await t.request({ method: 'POST', url: `/v1/users/${user.id}/groups/${group.id}`, token: admin })).statusCode).toBe(201);
+
+    const clientWith = async (scopes: string[]) => {
+      const c = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: scopes.join(' '), scopes } })).json();
+      return t.token(c.clientId, c.clientSecret);
+    };
+    const reader = await clientWith(['users:read']);
+    const writer = await clientWith(['users:write']);
+    expect((await t.request({ method: 'GET', url: '/v1/groups', token: reader })).statusCode).toBe(403);
+
+    const urls = (relation: string) => [
+      `/v1/users?$expand=${relation}`,
+      `/v1/users?$filter=userName eq 'nobody-at-all'&$expand=${relation}`,
+      `/v1/users/${user.id}?$expand=${relation}`,
+      `/v1/users/by-username/expand-member?$expand=${relation}`,
+    ];
+    for (const relation of ['groups', 'roles', 'organizations', 'environments', 'position', 'area', 'groups($select=name)', 'manager,groups']) {
+      for (const url of urls(relation)) {
+        for (const bearer of [reader, writer]) {
+          const res = await t.request({ method: 'GET', url, token: bearer });
+          expect(res.statusCode, `${url}: ${res.body}`).toBe(403);
+          expect(res.json().code).toBe('auth.forbidden');
+          expect(res.json().detail).toContain('directory:read');
+          expect(res.body).not.toContain('codename X');
+        }
+      }
+    }
+    for (const url of [...urls('manager'), ...urls('identities'), ...urls('manager,identities')]) {
+      expect((await t.request({ method: 'GET', url, token: reader })).statusCode, url).toBe(200);
+    }
+    const withManager = (await t.request({ method: 'GET', url: `/v1/users/${user.id}?$expand=manager`, token: reader })).json();
+    expect(withManager.manager).toMatchObject({ id: manager.id, userName: 'expand-boss' });
+
+    const directoryReader = await clientWith(['users:read', 'directory:read']);
+    const expanded = await t.request({ method: 'GET', url: `/v1/users/${user.id}?$expand=groups`, token: directoryReader });
+    expect(expanded.statusCode).toBe(200);
+    expect(expanded.json().groups).toMatchObject([{ id: group.id, description: 'codename X' }]);
+  });
+});

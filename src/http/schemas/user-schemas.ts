@@ -203,7 +203,9 @@ export const UserSchema = Type.Object({ ...UserCore.properties, ...UserExpansion
 
 const EXPAND_DESCRIPTION =
   'Related records to include, comma-separated, each optionally with a nested $select: manager, position, area, roles, groups, organizations, environments, identities. ' +
-  'e.g. `position($select=name),groups($select=name)`.';
+  'e.g. `position($select=name),groups($select=name)`. ' +
+  'Each needs the scope that reads those records on their own endpoints: position, area, roles, groups, organizations and environments need `directory:read` ' +
+  '(403 without it); manager and identities need only `users:read`.';
 
 /** GET of a single user: only $expand. */
 export const UserGetQuery = Type.Object({ $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })) }, { additionalProperties: false });

@@ -1,5 +1,9 @@
 import type { FieldError } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
+import { describeConfigSchema, type ConfigSchema } from './config-schema.js';
+import { IDENTITY_PROVIDER_CONFIGS, IDENTITY_PROVIDER_TYPES } from './identity-provider-config.js';
+
+export { IDENTITY_PROVIDER_TYPES } from './identity-provider-config.js';
 
 /**
  * The directory resources (roles, groups, organizations, …) share one shape: a tenant-scoped
@@ -36,11 +40,16 @@ export interface DirectoryField {
   /** For 'reference': the kind the id points to (a parentId points to its own kind). */
   references?: DirectoryKind;
   /**
-   * For 'configObject': keys holding secrets are write-only (stored, never returned or put in
-   * events; a replace that omits them keeps them; null removes one). Their names are shown in
-   * this read-only field instead.
+   * For 'configObject': the read-only field listing the write-only secrets that are set (stored,
+   * never returned or put in events; a replace that omits them keeps them; null removes one).
+   * Which fields are secret is declared by `configSchema`, never guessed from key names.
    */
   secretsField?: string;
+  /**
+   * For 'configObject': the declared schema of the object, chosen by the value of another field
+   * of the record (`by`), e.g. an identity provider's type. Undeclared fields are refused.
+   */
+  configSchema?: { by: string; schemas: Readonly<Record<string, ConfigSchema>> };
   /** For 'externalIds': the lookup table that keeps each {origin, key} unique per tenant, and its owner column. */
   lookupTable?: { table: 'group_external_ids'; ownerColumn: 'group_id' };
   description?: string;
@@ -110,7 +119,6 @@ export interface DirectoryRecord {
 }
 
 export const ENVIRONMENT_PERMISSIONS = ['view', 'model', 'build', 'run', 'admin'] as const;
-export const IDENTITY_PROVIDER_TYPES = ['oidc', 'saml', 'azure-ad', 'google', 'ldap', 'other'] as const;
 export const ATTRIBUTE_TYPES = ['string', 'number', 'boolean', 'date', 'enum'] as const;
 
 const name = (description: string): DirectoryField => ({ column: 'name', type: 'string', required: true, lowerColumn: 'name_lower', maxLength: 200, description });
@@ -177,8 +185,11 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
       type: { column: 'type', type: 'enum', required: true, enumValues: IDENTITY_PROVIDER_TYPES },
       enabled: { column: 'enabled', type: 'boolean', default: true },
       config: {
-        column: 'config', type: 'configObject', default: {}, secretsField: 'configSecrets',
-        description: 'Issuer, audience, jwksUri, clientId… Keys containing "secret", "password" or "privateKey" are write-only: stored, never returned (listed in configSecrets).',
+        column: 'config', type: 'configObject', default: {}, secretsField: 'configSecrets', configSchema: { by: 'type', schemas: IDENTITY_PROVIDER_CONFIGS },
+        description:
+          'Settings declared per provider type; other fields are refused. Write-only fields are stored, never returned, and listed by name in configSecrets ' +
+          '(a PUT that omits one keeps it; null removes it). ' +
+          IDENTITY_PROVIDER_TYPES.map((type) => `${type}: ${describeConfigSchema(IDENTITY_PROVIDER_CONFIGS[type])}.`).join(' '),
       },
     },
   },
@@ -216,5 +227,6 @@ export const directoryByPath = (path: string): DirectoryDefinition | undefined =
 export const secretsFields = (def: DirectoryDefinition): string[] =>
   Object.values(def.fields).flatMap((f) => (f.type === 'configObject' && f.secretsField ? [f.secretsField] : []));
 
-/** Config keys that hold secrets: written, stored, never read back. */
-export const isSecretConfigKey = (key: string): boolean => /secret|password|privatekey|private_key/i.test(key);
+/** The declared schema of a record's config field, chosen by the field it depends on (undefined: none declared for that value). */
+export const configSchemaOf = (field: DirectoryField, record: Record<string, unknown>): ConfigSchema | undefined =>
+  field.configSchema ? field.configSchema.schemas[String(record[field.configSchema.by])] : undefined;

@@ -172,3 +172,108 @@ describe('$expand needs the scope of what it expands', () => {
     expect(expanded.json().groups).toMatchObject([{ id: group.id, description: 'codename X' }]);
   });
 });
+
+describe('identity provider secrets are decided by a declared schema per provider type', () => {
+  const SECRET = 'TOP-SECRET-VALUE';
+  let seq = 0;
+  const alias = () => `idp-${++seq}`;
+  const createIdp = (payload: Record<string, unknown>) => t.request({ method: 'POST', url: '/v1/identity-providers', token: admin, payload: { name: `IdP ${seq}`, alias: alias(), ...payload } });
+  /** Everything a reader could see of a provider: the record, the list and its events. */
+  const everythingAbout = async (id: string) =>
+    [`/v1/identity-providers/${id}`, '/v1/identity-providers', `/v1/events?resourceId=${id}`]
+      .map(async (url) => (await t.request({ method: 'GET', url, token: admin })).body)
+      .reduce(async (all, body) => (await all) + (await body), Promise.resolve(''));
+  const storedConfig = async (id: string) => {
+    const row = await t.runtime.database.db.selectFrom('identity_providers').select('config').where('id', '=', id).executeTakeFirstOrThrow();
+    return (typeof row.config === 'string' ? JSON.parse(row.config) : row.config) as Record<string, unknown>;
+  };
+
+  it('refuses config fields its type does not declare, wherever a secret might hide in them', async () => {
+    const attempts = [
+      { type: 'oidc', config: { oauth: { clientSecret: SECRET } } },
+      { type: 'saml', config: { keys: [{ privateKey: SECRET }] } },
+      { type: 'ldap', config: { credentials: SECRET } },
+      { type: 'other', config: { token: SECRET } },
+      { type: 'oidc', config: { settings: { nested: { clientSecret: SECRET } } } },
+      { type: 'oidc', config: { secrets: { 'a.b': SECRET } } },
+      { type: 'oidc', config: { clientSecret: { value: SECRET } } },
+      { type: 'azure-ad', config: { scopes: SECRET } },
+      { type: 'ldap', config: { startTls: 'yes' } },
+    ];
+    for (const payload of attempts) {
+      const res = await createIdp(payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().code).toBe('request.validation_failed');
+      expect(res.json().errors[0].field).toMatch(/^\/body\/config\//);
+      expect(res.body).not.toContain(SECRET);
+    }
+    const unknown = (await createIdp({ type: 'oidc', config: { oauth: {} } })).json();
+    expect(unknown.errors[0].message).toContain('is not a config field of oidc identity providers');
+    expect(unknown.errors[0].message).toContain('clientSecret');
+  });
+
+  it('never shows a declared secret of any type, nor a secret whose name does not look like one', async () => {
+    const cases: { type: string; config: Record<string, unknown>; secrets: string[] }[] = [
+      { type: 'oidc', config: { issuer: 'https://op.example', clientId: 'roster', clientSecret: SECRET, clientPrivateKey: SECRET }, secrets: ['clientPrivateKey', 'clientSecret'] },
+      { type: 'azure-ad', config: { tenantId: 'contoso', clientId: 'app', clientSecret: SECRET }, secrets: ['clientSecret'] },
+      { type: 'google', config: { hostedDomain: 'example.com', serviceAccountPrivateKey: SECRET }, secrets: ['serviceAccountPrivateKey'] },
+      { type: 'saml', config: { entityId: 'https://idp.example', spPrivateKey: SECRET, signRequests: true }, secrets: ['spPrivateKey'] },
+      { type: 'ldap', config: { url: 'ldaps://dc.example', bindDn: 'cn=roster', bindPassword: SECRET, timeoutSeconds: 5 }, secrets: ['bindPassword'] },
+      { type: 'other', config: { settings: { region: 'eu' }, secrets: { apiKey: SECRET, webhook: SECRET } }, secrets: ['secrets.apiKey', 'secrets.webhook'] },
+    ];
+    for (const { type, config, secrets } of cases) {
+      const created = await createIdp({ type, config });
+      expect(created.statusCode, created.body).toBe(201);
+      const idp = created.json();
+      expect(idp.configSecrets).toEqual(secrets);
+      const shown = Object.fromEntries(Object.entries(config).filter(([k]) => !secrets.some((s) => s === k || s.startsWith(`${k}.`))));
+      expect(idp.config).toEqual(shown);
+      // A GET body echoed back by PUT keeps every secret; then a PATCH changes a shown field.
+      const echoed = await t.request({ method: 'PUT', url: `/v1/identity-providers/${idp.id}`, token: admin, payload: { ...idp, enabled: false } });
+      expect(echoed.statusCode, echoed.body).toBe(200);
+      expect(echoed.json().configSecrets).toEqual(secrets);
+      expect(await storedConfig(idp.id)).toEqual(config);
+      await t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token: admin, payload: { name: `renamed ${type}` } });
+      expect(await everythingAbout(idp.id)).not.toContain(SECRET);
+    }
+  });
+
+  it('keeps, adds and removes secrets on PUT and PATCH, by field and by map entry', async () => {
+    const idp = (await createIdp({ type: 'oidc', config: { clientId: 'c', clientSecret: 'one', secrets: { apiKey: 'k1', hmac: 'h1' } } })).json();
+    const put = (config: Record<string, unknown>, type = 'oidc') =>
+      t.request({ method: 'PUT', url: `/v1/identity-providers/${idp.id}`, token: admin, payload: { name: idp.name, alias: idp.alias, type, config } });
+
+    expect((await put({ clientId: 'c', secrets: { extra: 'e1' } })).json().configSecrets).toEqual(['clientSecret', 'secrets.apiKey', 'secrets.extra', 'secrets.hmac']);
+    expect(await storedConfig(idp.id)).toEqual({ clientId: 'c', clientSecret: 'one', secrets: { apiKey: 'k1', hmac: 'h1', extra: 'e1' } });
+    expect((await put({ clientId: 'c', clientSecret: 'two', secrets: { apiKey: null } })).json().configSecrets).toEqual(['clientSecret', 'secrets.extra', 'secrets.hmac']);
+    expect((await storedConfig(idp.id)).clientSecret).toBe('two');
+
+    const patched = await t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token: admin, payload: { config: { clientSecret: null, secrets: { hmac: null } } } });
+    expect(patched.json().configSecrets).toEqual(['secrets.extra']);
+    expect((await put({ clientId: 'c', secrets: null })).json().configSecrets).toEqual([]);
+
+    // A secret carries over to a type that declares it as a secret too, and not to one that does not.
+    await put({ clientId: 'c', clientSecret: 'three' });
+    expect((await put({ clientId: 'c' }, 'azure-ad')).json().configSecrets).toEqual(['clientSecret']);
+    const ldap = await put({ url: 'ldap://dc' }, 'ldap');
+    expect(ldap.statusCode).toBe(200);
+    expect(ldap.json().configSecrets).toEqual([]);
+    expect(await storedConfig(idp.id)).toEqual({ url: 'ldap://dc' });
+    // A PATCH to a type whose schema does not fit the stored config names the misfits.
+    const misfit = await t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token: admin, payload: { type: 'saml' } });
+    expect(misfit.statusCode).toBe(400);
+    expect(misfit.json().errors).toMatchObject([{ field: '/body/config/url' }]);
+  });
+
+  it('withholds stored config fields its type does not declare (written before the schema existed)', async () => {
+    const idp = (await createIdp({ type: 'oidc', config: { clientId: 'legacy' } })).json();
+    const legacy = { clientId: 'legacy', oauth: { clientSecret: SECRET }, keys: [{ privateKey: SECRET }] };
+    await t.runtime.database.db.updateTable('identity_providers').set({ config: JSON.stringify(legacy) }).where('id', '=', idp.id).execute();
+    const shown = (await t.request({ method: 'GET', url: `/v1/identity-providers/${idp.id}`, token: admin })).json();
+    expect(shown.config).toEqual({ clientId: 'legacy' });
+    expect(shown.configSecrets).toEqual(['keys', 'oauth']);
+    await t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token: admin, payload: { config: { oauth: null, keys: null, clientId: 'now' } } });
+    expect(await everythingAbout(idp.id)).not.toContain(SECRET);
+    expect(await storedConfig(idp.id)).toEqual({ clientId: 'now' });
+  });
+});

@@ -30,7 +30,10 @@ export interface DirectoryField {
   required?: boolean;
   /** Value when omitted on create/replace (null when absent and not required). */
   default?: unknown;
-  /** A second column holding the lowercased value: what uniqueness and filters use. */
+  /**
+   * A second column holding the comparison form of the value (`identifierKey`: RFC 8265 width
+   * mapping, lowercase, NFC): what uniqueness, filters and sorting use.
+   */
   lowerColumn?: string;
   maxLength?: number;
   pattern?: string;
@@ -128,7 +131,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
   role: {
     kind: 'role', path: 'roles', table: 'roles', title: 'Roles', notFound: 'role.not_found',
     fields: {
-      name: name('Unique per tenant (case-insensitive).'),
+      name: name('Unique per tenant (compared ignoring case, width and Unicode normalization form).'),
       description,
       weight: { column: 'weight', type: 'integer', default: 0, minimum: -1_000_000, maximum: 1_000_000, description: 'A higher weight means more privilege.' },
       permissions: { column: 'permissions', type: 'stringArray', default: [], maxLength: 200, description: 'Permission strings this role grants.' },
@@ -138,7 +141,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
   group: {
     kind: 'group', path: 'groups', table: 'groups', title: 'Groups', notFound: 'group.not_found',
     fields: {
-      name: name('Unique per tenant (case-insensitive).'),
+      name: name('Unique per tenant (compared ignoring case, width and Unicode normalization form).'),
       description,
       externalIds: {
         column: 'external_ids', type: 'externalIds', default: [], lookupTable: { table: 'group_external_ids', ownerColumn: 'group_id' },
@@ -151,14 +154,14 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     kind: 'organization', path: 'organizations', table: 'organizations', title: 'Organizations', notFound: 'organization.not_found', tree: true,
     fields: {
       name: { ...name('Display name.'), lowerColumn: 'name_lower' },
-      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 100, description: 'Unique per tenant (case-insensitive), e.g. a company code.' },
+      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 100, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. a company code.' },
       parentId: { column: 'parent_id', type: 'reference', references: 'organization', description: 'The parent organization (a tree; cycles are refused).' },
     },
     membership: { kind: 'organizations', table: 'user_organizations', column: 'organization_id', param: 'organizationId', extra: 'code', permissions: false },
   },
   environment: {
     kind: 'environment', path: 'environments', table: 'environments', title: 'Environments', notFound: 'environment.not_found',
-    fields: { name: name('Unique per tenant (case-insensitive).'), description },
+    fields: { name: name('Unique per tenant (compared ignoring case, width and Unicode normalization form).'), description },
     membership: { kind: 'environments', table: 'user_environments', column: 'environment_id', param: 'environmentId', permissions: true },
   },
   area: {
@@ -181,7 +184,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     userLinks: { table: 'user_identities', column: 'provider_id' },
     fields: {
       name: name('Display name.'),
-      alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', maxLength: 64, description: 'Unique prefix (case-insensitive), e.g. "entra".' },
+      alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', maxLength: 64, description: 'Unique prefix (compared ignoring case, width and Unicode normalization form), e.g. "entra".' },
       type: { column: 'type', type: 'enum', required: true, enumValues: IDENTITY_PROVIDER_TYPES },
       enabled: { column: 'enabled', type: 'boolean', default: true },
       config: {
@@ -197,7 +200,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     kind: 'identification_type', path: 'identification-types', table: 'identification_types', title: 'Identification types', notFound: 'identification_type.not_found',
     fields: {
       name: name('e.g. Passport.'),
-      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 64, description: 'Unique per tenant (case-insensitive), e.g. "passport".' },
+      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 64, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. "passport".' },
     },
   },
   attribute_definition: {

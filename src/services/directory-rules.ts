@@ -1,5 +1,6 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { keepConfigSecrets, validateConfig } from '../domain/config-schema.js';
+import { duplicateExternalIds } from '../domain/identifier-key.js';
 import { configSchemaOf, type DirectoryDefinition, type DirectoryField, type DirectoryRecord } from '../domain/directory.js';
 import { applyMergePatch } from './user-rules.js';
 
@@ -63,15 +64,4 @@ function buildConfig(record: DirectoryRecord, name: string, field: DirectoryFiel
   const config = keepConfigSecrets(schema, previous, record[name] as Record<string, unknown> | null);
   record[name] = config;
   return validateConfig(schema, config, `/body/${name}`, what);
-}
-
-function duplicateExternalIds(field: string, externalIds: { origin: string; key: string }[]): FieldError[] {
-  const seen = new Set<string>();
-  const errors: FieldError[] = [];
-  externalIds.forEach((e, i) => {
-    const id = JSON.stringify([e.origin, e.key]);
-    if (seen.has(id)) errors.push({ field: `/body/${field}/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
-    seen.add(id);
-  });
-  return errors;
 }

@@ -39,7 +39,8 @@ function inputSchema(field: UserFieldDefinition): TSchema {
       return Type.String({ ...(t.minLength === undefined ? {} : { minLength: t.minLength }), maxLength: t.maxLength, ...doc });
     case 'email':
       // "" is how HR feeds say "no email"; it is stored as null.
-      return Type.Union([Type.String({ format: 'email', maxLength: t.maxLength }), Type.Literal('')], doc);
+      // idn-email: internationalised addresses (jürgen@münchen.de, RFC 6531) are addresses too.
+      return Type.Union([Type.String({ format: 'idn-email', maxLength: t.maxLength }), Type.Literal('')], doc);
     case 'uuid':
       return uuid(field);
     case 'boolean':

@@ -5,6 +5,7 @@ import { directoryMigration } from './migrations/0002-directory.js';
 import { userStatusMigration } from './migrations/0003-user-status.js';
 import { jobsMigration } from './migrations/0004-jobs.js';
 import { eventPositionsMigration } from './migrations/0005-event-positions.js';
+import { identifierKeysMigration } from './migrations/0006-identifier-keys.js';
 
 /**
  * Migrations are code, listed here in order, so the compiled server carries them and no file
@@ -17,6 +18,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0003-user-status': userStatusMigration(),
     '0004-jobs': jobsMigration(dialect),
     '0005-event-positions': eventPositionsMigration(dialect),
+    '0006-identifier-keys': identifierKeysMigration(),
   };
 }
 

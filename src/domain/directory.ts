@@ -1,5 +1,9 @@
 import type { FieldError } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
+import { describeConfigSchema, type ConfigSchema } from './config-schema.js';
+import { IDENTITY_PROVIDER_CONFIGS, IDENTITY_PROVIDER_TYPES } from './identity-provider-config.js';
+
+export { IDENTITY_PROVIDER_TYPES } from './identity-provider-config.js';
 
 /**
  * The directory resources (roles, groups, organizations, …) share one shape: a tenant-scoped
@@ -26,7 +30,10 @@ export interface DirectoryField {
   required?: boolean;
   /** Value when omitted on create/replace (null when absent and not required). */
   default?: unknown;
-  /** A second column holding the lowercased value: what uniqueness and filters use. */
+  /**
+   * A second column holding the comparison form of the value (`identifierKey`: RFC 8265 width
+   * mapping, lowercase, NFC): what uniqueness, filters and sorting use.
+   */
   lowerColumn?: string;
   maxLength?: number;
   pattern?: string;
@@ -36,11 +43,16 @@ export interface DirectoryField {
   /** For 'reference': the kind the id points to (a parentId points to its own kind). */
   references?: DirectoryKind;
   /**
-   * For 'configObject': keys holding secrets are write-only (stored, never returned or put in
-   * events; a replace that omits them keeps them; null removes one). Their names are shown in
-   * this read-only field instead.
+   * For 'configObject': the read-only field listing the write-only secrets that are set (stored,
+   * never returned or put in events; a replace that omits them keeps them; null removes one).
+   * Which fields are secret is declared by `configSchema`, never guessed from key names.
    */
   secretsField?: string;
+  /**
+   * For 'configObject': the declared schema of the object, chosen by the value of another field
+   * of the record (`by`), e.g. an identity provider's type. Undeclared fields are refused.
+   */
+  configSchema?: { by: string; schemas: Readonly<Record<string, ConfigSchema>> };
   /** For 'externalIds': the lookup table that keeps each {origin, key} unique per tenant, and its owner column. */
   lookupTable?: { table: 'group_external_ids'; ownerColumn: 'group_id' };
   description?: string;
@@ -110,7 +122,6 @@ export interface DirectoryRecord {
 }
 
 export const ENVIRONMENT_PERMISSIONS = ['view', 'model', 'build', 'run', 'admin'] as const;
-export const IDENTITY_PROVIDER_TYPES = ['oidc', 'saml', 'azure-ad', 'google', 'ldap', 'other'] as const;
 export const ATTRIBUTE_TYPES = ['string', 'number', 'boolean', 'date', 'enum'] as const;
 
 const name = (description: string): DirectoryField => ({ column: 'name', type: 'string', required: true, lowerColumn: 'name_lower', maxLength: 200, description });
@@ -120,7 +131,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
   role: {
     kind: 'role', path: 'roles', table: 'roles', title: 'Roles', notFound: 'role.not_found',
     fields: {
-      name: name('Unique per tenant (case-insensitive).'),
+      name: name('Unique per tenant (compared ignoring case, width and Unicode normalization form).'),
       description,
       weight: { column: 'weight', type: 'integer', default: 0, minimum: -1_000_000, maximum: 1_000_000, description: 'A higher weight means more privilege.' },
       permissions: { column: 'permissions', type: 'stringArray', default: [], maxLength: 200, description: 'Permission strings this role grants.' },
@@ -130,7 +141,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
   group: {
     kind: 'group', path: 'groups', table: 'groups', title: 'Groups', notFound: 'group.not_found',
     fields: {
-      name: name('Unique per tenant (case-insensitive).'),
+      name: name('Unique per tenant (compared ignoring case, width and Unicode normalization form).'),
       description,
       externalIds: {
         column: 'external_ids', type: 'externalIds', default: [], lookupTable: { table: 'group_external_ids', ownerColumn: 'group_id' },
@@ -143,14 +154,14 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     kind: 'organization', path: 'organizations', table: 'organizations', title: 'Organizations', notFound: 'organization.not_found', tree: true,
     fields: {
       name: { ...name('Display name.'), lowerColumn: 'name_lower' },
-      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 100, description: 'Unique per tenant (case-insensitive), e.g. a company code.' },
+      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 100, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. a company code.' },
       parentId: { column: 'parent_id', type: 'reference', references: 'organization', description: 'The parent organization (a tree; cycles are refused).' },
     },
     membership: { kind: 'organizations', table: 'user_organizations', column: 'organization_id', param: 'organizationId', extra: 'code', permissions: false },
   },
   environment: {
     kind: 'environment', path: 'environments', table: 'environments', title: 'Environments', notFound: 'environment.not_found',
-    fields: { name: name('Unique per tenant (case-insensitive).'), description },
+    fields: { name: name('Unique per tenant (compared ignoring case, width and Unicode normalization form).'), description },
     membership: { kind: 'environments', table: 'user_environments', column: 'environment_id', param: 'environmentId', permissions: true },
   },
   area: {
@@ -173,12 +184,15 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     userLinks: { table: 'user_identities', column: 'provider_id' },
     fields: {
       name: name('Display name.'),
-      alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', maxLength: 64, description: 'Unique prefix (case-insensitive), e.g. "entra".' },
+      alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', maxLength: 64, description: 'Unique prefix (compared ignoring case, width and Unicode normalization form), e.g. "entra".' },
       type: { column: 'type', type: 'enum', required: true, enumValues: IDENTITY_PROVIDER_TYPES },
       enabled: { column: 'enabled', type: 'boolean', default: true },
       config: {
-        column: 'config', type: 'configObject', default: {}, secretsField: 'configSecrets',
-        description: 'Issuer, audience, jwksUri, clientId… Keys containing "secret", "password" or "privateKey" are write-only: stored, never returned (listed in configSecrets).',
+        column: 'config', type: 'configObject', default: {}, secretsField: 'configSecrets', configSchema: { by: 'type', schemas: IDENTITY_PROVIDER_CONFIGS },
+        description:
+          'Settings declared per provider type; other fields are refused. Write-only fields are stored, never returned, and listed by name in configSecrets ' +
+          '(a PUT that omits one keeps it; null removes it). ' +
+          IDENTITY_PROVIDER_TYPES.map((type) => `${type}: ${describeConfigSchema(IDENTITY_PROVIDER_CONFIGS[type])}.`).join(' '),
       },
     },
   },
@@ -186,7 +200,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     kind: 'identification_type', path: 'identification-types', table: 'identification_types', title: 'Identification types', notFound: 'identification_type.not_found',
     fields: {
       name: name('e.g. Passport.'),
-      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 64, description: 'Unique per tenant (case-insensitive), e.g. "passport".' },
+      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 64, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. "passport".' },
     },
   },
   attribute_definition: {
@@ -216,5 +230,6 @@ export const directoryByPath = (path: string): DirectoryDefinition | undefined =
 export const secretsFields = (def: DirectoryDefinition): string[] =>
   Object.values(def.fields).flatMap((f) => (f.type === 'configObject' && f.secretsField ? [f.secretsField] : []));
 
-/** Config keys that hold secrets: written, stored, never read back. */
-export const isSecretConfigKey = (key: string): boolean => /secret|password|privatekey|private_key/i.test(key);
+/** The declared schema of a record's config field, chosen by the field it depends on (undefined: none declared for that value). */
+export const configSchemaOf = (field: DirectoryField, record: Record<string, unknown>): ConfigSchema | undefined =>
+  field.configSchema ? field.configSchema.schemas[String(record[field.configSchema.by])] : undefined;

@@ -80,9 +80,10 @@ export interface UserFieldDefinition {
   /** The column of the `users` table. */
   column: string;
   /**
-   * A second column holding `String#toLowerCase()` of the value, kept by every write: equality,
-   * uniqueness (userName), `$filter` and `$orderby` go through it, so they are case-insensitive
-   * and served by a plain index.
+   * A second column holding the comparison form of the value (`identifierKey`: RFC 8265
+   * UsernameCaseMapped width mapping, lowercase, NFC), kept by every write: equality, uniqueness
+   * (userName), `$filter` (literals mapped the same way) and `$orderby` go through it, so they
+   * ignore case, width and Unicode normalization form and are served by a plain index.
    */
   lowerColumn?: string;
   /** The value may be null (stored, returned, and compared with `eq null`). */
@@ -137,7 +138,7 @@ export const USER_FIELDS = {
     filterable: true,
     sortable: true,
     inEventDiff: true,
-    description: 'Unique per tenant, case-insensitive. Defaults to email.',
+    description: 'Unique per tenant, compared ignoring case, width (ａｂｃ = abc) and Unicode normalization form (RFC 8265). Defaults to email.',
   },
   email: {
     type: { kind: 'email', maxLength: 320 },

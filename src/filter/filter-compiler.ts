@@ -4,6 +4,7 @@ import { allowedHint, filterError, quote } from './filter-errors.js';
 import { columnOperand, inferType, jsonElementOperand, jsonKeyOperand, valueSql, type Operand } from './filter-operands.js';
 import { describeFields, type CollectionField, type FilterDialect, type FilterSchema, type JsonArrayField } from './filter-schema.js';
 import { asciiLower, SEGMENT } from './literal-validators.js';
+import { identifierKey } from '../domain/identifier-key.js';
 
 export type { FieldType, FilterDialect, FilterSchema } from './filter-schema.js';
 
@@ -98,8 +99,8 @@ class FilterCompiler {
 
   private like(operand: Operand, name: StringFunctionName, value: string, negated: boolean): Condition {
     if (operand.type !== 'string') throw filterError(`${name}() only applies to text fields; ${quote(operand.label)} is ${operand.type}.`);
-    // A lowercased column is matched as stored so its index stays usable for startswith.
-    const folded = operand.caseInsensitive ? value.toLowerCase() : asciiLower(value);
+    // A comparison copy (identifierKey) is matched as stored, so its index stays usable for startswith.
+    const folded = operand.caseInsensitive ? identifierKey(value) : asciiLower(value);
     const escaped = folded.replace(/[\\%_]/g, (ch) => `\\${ch}`);
     const pattern = name === 'contains' ? `%${escaped}%` : name === 'startswith' ? `${escaped}%` : `%${escaped}`;
     const target = operand.caseInsensitive ? operand.expr : sql`lower(${operand.expr})`;

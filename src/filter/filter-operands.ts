@@ -3,6 +3,7 @@ import { describeLiteral, type Literal } from './filter-ast.js';
 import { clip, filterError, quote } from './filter-errors.js';
 import type { FieldType, FilterDialect, ScalarField } from './filter-schema.js';
 import { isUuidText, normaliseDateTime } from './literal-validators.js';
+import { identifierKey } from '../domain/identifier-key.js';
 
 /** The left-hand side of a condition: an SQL expression and the rules for its values. */
 export interface Operand {
@@ -108,7 +109,7 @@ function convert(operand: Operand, literal: Literal): string | number | boolean 
   switch (operand.type) {
     case 'string':
       if (literal.type === 'string' || literal.type === 'guid') {
-        return operand.caseInsensitive ? literal.value.toLowerCase() : literal.value;
+        return operand.caseInsensitive ? identifierKey(literal.value) : literal.value;
       }
       throw filterError(`${quote(label)} is text; put the value in quotes, e.g. ${label} eq '${clip(shown)}'.`);
     case 'number':

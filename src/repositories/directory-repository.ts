@@ -5,6 +5,7 @@ import { fromDbBool, toDbBool } from '../db/booleans.js';
 import { parseJson, toJson } from '../db/json-columns.js';
 import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.js';
 import type { ExternalId } from '../domain/user.js';
+import { identifierKey } from '../domain/identifier-key.js';
 import type { ListQuery } from '../domain/list-query.js';
 import { fetchPage, type PageOf } from './keyset-page.js';
 import { directoryQuerySchema } from './directory-query.js';
@@ -171,7 +172,7 @@ export class DirectoryRepository {
       if (externalIds.length === 0) continue;
       await this.any
         .insertInto(table)
-        .values(externalIds.map((e) => ({ tenant_id: record.tenantId, origin: e.origin, key: e.key, [ownerColumn]: record.id })))
+        .values(externalIds.map((e) => ({ tenant_id: record.tenantId, origin: identifierKey(e.origin), key: identifierKey(e.key), [ownerColumn]: record.id })))
         .execute();
     }
   }
@@ -196,7 +197,7 @@ export class DirectoryRepository {
         default:
           row[f.column] = value ?? null;
       }
-      if (f.lowerColumn) row[f.lowerColumn] = typeof value === 'string' ? value.toLowerCase() : null;
+      if (f.lowerColumn) row[f.lowerColumn] = typeof value === 'string' ? identifierKey(value) : null;
     }
     return row;
   }

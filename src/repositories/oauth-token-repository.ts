@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, RefreshTokenTable } from '../db/schema.js';
 import type { RefreshToken } from '../domain/credential.js';
 import { splitScopes } from './api-client-repository.js';
@@ -50,17 +50,41 @@ export class OAuthTokenRepository {
     await this.db.updateTable('refresh_tokens').set({ revoked_at: at }).where('client_ref', '=', clientRef).where('revoked_at', 'is', null).execute();
   }
 
-  async revokeAccessToken(jti: string, tenantId: string, expiresAt: string): Promise<void> {
+  /**
+   * Puts an access token on the deny-list until it expires. Nothing is written when its client is
+   * gone (deleted, or with its tenant): such a token is refused anyway, and the row would point
+   * at a tenant that no longer exists.
+   */
+  async revokeAccessToken(jti: string, tenantId: string, clientRef: string, expiresAt: string): Promise<void> {
     await this.db
       .insertInto('revoked_access_tokens')
-      .values({ jti, tenant_id: tenantId, expires_at: expiresAt })
+      .columns(['jti', 'tenant_id', 'expires_at'])
+      .expression(
+        this.db
+          .selectFrom('api_clients')
+          .select([sql.val(jti).as('jti'), sql.val(tenantId).as('tenant_id'), sql.val(expiresAt).as('expires_at')])
+          .where('id', '=', clientRef)
+          .where('tenant_id', '=', tenantId),
+      )
       .onConflict((oc) => oc.column('jti').doNothing())
       .execute();
   }
 
-  async isAccessTokenRevoked(jti: string): Promise<boolean> {
-    const row = await this.db.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
-    return row !== undefined;
+  /**
+   * Whether an access token may still act, in one indexed lookup: `gone` when the api_clients
+   * row it was issued to no longer exists in its tenant (the client or the tenant was deleted; a
+   * recreated one has another row id), `revoked` when it is on the deny-list (RFC 7009).
+   */
+  async accessTokenStanding(tenantId: string, clientRef: string, jti: string): Promise<'active' | 'revoked' | 'gone'> {
+    const row = await this.db
+      .selectFrom('api_clients as c')
+      .leftJoin('revoked_access_tokens as r', (join) => join.on('r.jti', '=', jti))
+      .select(['c.id', 'r.jti'])
+      .where('c.id', '=', clientRef)
+      .where('c.tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    if (!row) return 'gone';
+    return row.jti === null ? 'active' : 'revoked';
   }
 
   /** Housekeeping: expired entries can no longer be presented, so they need not be remembered. */

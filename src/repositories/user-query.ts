@@ -38,7 +38,8 @@ function registryFilterField(field: UserFieldDefinition): FilterField {
         kind: 'collection',
         source: sql`user_external_ids as e`,
         correlate: sql`e.user_id = users.id`,
-        fields: { origin: { column: 'e.origin', type: 'string' }, key: { column: 'e.key', type: 'string' } },
+        // Stored in their comparison form (domain/identifier-key.ts), so literals are mapped the same way.
+        fields: { origin: { column: 'e.origin', type: 'string', caseInsensitive: true }, key: { column: 'e.key', type: 'string', caseInsensitive: true } },
       };
     default: {
       const type = SCALAR_FILTER_TYPES[field.type.kind];

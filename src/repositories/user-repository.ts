@@ -3,6 +3,7 @@ import type { Dialect } from '../db/database.js';
 import type { DB, UserTable } from '../db/schema.js';
 import { parseJson, toJson } from '../db/json-columns.js';
 import type { ExternalId, User } from '../domain/user.js';
+import { identifierKey } from '../domain/identifier-key.js';
 import { USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserValueKind } from '../domain/user-fields.js';
 import { compileFieldMapper } from '../lib/field-mapper.js';
 import { fromDbBool, toDbBool } from '../db/booleans.js';
@@ -73,7 +74,7 @@ export class UserRepository {
       .selectFrom('users')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('user_name_lower', '=', userName.toLowerCase())
+      .where('user_name_lower', '=', identifierKey(userName))
       .executeTakeFirst();
     return row && toUser(row);
   }
@@ -84,8 +85,8 @@ export class UserRepository {
       .innerJoin('users', 'users.id', 'e.user_id')
       .selectAll('users')
       .where('e.tenant_id', '=', tenantId)
-      .where('e.origin', '=', origin)
-      .where('e.key', '=', key)
+      .where('e.origin', '=', identifierKey(origin))
+      .where('e.key', '=', identifierKey(key))
       .executeTakeFirst();
     return row && toUser(row);
   }
@@ -166,7 +167,7 @@ export class UserRepository {
     if (externalIds.length === 0) return;
     await this.db
       .insertInto('user_external_ids')
-      .values(externalIds.map((e) => ({ tenant_id: tenantId, origin: e.origin, key: e.key, user_id: userId })))
+      .values(externalIds.map((e) => ({ tenant_id: tenantId, origin: identifierKey(e.origin), key: identifierKey(e.key), user_id: userId })))
       .execute();
   }
 
@@ -236,7 +237,8 @@ const encoders = (dialect: Dialect): Partial<Record<UserValueKind, (value: unkno
   attributes: toJson,
 });
 
-const lowercase = (value: unknown) => (value === null ? null : (value as string).toLowerCase());
+/** The comparison copy of an identifier (RFC 8265 mapping, domain/identifier-key.ts). */
+const lowercase = (value: unknown) => (value === null ? null : identifierKey(value as string));
 const fieldEntries = Object.entries(USER_FIELDS) as [UserFieldName, UserFieldDefinition][];
 
 /** A users row (as selected) to a User. */

@@ -10,12 +10,6 @@ import { grantableScopes } from './scope-rules.js';
 const PREFIX = 'rst_';
 /** last_used_at is advisory; writing it at most once a minute keeps reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
-/**
- * A looked-up token is trusted this long without another query. Deleting a token through this
- * process drops it at once; through another process it stops working within this many ms.
- */
-const CACHE_MS = 5_000;
-const CACHE_LIMIT = 10_000;
 
 export interface CreateApiTokenInput {
   name: string;
@@ -25,8 +19,6 @@ export interface CreateApiTokenInput {
 
 /** Long-lived bearer secrets for SCIM clients and scripts. Only a SHA-256 of each is stored. */
 export class ApiTokenService {
-  private readonly cache = new Map<string, { token: ApiToken; loadedAt: number }>();
-
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -71,28 +63,23 @@ export class ApiTokenService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     if (!(await this.store.repos.apiTokens.delete(principal.tenantId, id))) throw new AppError('api_token.not_found');
-    for (const [hash, entry] of this.cache) if (entry.token.id === id) this.cache.delete(hash);
   }
 
+  /**
+   * The caller an API token speaks for. Looked up on every request (one unique-index lookup, no
+   * per-process cache): the row dies with its tenant (foreign-key cascade), so a deleted token, or
+   * one of a deleted tenant, stops working at once in every process, even when a tenant of the
+   * same id is created again.
+   */
   async authenticate(secret: string): Promise<Principal> {
-    const hash = sha256(secret);
     const now = this.clock.now();
-    const cached = this.cache.get(hash);
-    let token = cached && now.getTime() - cached.loadedAt < CACHE_MS ? cached.token : undefined;
-    if (!token) {
-      token = await this.store.repos.apiTokens.findByHash(hash);
-      if (token) {
-        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        this.cache.set(hash, { token, loadedAt: now.getTime() });
-      } else this.cache.delete(hash);
-    }
+    const token = await this.store.repos.apiTokens.findByHash(sha256(secret));
     if (!token) throw new AppError('auth.invalid_token', 'The API token is not valid or has been deleted.');
     if (token.expiresAt !== null && Date.parse(token.expiresAt) <= now.getTime()) {
       throw new AppError('auth.invalid_token', 'The API token has expired.');
     }
     if (token.lastUsedAt === null || now.getTime() - Date.parse(token.lastUsedAt) > TOUCH_INTERVAL_MS) {
       await this.store.repos.apiTokens.touch(token.id, now.toISOString());
-      token.lastUsedAt = now.toISOString();
     }
     return { tenantId: token.tenantId, scopes: token.scopes, actorType: 'api_token', actorId: token.id };
   }

@@ -45,7 +45,7 @@ export class ClientService {
     return client;
   }
 
-  /** Deleting a client also kills its refresh tokens (cascade); its access tokens expire soon. */
+  /** Deleting a client kills its refresh tokens (cascade) and, at once, its access tokens (TokenService.authenticate). */
   async delete(principal: Principal, id: string): Promise<void> {
     const deleted = await this.store.transaction((repos) => repos.clients.delete(principal.tenantId, id));
     if (!deleted) throw new AppError('client.not_found');

@@ -13,7 +13,6 @@ import { IdentityService } from './identity-service.js';
 import { JobService } from './job-service.js';
 import { MembershipService } from './membership-service.js';
 import { SigningKeyService } from './signing-key-service.js';
-import { KnownTenants } from './known-tenants.js';
 import { TenantService } from './tenant-service.js';
 import { TokenService } from './token-service.js';
 import { UnitRunner } from './unit-of-work.js';
@@ -53,15 +52,14 @@ export interface ServiceDeps {
 export function createServices({ store, clock, hasher, queue, config }: ServiceDeps): Services {
   const apiTokens = new ApiTokenService(store, clock);
   const units = new UnitRunner(store, clock, queue);
-  const knownTenants = new KnownTenants(store, clock);
   const signingKeys = new SigningKeyService(store, clock, { rotationDays: config.signingKeyRotationDays, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
   return {
     store,
-    tenants: new TenantService(store, clock, knownTenants),
+    tenants: new TenantService(store, clock),
     clients: new ClientService(store, hasher, clock),
     apiTokens,
     signingKeys,
-    tokens: new TokenService(store, signingKeys, apiTokens, knownTenants, hasher, clock, config),
+    tokens: new TokenService(store, signingKeys, apiTokens, hasher, clock, config),
     health: new HealthService(store),
     units,
     users: new UserService(store, units),

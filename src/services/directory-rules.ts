@@ -1,5 +1,7 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
-import { isSecretConfigKey, type DirectoryDefinition, type DirectoryRecord } from '../domain/directory.js';
+import { keepConfigSecrets, validateConfig } from '../domain/config-schema.js';
+import { duplicateExternalIds } from '../domain/identifier-key.js';
+import { configSchemaOf, type DirectoryDefinition, type DirectoryField, type DirectoryRecord } from '../domain/directory.js';
 import { applyMergePatch } from './user-rules.js';
 
 const clean = (value: unknown): unknown => {
@@ -28,9 +30,14 @@ export function buildRecord(
     if (value === undefined || value === null) value = f.default ?? null;
     if (f.required && (value === null || value === undefined)) errors.push({ field: `/body/${name}`, message: 'is required' });
     if (f.type === 'stringArray' && Array.isArray(value)) value = [...new Set(value as string[])];
-    if (f.type === 'configObject' && f.secretsField && replacing) value = keepSecrets(replacing[name] as Record<string, unknown>, input[name] as Record<string, unknown> | null | undefined);
     if (f.type === 'externalIds') errors.push(...duplicateExternalIds(name, value as { origin: string; key: string }[]));
     record[name] = value;
+  }
+  // Config objects last: their schema depends on another field (an identity provider's type).
+  for (const [name, f] of Object.entries(def.fields)) {
+    if (f.type !== 'configObject' || !f.configSchema) continue;
+    const what = `${String(record[f.configSchema.by])} ${def.title.toLowerCase()}`;
+    errors.push(...buildConfig(record, name, f, what, replacing));
   }
   if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   const problems = def.validate?.(record) ?? [];
@@ -44,22 +51,17 @@ export function patchedInput(def: DirectoryDefinition, current: DirectoryRecord,
   return applyMergePatch(fields, patch) as Record<string, unknown>;
 }
 
-function keepSecrets(previous: Record<string, unknown> | undefined, sent: Record<string, unknown> | null | undefined): Record<string, unknown> {
-  const next = { ...(sent ?? {}) };
-  for (const [key, value] of Object.entries(previous ?? {})) {
-    if (isSecretConfigKey(key) && !(key in next)) next[key] = value;
-  }
-  for (const [key, value] of Object.entries(next)) if (value === null) delete next[key];
-  return next;
-}
-
-function duplicateExternalIds(field: string, externalIds: { origin: string; key: string }[]): FieldError[] {
-  const seen = new Set<string>();
-  const errors: FieldError[] = [];
-  externalIds.forEach((e, i) => {
-    const id = JSON.stringify([e.origin, e.key]);
-    if (seen.has(id)) errors.push({ field: `/body/${field}/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
-    seen.add(id);
-  });
-  return errors;
+/**
+ * Sets a config field of `record` from the value built so far (what was sent, or the stored
+ * config merge-patched): on a replace, the stored secrets that were not sent survive
+ * (keepConfigSecrets); nulls remove; then the result is checked against the schema the record's
+ * type declares. `what` names that schema in messages. Returns the problems.
+ */
+function buildConfig(record: DirectoryRecord, name: string, field: DirectoryField, what: string, replacing?: DirectoryRecord): FieldError[] {
+  const schema = configSchemaOf(field, record);
+  if (!schema) return []; // the field it depends on is missing or invalid, which is reported on its own
+  const previous = replacing ? (replacing[name] as Record<string, unknown> | undefined) : undefined;
+  const config = keepConfigSecrets(schema, previous, record[name] as Record<string, unknown> | null);
+  record[name] = config;
+  return validateConfig(schema, config, `/body/${name}`, what);
 }

@@ -3,13 +3,11 @@ import type { Clock } from '../lib/clock.js';
 import { DEFAULT_TENANT_ID, isInstallationAdmin, type Principal } from '../domain/principal.js';
 import type { Store } from '../repositories/store.js';
 import type { Tenant } from '../domain/tenant.js';
-import type { KnownTenants } from './known-tenants.js';
 
 export class TenantService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly knownTenants: KnownTenants,
   ) {}
 
   async create(principal: Principal, input: { id: string; name: string }): Promise<Tenant> {
@@ -32,12 +30,15 @@ export class TenantService {
     return tenant;
   }
 
-  /** Deletes the tenant and, by cascade, every user, credential and event it holds. */
+  /**
+   * Deletes the tenant and, by cascade, every user, credential and event it holds. Its access and
+   * API tokens stop working at once in every process, and stay dead if a tenant of the same id is
+   * created again (TokenService.authenticate).
+   */
   async delete(principal: Principal, id: string): Promise<void> {
     requireInstallationAdmin(principal);
     if (id === DEFAULT_TENANT_ID) throw new AppError('tenant.default_protected');
     const deleted = await this.store.transaction((repos) => repos.tenants.delete(id));
-    this.knownTenants.forget(id);
     if (!deleted) throw new AppError('tenant.not_found');
   }
 }

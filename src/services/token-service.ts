@@ -9,7 +9,6 @@ import type { ApiClient } from '../domain/credential.js';
 import type { Repositories, Store } from '../repositories/store.js';
 import type { SigningKeyService } from './signing-key-service.js';
 import type { ApiTokenService } from './api-token-service.js';
-import type { KnownTenants } from './known-tenants.js';
 
 export interface TokenServiceOptions {
   issuer: string;
@@ -35,16 +34,25 @@ type Signer = Awaited<ReturnType<SigningKeyService['signingKey']>>;
 const REFRESH_PREFIX = 'rrt_';
 export const AUDIENCE = 'roster-api';
 
-/** A verified JWT stays cached until it expires, so the hot path skips the signature check. */
-const VERIFIED_CACHE_LIMIT = 10_000;
 /**
- * How long a "not revoked" answer is trusted. A revocation through this process takes effect at
- * once (it drops the cache entry); one made through another process within this many ms.
+ * A verified JWT stays cached until it expires, so the hot path skips the signature check. Only
+ * the signature is cached: whether the token may still act is asked of the database every time
+ * (see `resolve`).
  */
-const REVOCATION_RECHECK_MS = 5_000;
+const VERIFIED_CACHE_LIMIT = 10_000;
+
+/** A verified access token: who it speaks for and what binds it to stored rows. */
+interface VerifiedToken {
+  principal: Principal;
+  jti: string;
+  /** Expiry, seconds since the epoch (the `exp` claim). */
+  exp: number;
+  /** The `cid` claim: the id of the api_clients row the token was issued to. */
+  clientRef: string;
+}
 
 export class TokenService {
-  private readonly verified = new Map<string, { principal: Principal; jti: string; exp: number; checkedAt: number }>();
+  private readonly verified = new Map<string, VerifiedToken>();
   // Verifying against a fixed hash when the client is unknown keeps response time the same for
   // unknown and known client ids, so ids cannot be enumerated by timing.
   private dummyHash: Promise<string> | undefined;
@@ -53,7 +61,6 @@ export class TokenService {
     private readonly store: Store,
     private readonly keys: SigningKeyService,
     private readonly apiTokens: ApiTokenService,
-    private readonly tenants: KnownTenants,
     private readonly hasher: SecretHasher,
     private readonly clock: Clock,
     private readonly options: TokenServiceOptions,
@@ -115,8 +122,8 @@ export class TokenService {
     }
     const claims = await this.verifyJwt(token).catch(() => undefined);
     if (!claims) return;
-    if (client && client.clientId !== claims.principal.actorId) return;
-    await this.store.repos.oauthTokens.revokeAccessToken(claims.jti, claims.principal.tenantId, new Date(claims.exp * 1000).toISOString());
+    if (client && client.id !== claims.clientRef) return;
+    await this.store.repos.oauthTokens.revokeAccessToken(claims.jti, claims.principal.tenantId, claims.clientRef, new Date(claims.exp * 1000).toISOString());
     this.verified.delete(token);
   }
 
@@ -125,28 +132,32 @@ export class TokenService {
     await this.store.repos.oauthTokens.purgeExpired(this.clock.now().toISOString());
   }
 
-  /** Resolves a bearer credential (a JWT access token or an API token) to the caller. */
+  /**
+   * Resolves a bearer credential (a JWT access token or an API token) to the caller.
+   *
+   * A credential never outlives what it was issued to: every request asks the database, in one
+   * indexed lookup, whether the api_clients row named by the token's `cid` claim (or the
+   * api_tokens row) still exists in its tenant, and whether the token was revoked. A deleted
+   * tenant or client takes its rows with it (foreign-key cascade) and a recreated one gets new
+   * row ids, so no process, whatever it has cached, lets an old token into a new tenant or client
+   * of the same name; revocations and deletions act at once in every process.
+   */
   async authenticate(bearer: string): Promise<Principal> {
-    const principal = await this.resolve(bearer);
-    if (!(await this.tenants.exists(principal.tenantId))) throw new AppError('auth.invalid_token', 'The tenant of this token has been deleted.');
-    return principal;
-  }
-
-  private async resolve(bearer: string): Promise<Principal> {
     if (this.apiTokens.looksLikeApiToken(bearer)) return this.apiTokens.authenticate(bearer);
     const claims = await this.verifyJwt(bearer);
-    const now = this.clock.now().getTime();
-    if (now - claims.checkedAt > REVOCATION_RECHECK_MS) {
-      if (await this.store.repos.oauthTokens.isAccessTokenRevoked(claims.jti)) {
-        this.verified.delete(bearer);
-        throw new AppError('auth.invalid_token', 'The access token has been revoked.');
-      }
-      claims.checkedAt = now;
+    const standing = await this.store.repos.oauthTokens.accessTokenStanding(claims.principal.tenantId, claims.clientRef, claims.jti);
+    if (standing === 'gone') {
+      this.verified.delete(bearer);
+      throw new AppError('auth.invalid_token', 'The client or tenant this access token was issued to has been deleted.');
+    }
+    if (standing === 'revoked') {
+      this.verified.delete(bearer);
+      throw new AppError('auth.invalid_token', 'The access token has been revoked.');
     }
     return claims.principal;
   }
 
-  private async verifyJwt(token: string): Promise<{ principal: Principal; jti: string; exp: number; checkedAt: number }> {
+  private async verifyJwt(token: string): Promise<VerifiedToken> {
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     const cached = this.verified.get(token);
     if (cached) {
@@ -170,13 +181,12 @@ export class TokenService {
         currentDate: this.clock.now(),
         requiredClaims: ['exp', 'iat', 'jti', 'sub'],
       });
-      const tenantId = payload.tid;
-      const scope = payload.scope;
-      if (typeof tenantId !== 'string' || typeof scope !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') {
-        throw new AppError('auth.invalid_token', 'The access token lacks required claims.');
+      const { tid: tenantId, cid: clientRef, scope } = payload;
+      if (typeof tenantId !== 'string' || typeof clientRef !== 'string' || typeof scope !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') {
+        throw new AppError('auth.invalid_token', 'The access token lacks required claims; request a new one.');
       }
       const scopes = scope.split(' ').filter(isScope);
-      const entry = { principal: { tenantId, scopes, actorType: 'client' as const, actorId: payload.sub ?? '' }, jti: payload.jti, exp: payload.exp, checkedAt: 0 };
+      const entry: VerifiedToken = { principal: { tenantId, scopes, actorType: 'client', actorId: payload.sub ?? '' }, jti: payload.jti, exp: payload.exp, clientRef };
       if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
       this.verified.set(token, entry);
       return entry;
@@ -204,7 +214,9 @@ export class TokenService {
     const now = this.clock.now();
     const { kid, privateKey } = signer;
     const scope = scopes.join(' ');
-    const accessToken = await new SignJWT({ scope, tid: client.tenantId, client_id: client.clientId })
+    // tid: the tenant; cid: the api_clients row (a UUIDv7), which dies with the client and its
+    // tenant, so the token cannot act for a client or tenant recreated under the same name.
+    const accessToken = await new SignJWT({ scope, tid: client.tenantId, cid: client.id, client_id: client.clientId })
       .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
       .setIssuer(this.options.issuer)
       .setAudience(AUDIENCE)

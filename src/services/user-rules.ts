@@ -1,6 +1,7 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
 import { USER_OPTIONAL_TEXT_FIELDS, type UserOptionalTextField } from '../domain/user-fields.js';
+import { duplicateExternalIds } from '../domain/identifier-key.js';
 
 /** HR feeds send "" for "no value"; storing it as null keeps filters like `title eq null` honest. */
 const clean = (value: string | null | undefined): string | null => {
@@ -21,12 +22,7 @@ export function buildUser(base: { id: string; tenantId: string; createdAt: strin
   if (userName === null) errors.push({ field: '/body/userName', message: 'userName is required when there is no email' });
 
   const externalIds = input.externalIds ?? [];
-  const seen = new Set<string>();
-  externalIds.forEach((e, i) => {
-    const id = JSON.stringify([e.origin, e.key]);
-    if (seen.has(id)) errors.push({ field: `/body/externalIds/${i}`, message: `duplicate external id {origin: ${e.origin}, key: ${e.key}}` });
-    seen.add(id);
-  });
+  errors.push(...duplicateExternalIds('externalIds', externalIds));
   const identificationTypes = new Set<string>();
   (input.identifications ?? []).forEach((i, index) => {
     if (identificationTypes.has(i.typeId)) errors.push({ field: `/body/identifications/${index}`, message: `more than one identification of type ${i.typeId}` });

@@ -5,11 +5,11 @@ import { isUuid } from '../lib/ids.js';
 const MAX_ATTRIBUTE_DEFINITIONS = 1000;
 import { DIRECTORY } from '../domain/directory.js';
 import { MAX_REPORTS_DEPTH, type Page, type UserSummary } from '../domain/membership.js';
-import type { Principal } from '../domain/principal.js';
+import { hasScope, type Principal } from '../domain/principal.js';
 import type { User, UserInput } from '../domain/user.js';
 import { USER_UNCLEARABLE_FIELDS } from '../domain/user-fields.js';
 import type { UserStatus } from '../domain/user-lifecycle.js';
-import type { ExpandRequest, UserExpansion } from '../domain/user-expansion.js';
+import { USER_RELATION_SCOPES, type ExpandRequest, type UserExpansion } from '../domain/user-expansion.js';
 import type { ListQuery } from '../domain/list-query.js';
 import type { FilterNode } from '../filter/filter-ast.js';
 import type { Repositories, Store } from '../repositories/store.js';
@@ -95,8 +95,11 @@ export class UserService {
    * `$expand` for a page of users (or one): ONE query per relation for all of them, whatever the
    * page size. Returns each user's expansion by user id; relations not asked for stay absent.
    * Directory records may be projections holding only the requested fields.
+   * 403 `auth.forbidden` when the principal lacks the scope a relation needs (USER_RELATION_SCOPES),
+   * even for an empty page: an expansion never shows what the credential cannot read directly.
    */
   async expand(principal: Principal, users: readonly User[], requests: readonly ExpandRequest[]): Promise<Map<string, UserExpansion>> {
+    checkExpandScopes(principal, requests);
     const result = new Map<string, UserExpansion>(users.map((u) => [u.id, {}]));
     if (users.length === 0 || requests.length === 0) return result;
     const { tenantId } = principal;
@@ -168,4 +171,14 @@ function usesAttributes(node: FilterNode): boolean {
     default:
       return node.path[0] === 'attributes';
   }
+}
+
+function checkExpandScopes(principal: Principal, requests: readonly ExpandRequest[]): void {
+  const denied = requests.filter(({ relation }) => !hasScope(principal.scopes, USER_RELATION_SCOPES[relation]));
+  if (denied.length === 0) return;
+  const needs = [...new Set(denied.map(({ relation }) => USER_RELATION_SCOPES[relation]))].join(', ');
+  throw new AppError(
+    'auth.forbidden',
+    `$expand=${denied.map((d) => d.relation).join(',')} needs the ${needs} scope, which this credential lacks; leave ${denied.length === 1 ? 'it' : 'them'} out or use a credential with ${needs}.`,
+  );
 }

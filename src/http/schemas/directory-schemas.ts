@@ -56,7 +56,7 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
     {
       id: Uuid,
       ...Object.fromEntries(entries.map(([name, f]) => [name, f.required || f.default !== undefined ? fieldSchema(f) : Nullable(fieldSchema(f))])),
-      ...Object.fromEntries(secretsFields(def).map((name) => [name, Type.Array(Type.String(), { description: 'Names of the write-only config keys that are set.' })])),
+      ...Object.fromEntries(secretsFields(def).map((name) => [name, Type.Array(Type.String(), { description: 'The write-only config fields that are set (a secret map entry as `<field>.<key>`), and any stored field the type does not declare: never returned.' })])),
       createdAt: Timestamp,
       updatedAt: Timestamp,
       version: Type.Integer({ description: 'Increments on every change; the ETag is W/"<version>".' }),

@@ -39,7 +39,8 @@ function inputSchema(field: UserFieldDefinition): TSchema {
       return Type.String({ ...(t.minLength === undefined ? {} : { minLength: t.minLength }), maxLength: t.maxLength, ...doc });
     case 'email':
       // "" is how HR feeds say "no email"; it is stored as null.
-      return Type.Union([Type.String({ format: 'email', maxLength: t.maxLength }), Type.Literal('')], doc);
+      // idn-email: internationalised addresses (jürgen@münchen.de, RFC 6531) are addresses too.
+      return Type.Union([Type.String({ format: 'idn-email', maxLength: t.maxLength }), Type.Literal('')], doc);
     case 'uuid':
       return uuid(field);
     case 'boolean':
@@ -203,7 +204,9 @@ export const UserSchema = Type.Object({ ...UserCore.properties, ...UserExpansion
 
 const EXPAND_DESCRIPTION =
   'Related records to include, comma-separated, each optionally with a nested $select: manager, position, area, roles, groups, organizations, environments, identities. ' +
-  'e.g. `position($select=name),groups($select=name)`.';
+  'e.g. `position($select=name),groups($select=name)`. ' +
+  'Each needs the scope that reads those records on their own endpoints: position, area, roles, groups, organizations and environments need `directory:read` ' +
+  '(403 without it); manager and identities need only `users:read`.';
 
 /** GET of a single user: only $expand. */
 export const UserGetQuery = Type.Object({ $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })) }, { additionalProperties: false });

@@ -1,0 +1,35 @@
+import { domainToASCII } from 'node:url';
+
+/**
+ * A local part: dot-atoms (RFC 5322 §3.2.3) whose atext also admits every non-ASCII character
+ * (RFC 6531 §3.3, `atext =/ UTF8-non-ascii`). Quoted local parts are refused: legal, but in
+ * practice a typo far more often than an address.
+ */
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u;
+/** Control, format, surrogate, private-use and unassigned code points, and every kind of space. */
+const INVISIBLE = /[\p{C}\p{Z}]/u;
+/** A host name label in its ASCII (A-label) form: letters, digits, inner hyphens (RFC 1123 §2.1). */
+const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/**
+ * Whether `value` is a usable email address, internationalised ones included (RFC 6531/6532:
+ * `jürgen@münchen.de`, `用户@例子.广告`): `local@domain` where the local part is at most 64
+ * octets of dot-atoms (any non-ASCII letter allowed), and the domain a host name of at least two
+ * labels whose IDNA ASCII form (UTS #46, as browsers resolve it) has letter-digit-hyphen labels of
+ * at most 63 octets, at most 253 in all, and a top-level label that is not all digits. Refused:
+ * quoted local parts, IP-address literals, spaces, control and invisible characters.
+ * Permissive on purpose: whether a mailbox exists is for the mail system to say.
+ */
+export function isEmailAddress(value: string): boolean {
+  const at = value.lastIndexOf('@');
+  if (at <= 0 || at === value.length - 1 || INVISIBLE.test(value)) return false;
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (utf8Length(local) > 64 || !LOCAL_PART.test(local)) return false;
+  const ascii = domainToASCII(domain);
+  if (ascii === '' || ascii.length > 253) return false;
+  const labels = ascii.split('.');
+  if (labels.length < 2 || !labels.every((label) => LDH_LABEL.test(label))) return false;
+  return !/^[0-9]+$/.test(labels[labels.length - 1] as string);
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { useTestApp, type TestApp } from '../helpers/test-app.js';
+
+let t: TestApp;
+let token: string;
+useTestApp((app, admin) => {
+  t = app;
+  token = admin;
+});
+
+const NFD = (s: string) => s.normalize('NFD');
+const NFC = (s: string) => s.normalize('NFC');
+/** ASCII letters and digits to their fullwidth forms (U+FF01…): `abc` → `ａｂｃ`. */
+const wide = (s: string) => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+
+const post = (url: string, payload: unknown) => t.request({ method: 'POST', url, token, payload: payload as Record<string, unknown> });
+const get = (url: string) => t.request({ method: 'GET', url, token });
+const filter = (path: string, expression: string) => get(`${path}?$filter=${encodeURIComponent(expression)}`);
+const ids = (res: { json(): { items: { id: string }[] } }) => res.json().items.map((i) => i.id);
+
+describe('userName and email compare as RFC 8265 prescribes (width, case, NFC), and keep what was sent', () => {
+  it('jürgen in NFC, NFD and fullwidth upper case is one userName', async () => {
+    const created = await post('/v1/users', { userName: NFC('jürgen') });
+    expect(created.statusCode).toBe(201);
+    for (const userName of [NFD('jürgen'), NFD('JÜRGEN'), wide('JU') + '\u0308' + wide('RGEN'), NFC('JÜRGEN')]) {
+      const again = await post('/v1/users', { userName });
+      expect(again.statusCode, userName).toBe(409);
+      expect(again.json().code).toBe('user.username_taken');
+    }
+    for (const userName of [NFD('Jürgen'), wide('JU') + '\u0308' + wide('RGEN')]) {
+      const found = await get(`/v1/users/by-username/${encodeURIComponent(userName)}`);
+      expect(found.statusCode, userName).toBe(200);
+      expect(found.json().id).toBe(created.json().id);
+      // What was sent is what is shown.
+      expect(found.json().userName).toBe(NFC('jürgen'));
+      expect(ids(await filter('/v1/users', `userName eq '${userName}'`))).toEqual([created.json().id]);
+    }
+    expect(ids(await filter('/v1/users', `startswith(userName,'${NFD('JÜ')}')`))).toEqual([created.json().id]);
+    expect(ids(await filter('/v1/users', `contains(userName,'${wide('RGE')}')`))).toEqual([created.json().id]);
+  });
+
+  it('fullwidth ａｂｃ and abc are one userName, and the sent form is kept', async () => {
+    const created = await post('/v1/users', { userName: wide('abc') });
+    expect(created.json().userName).toBe(wide('abc'));
+    expect((await post('/v1/users', { userName: 'ABC' })).statusCode).toBe(409);
+    expect((await get('/v1/users/by-username/abc')).json().id).toBe(created.json().id);
+    // Renaming to another form of the same identifier is allowed for the user who holds it, not for anyone else.
+    const renamed = await t.request({ method: 'PATCH', url: `/v1/users/${created.json().id}`, token, payload: { userName: 'Abc' } });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json().userName).toBe('Abc');
+    const other = (await post('/v1/users', { userName: 'someone-else' })).json();
+    const stolen = await t.request({ method: 'PATCH', url: `/v1/users/${other.id}`, token, payload: { userName: wide('ABC') } });
+    expect(stolen.statusCode).toBe(409);
+  });
+
+  it('accepts internationalised email addresses (RFC 6531/6532) and finds them in any form', async () => {
+    const created = await post('/v1/users', { email: 'jürgen@münchen.de' });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ email: 'jürgen@münchen.de', userName: 'jürgen@münchen.de' });
+    const again = await post('/v1/users', { email: NFD('JÜRGEN@MÜNCHEN.DE') });
+    expect(again.statusCode).toBe(409);
+    expect(ids(await filter('/v1/users', `email eq '${NFD('Jürgen@München.de')}'`))).toEqual([created.json().id]);
+    for (const email of ['用户@例子.广告', 'δοκιμή@παράδειγμα.δοκιμή', 'アドレス@ドメイン.jp', "o'brien+tag@example.ie"]) {
+      const res = await post('/v1/users', { email });
+      expect(res.statusCode, `${email}: ${res.body}`).toBe(201);
+      expect(res.json().email).toBe(email);
+    }
+  });
+
+  it('still refuses what is not an email address', async () => {
+    for (const email of ['not-an-email', 'a b@example.com', 'a@b', 'a@[127.0.0.1]', '"q"@example.com', 'a..b@example.com', 'a\u200b@example.com', 'jürgen@münchen..de']) {
+      const res = await post('/v1/users', { userName: `bad-${Math.random()}`, email });
+      expect(res.statusCode, email).toBe(400);
+      expect(res.json().errors[0].field).toBe('/body/email');
+    }
+  });
+});
+
+describe('directory names, codes and aliases compare the same way', () => {
+  const kinds = [
+    { path: 'groups', field: 'name', code: 'group.name_taken', base: {} },
+    { path: 'roles', field: 'name', code: 'role.name_taken', base: {} },
+    { path: 'environments', field: 'name', code: 'environment.name_taken', base: {} },
+    { path: 'organizations', field: 'code', code: 'organization.code_taken', base: { name: 'Org' } },
+    { path: 'identity-providers', field: 'alias', code: 'identity_provider.alias_taken', base: { name: 'IdP', type: 'oidc' } },
+    { path: 'identification-types', field: 'code', code: 'identification_type.code_taken', base: { name: 'Id type' } },
+  ];
+  for (const kind of kinds) {
+    it(`${kind.path}: ${kind.field} Büro in NFC, NFD or fullwidth is one value`, async () => {
+      const nameless = kind.field === 'name' ? {} : { name: kind.base.name };
+      const value = NFC(`Büro-${kind.path}`);
+      const created = await post(`/v1/${kind.path}`, { ...kind.base, ...nameless, [kind.field]: value });
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json()[kind.field]).toBe(value);
+      for (const variant of [NFD(value), NFD(value.toUpperCase()), wide('BU') + '\u0308' + wide(`RO-${kind.path.toUpperCase()}`)]) {
+        const again = await post(`/v1/${kind.path}`, { ...kind.base, ...nameless, [kind.field]: variant });
+        expect(again.statusCode, variant).toBe(409);
+        expect(again.json().code).toBe(kind.code);
+        expect(ids(await filter(`/v1/${kind.path}`, `${kind.field} eq '${variant}'`))).toEqual([created.json().id]);
+      }
+    });
+  }
+
+  it('membership filters on users compare directory names the same way', async () => {
+    const group = (await post('/v1/groups', { name: NFD('Ärzte') })).json();
+    const user = (await post('/v1/users', { userName: 'doctor' })).json();
+    await t.request({ method: 'POST', url: `/v1/users/${user.id}/groups/${group.id}`, token });
+    for (const name of [NFC('ärzte'), NFD('ÄRZTE')]) expect(ids(await filter('/v1/users', `groups/any(g: g/name eq '${name}')`))).toEqual([user.id]);
+  });
+});
+
+describe('external ids compare the same way, for users and groups', () => {
+  it('a user external id is unique and found in any form', async () => {
+    const created = await post('/v1/users', { userName: 'ext-1', externalIds: [{ origin: wide('HR'), key: NFD('Ö-17') }] });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().externalIds).toEqual([{ origin: wide('HR'), key: NFD('Ö-17') }]);
+    const taken = await post('/v1/users', { userName: 'ext-2', externalIds: [{ origin: 'hr', key: NFC('ö-17') }] });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().code).toBe('user.external_id_taken');
+    for (const [origin, key] of [['hr', NFC('ö-17')], ['HR', NFD('Ö-17')], [wide('hr'), NFC('Ö-17')]]) {
+      const found = await get(`/v1/users/by-external-id/${encodeURIComponent(origin as string)}/${encodeURIComponent(key as string)}`);
+      expect(found.statusCode, `${origin}/${key}`).toBe(200);
+      expect(found.json().id).toBe(created.json().id);
+      expect(ids(await filter('/v1/users', `externalIds/any(e: e/origin eq '${origin}' and e/key eq '${key}')`))).toEqual([created.json().id]);
+    }
+    const twice = await post('/v1/users', { userName: 'ext-3', externalIds: [{ origin: 'sap', key: 'K1' }, { origin: 'SAP', key: wide('k1') }] });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().errors[0].field).toBe('/body/externalIds/1');
+  });
+
+  it('a group external id is unique in any form', async () => {
+    const created = await post('/v1/groups', { name: 'ext-group', externalIds: [{ origin: 'Entra', key: 'ABC-DEF' }] });
+    expect(created.statusCode).toBe(201);
+    const taken = await post('/v1/groups', { name: 'ext-group-2', externalIds: [{ origin: 'entra', key: wide('abc-def') }] });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().code).toBe('group.external_id_taken');
+    const twice = await post('/v1/groups', { name: 'ext-group-3', externalIds: [{ origin: 'x', key: NFC('é') }, { origin: 'X', key: NFD('É') }] });
+    expect(twice.statusCode).toBe(400);
+  });
+});

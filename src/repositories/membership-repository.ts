@@ -40,10 +40,21 @@ export class MembershipRepository {
     return row !== undefined;
   }
 
-  /** Which of `ids` are targets of this kind in the tenant (one query). */
-  async existingTargetIds(def: MembershipDefinition, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  /**
+   * Which of `ids` are targets of this kind in the tenant (one query). With `lock` (memberships
+   * of them are about to be written) the targets found are held FOR KEY SHARE until the
+   * transaction ends on PostgreSQL: a concurrent delete of a target waits for the write and then
+   * removes the new membership with its event, or the write sees the target gone (404/422).
+   */
+  async existingTargetIds(def: MembershipDefinition, tenantId: string, ids: readonly string[], lock = false): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.any.selectFrom(def.targetTable).select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
+    const rows = await this.any
+      .selectFrom(def.targetTable)
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', [...ids].sort())
+      .$if(lock && this.dialect === 'postgres', (q) => q.forKeyShare())
+      .execute();
     return new Set(rows.map((r) => r.id as string));
   }
 

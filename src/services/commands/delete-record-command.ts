@@ -20,7 +20,7 @@ import { label, loadRecordForWrite, recordEvent } from './directory-commands.js'
  */
 export function deleteRecord(def: DirectoryDefinition, id: string, expected: ExpectedVersion): Command<DirectoryRecord> {
   return async (unit) => {
-    const current = await loadRecordForWrite(unit, def, id, expected);
+    const current = await loadRecordForWrite(unit, def, id, expected, 'delete');
     await refuseIfReferenced(unit, def, id);
     const events: DomainEvent[] = [];
     if (def.userLinks) events.push(...(await unlinkAll(unit, id)));

@@ -31,7 +31,7 @@ export function replaceMemberships(kind: MembershipKind, userId: string, desired
   return async (unit) => {
     await requireUser(unit, userId);
     const ids = wanted.map((w) => w.targetId);
-    const found = await unit.repos.memberships.existingTargetIds(def, unit.tenantId, ids);
+    const found = await unit.repos.memberships.existingTargetIds(def, unit.tenantId, ids, true);
     const unknown: FieldError[] = [];
     ids.forEach((id, i) => {
       if (!found.has(id)) unknown.push({ field: `/body/${i}/${field}`, message: `no ${def.label} ${id} in this tenant` });
@@ -152,8 +152,9 @@ export async function requireUser(unit: UnitOfWork, userId: string): Promise<voi
   if (!(await unit.repos.memberships.lockUser(unit.tenantId, userId))) throw new AppError('user.not_found', `No user with id ${userId}.`);
 }
 
+/** The target must exist in the tenant; it is held against deletion until the unit ends (see existingTargetIds). */
 export async function requireTarget(unit: UnitOfWork, def: MembershipDefinition, targetId: string): Promise<void> {
-  if (!(await unit.repos.memberships.existingTargetIds(def, unit.tenantId, [targetId])).has(targetId)) {
+  if (!(await unit.repos.memberships.existingTargetIds(def, unit.tenantId, [targetId], true)).has(targetId)) {
     throw new AppError(def.notFound, `No ${def.label} with id ${targetId}.`);
   }
 }

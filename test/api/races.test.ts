@@ -156,7 +156,7 @@ describe('deletes under concurrency: one winner, one set of events', () => {
 });
 
 describe('unique names and ids: one creation, the rest a 409 naming the conflict', () => {
-  it('8 parallel creations of one name, userName, tenant id, clientId and identity subject', async () => {
+  it('8 parallel claims of one name, userName, tenant id, clientId, external id and identity subject', async () => {
     const name = unique('Dup');
     const cases: { url: string; body: (i: number) => Json; code: string }[] = [
       { url: '/v1/groups', body: (i) => ({ name: i % 2 ? name : name.toUpperCase() }), code: 'group.name_taken' },
@@ -169,8 +169,11 @@ describe('unique names and ids: one creation, the rest a 409 naming the conflict
       expect(count(codes(results), 201), c.url).toBe(1);
       expect(results.filter((r) => r.statusCode === 409).map((r) => r.json().code), c.url).toEqual(Array(7).fill(c.code));
     }
-    const idp = await post('/v1/identity-providers', { name: unique('idp'), alias: unique('idp'), type: 'oidc' });
     const users = await times(8, () => post('/v1/users', { userName: unique('subj') }));
+    const claims = await times(8, (i) => send('PATCH', `/v1/users/${users[i]?.id}`, { externalIds: [{ origin: 'hr', key: name }] }));
+    expect(count(codes(claims), 200)).toBe(1);
+    expect(claims.filter((r) => r.statusCode === 409).map((r) => r.json().code)).toEqual(Array(7).fill('user.external_id_taken'));
+    const idp = await post('/v1/identity-providers', { name: unique('idp'), alias: unique('idp'), type: 'oidc' });
     const links = await times(8, (i) => send('POST', `/v1/users/${users[i]?.id}/identities`, { providerId: idp.id, subject: name }));
     expect(count(codes(links), 201)).toBe(1);
     expect(links.filter((r) => r.statusCode === 409).map((r) => r.json().code)).toEqual(Array(7).fill('identity.subject_taken'));
@@ -391,6 +394,23 @@ describe('credentials under concurrency', () => {
         const again = await t.app.inject({ method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'refresh_token', refresh_token: refreshed.json().refresh_token } });
         expect(again.statusCode, 'a refresh token issued during the rotation must not outlive it').toBe(400);
       }
+    }
+  });
+
+  it('clients created while their tenant is deleted: created and deleted with it, or refused; never a 5xx', async () => {
+    for (let round = 0; round < 3; round++) {
+      const tenant = await post('/v1/tenants', { id: unique('gone').toLowerCase(), name: 'Gone' });
+      const [removed, ...created] = await Promise.all([
+        send('DELETE', `/v1/tenants/${tenant.id}`),
+        ...Array.from({ length: 4 }, () => send('POST', '/v1/clients', { name: 'late', tenantId: tenant.id, scopes: ['users:read'] })),
+      ]);
+      expect(removed?.statusCode).toBe(204);
+      for (const r of created) {
+        expect([201, 404, 409], r.body).toContain(r.statusCode);
+        if (r.statusCode === 201) await expect(t.token(r.json().clientId, r.json().clientSecret)).rejects.toThrow(/401/);
+      }
+      const left = await t.runtime.database.db.selectFrom('api_clients').select('id').where('tenant_id', '=', tenant.id).execute();
+      expect(left).toEqual([]);
     }
   });
 

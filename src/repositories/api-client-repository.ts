@@ -1,10 +1,14 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { Dialect } from '../db/database.js';
 import type { ApiClientTable, DB } from '../db/schema.js';
 import type { ApiClient } from '../domain/credential.js';
 import type { Scope } from '../domain/principal.js';
 
 export class ApiClientRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async findByClientId(clientId: string): Promise<ApiClient | undefined> {
     const row = await this.db.selectFrom('api_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
@@ -17,6 +21,22 @@ export class ApiClientRepository {
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toClient(row);
+  }
+
+  /**
+   * The client, held FOR SHARE until the transaction ends on PostgreSQL, for issuing tokens: a
+   * concurrent secret rotation or delete of the client waits until the tokens are stored (and
+   * then revokes or deletes them with the others), or the issuer sees the new secret or no client.
+   */
+  async findByIdForShare(tenantId: string, id: string): Promise<ApiClient | undefined> {
+    const row = await this.db
+      .selectFrom('api_clients')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .$if(this.dialect === 'postgres', (q) => q.forShare())
       .executeTakeFirst();
     return row && toClient(row);
   }
@@ -43,8 +63,10 @@ export class ApiClientRepository {
       .execute();
   }
 
-  async updateSecret(id: string, secretHash: string, updatedAt: string): Promise<void> {
-    await this.db.updateTable('api_clients').set({ secret_hash: secretHash, updated_at: updatedAt }).where('id', '=', id).execute();
+  /** Replaces the secret's hash; false when the client no longer exists. */
+  async updateSecret(id: string, secretHash: string, updatedAt: string): Promise<boolean> {
+    const result = await this.db.updateTable('api_clients').set({ secret_hash: secretHash, updated_at: updatedAt }).where('id', '=', id).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

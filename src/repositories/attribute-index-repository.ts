@@ -8,6 +8,9 @@ import { jsonKeyOperand } from '../filter/filter-operands.js';
 import { SEGMENT } from '../filter/literal-validators.js';
 import { USER_ATTRIBUTES_COLUMN } from './user-query.js';
 
+/** How long a sync waits for another process's sync of the same index (builds can take a while). */
+const INDEX_LOCK_WAIT_MS = 10 * 60_000;
+
 /** The SQL type an attribute compares as (dates and enums compare as text). */
 export type IndexedAttributeType = 'string' | 'number' | 'boolean';
 
@@ -60,25 +63,59 @@ export class AttributeIndexRepository {
   async ensure(attribute: string, type: IndexedAttributeType): Promise<void> {
     const name = AttributeIndexRepository.indexName(attribute, type);
     const expr = this.expression(attribute, type);
-    if (this.dialect === 'sqlite') {
-      await sql`create index if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(this.db);
-      return;
-    }
-    const state = await this.postgresIndexState(name);
-    if (state === 'valid') return;
-    // A failed or interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep.
-    if (state === 'invalid') await sql`drop index concurrently if exists ${sql.id(name)}`.execute(this.db);
-    try {
-      await sql`create index concurrently if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(this.db);
-    } catch (error) {
-      // Another process building the same index at the same moment is not a failure.
-      if ((await this.postgresIndexState(name)) !== 'valid') throw error;
-    }
+    await this.exclusively(name, async (db) => {
+      if (this.dialect === 'sqlite') {
+        await sql`create index if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(db);
+        return;
+      }
+      const state = await this.postgresIndexState(db, name);
+      if (state === 'valid') return;
+      // A failed or interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep.
+      if (state === 'invalid') await sql`drop index concurrently if exists ${sql.id(name)}`.execute(db);
+      await sql`create index concurrently if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(db);
+    });
   }
 
   /** Drops the index unless an indexed definition of any tenant still wants it. */
   async dropUnlessUsed(attribute: string, type: IndexedAttributeType): Promise<void> {
-    const wanted = await this.db
+    const name = AttributeIndexRepository.indexName(attribute, type);
+    await this.exclusively(name, async (db) => {
+      if (await this.isWanted(db, attribute, type)) return;
+      if (this.dialect === 'sqlite') await sql`drop index if exists ${sql.id(name)}`.execute(db);
+      else await sql`drop index concurrently if exists ${sql.id(name)}`.execute(db);
+    });
+  }
+
+  /**
+   * Runs `work` on one connection while no other process syncs the same index. Definitions of
+   * several tenants share an index: without this, one tenant's "nobody wants it any more, drop"
+   * could run after another tenant's definition committed and its "it exists, done", leaving that
+   * definition indexed without an index. SQLite: the one connection, held for the whole of
+   * `work`, is the lock. PostgreSQL: a session advisory lock, taken by polling with
+   * pg_try_advisory_lock (a session blocked inside pg_advisory_lock holds a snapshot, which a
+   * CREATE INDEX CONCURRENTLY of the holder would wait for: a deadlock).
+   */
+  private async exclusively(name: string, work: (db: Kysely<DB>) => Promise<void>): Promise<void> {
+    await this.db.connection().execute(async (db) => {
+      if (this.dialect === 'sqlite') return work(db);
+      const key = sql`hashtextextended(${`attribute-index:${name}`}, 0)`;
+      const deadline = Date.now() + INDEX_LOCK_WAIT_MS;
+      for (;;) {
+        const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${key}) as locked`.execute(db);
+        if (rows[0]?.locked) break;
+        if (Date.now() > deadline) throw new Error(`attribute index ${name} is being changed by another process for too long`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      try {
+        await work(db);
+      } finally {
+        await sql`select pg_advisory_unlock(${key})`.execute(db);
+      }
+    });
+  }
+
+  private async isWanted(db: Kysely<DB>, attribute: string, type: IndexedAttributeType): Promise<boolean> {
+    const wanted = await db
       .selectFrom('attribute_definitions')
       .select('id')
       .where('name', '=', attribute)
@@ -87,10 +124,7 @@ export class AttributeIndexRepository {
       .where('multi_valued', '=', toDbBool(this.dialect, false))
       .limit(1)
       .executeTakeFirst();
-    if (wanted) return;
-    const name = AttributeIndexRepository.indexName(attribute, type);
-    if (this.dialect === 'sqlite') await sql`drop index if exists ${sql.id(name)}`.execute(this.db);
-    else await sql`drop index concurrently if exists ${sql.id(name)}`.execute(this.db);
+    return wanted !== undefined;
   }
 
   /** Names of the attribute indexes on users (for diagnostics and tests). */
@@ -102,12 +136,12 @@ export class AttributeIndexRepository {
     return result.rows.map((r) => r.name);
   }
 
-  private async postgresIndexState(name: string): Promise<'missing' | 'valid' | 'invalid'> {
+  private async postgresIndexState(db: Kysely<DB>, name: string): Promise<'missing' | 'valid' | 'invalid'> {
     const result = await sql<{ valid: boolean }>`
       select i.indisvalid as valid from pg_class c
       join pg_index i on i.indexrelid = c.oid
       join pg_namespace n on n.oid = c.relnamespace
-      where c.relname = ${name} and n.nspname = current_schema()`.execute(this.db);
+      where c.relname = ${name} and n.nspname = current_schema()`.execute(db);
     const row = result.rows[0];
     if (!row) return 'missing';
     return row.valid ? 'valid' : 'invalid';

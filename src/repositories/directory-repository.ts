@@ -37,14 +37,19 @@ export class DirectoryRepository {
     return row && this.toRecord(def, row);
   }
 
-  /** The record, locked until the transaction ends on PostgreSQL (a read-check-write of one record). */
-  async findByIdForUpdate(def: DirectoryDefinition, tenantId: string, id: string): Promise<DirectoryRecord | undefined> {
+  /**
+   * The record, locked until the transaction ends on PostgreSQL (a read-check-write of one
+   * record). As for users (UserRepository.findByIdForUpdate): an update takes FOR NO KEY UPDATE,
+   * so rows referencing the record (children, members) can be written meanwhile and two records
+   * made each other's parent do not deadlock; a delete takes FOR UPDATE and waits for them.
+   */
+  async findByIdForUpdate(def: DirectoryDefinition, tenantId: string, id: string, intent: 'update' | 'delete' = 'update'): Promise<DirectoryRecord | undefined> {
     const row = await this.any
       .selectFrom(def.table)
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
-      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .$if(this.dialect === 'postgres', (q) => (intent === 'delete' ? q.forUpdate() : q.forNoKeyUpdate()))
       .executeTakeFirst();
     return row && this.toRecord(def, row);
   }
@@ -107,9 +112,21 @@ export class DirectoryRepository {
     return result.numDeletedRows > 0n;
   }
 
-  async existingIds(def: DirectoryDefinition, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  /**
+   * Which of `ids` are records of the kind in the tenant. With `lock` (a write is about to
+   * reference them) the rows found are held FOR KEY SHARE until the transaction ends on
+   * PostgreSQL: a concurrent delete waits for the write (and then sees the reference), or the
+   * write sees the record gone; never a reference to a deleted record.
+   */
+  async existingIds(def: DirectoryDefinition, tenantId: string, ids: readonly string[], lock = false): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.any.selectFrom(def.table).select('id').where('tenant_id', '=', tenantId).where('id', 'in', [...ids]).execute();
+    const rows = await this.any
+      .selectFrom(def.table)
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', [...ids].sort())
+      .$if(lock && this.dialect === 'postgres', (q) => q.forKeyShare())
+      .execute();
     return new Set(rows.map((r) => r.id as string));
   }
 
@@ -138,7 +155,12 @@ export class DirectoryRepository {
     return result.rows.map((r) => r.id);
   }
 
-  /** Every record below `id` with its depth (1 = child), breadth first. */
+  /**
+   * Every record below `id` with its depth (1 = child), breadth first, each record once. Cycles
+   * are refused on write, but should one exist in stored data (written before that check was
+   * safe under concurrency), the walk still ends: it is bounded, each record is listed once at
+   * its smallest depth, and `id` itself is never its own descendant.
+   */
   async descendants(def: DirectoryDefinition, tenantId: string, id: string): Promise<{ record: DirectoryRecord; depth: number }[]> {
     const table = sql.table(def.table);
     const result = await sql<Row & { depth: number }>`
@@ -147,9 +169,10 @@ export class DirectoryRepository {
         union all
         select t.id, down.depth + 1 from ${table} t join down on t.parent_id = down.id
         where t.tenant_id = ${tenantId} and down.depth < ${MAX_TREE_DEPTH}
-      )
-      select t.*, down.depth as depth from down join ${table} t on t.id = down.id
-      order by down.depth, t.name_lower, t.id`.execute(this.any);
+      ),
+      best(id, depth) as (select id, min(depth) from down where id <> ${id} group by id)
+      select t.*, best.depth as depth from best join ${table} t on t.id = best.id
+      order by best.depth, t.name_lower, t.id`.execute(this.any);
     return result.rows.map((r) => ({ record: this.toRecord(def, r), depth: Number(r.depth) }));
   }
 

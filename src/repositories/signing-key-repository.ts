@@ -16,6 +16,12 @@ export class SigningKeyRepository {
     return rows.map(toRecord);
   }
 
+  /** The newest active key (normally the only one), if any. */
+  async newestActive(): Promise<SigningKeyRecord | undefined> {
+    const row = await this.db.selectFrom('signing_keys').selectAll().where('retired_at', 'is', null).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
   async insert(key: SigningKeyRecord): Promise<void> {
     await this.db
       .insertInto('signing_keys')

@@ -11,6 +11,7 @@ import { EventRepository } from './event-repository.js';
 import { IdempotencyRepository } from './idempotency-repository.js';
 import { IdentityRepository } from './identity-repository.js';
 import { JobRepository } from './job-repository.js';
+import { LockRepository } from './lock-repository.js';
 import { MembershipRepository } from './membership-repository.js';
 import { OAuthTokenRepository } from './oauth-token-repository.js';
 import { SigningKeyRepository } from './signing-key-repository.js';
@@ -38,6 +39,8 @@ export interface Repositories {
   attributeIndexes: AttributeIndexRepository;
   /** Durable jobs: enqueue with the caller's transaction; runners claim with a lease. */
   jobs: JobRepository;
+  /** Named transaction-scoped locks for read-check-writes that span rows (see lock-repository.ts). */
+  locks: LockRepository;
 }
 
 /**
@@ -71,7 +74,7 @@ export interface Store {
 function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false): Repositories {
   return {
     tenants: new TenantRepository(db),
-    clients: new ApiClientRepository(db),
+    clients: new ApiClientRepository(db, dialect),
     apiTokens: new ApiTokenRepository(db),
     oauthTokens: new OAuthTokenRepository(db),
     signingKeys: new SigningKeyRepository(db),
@@ -84,12 +87,19 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false):
     userExpand: new UserExpandRepository(db),
     attributeIndexes: new AttributeIndexRepository(db, dialect),
     jobs: new JobRepository(db, dialect),
+    locks: new LockRepository(db, dialect),
   };
 }
 
 /** PostgreSQL: deadlock_detected and serialization_failure; the transaction may simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
-const MAX_RETRIES = 5;
+/**
+ * Attempts in all. Deadlocks between writers of rows that reference each other (a membership
+ * add and a delete of its group, say) are rare but real under load; each retry waits a little
+ * longer, with jitter, so the same transactions do not collide again in lockstep.
+ */
+const MAX_ATTEMPTS = 6;
+const retryDelayMs = (attempt: number) => Math.floor(Math.random() * 10 * attempt) + 5 * attempt;
 
 /** Savepoints by plain SQL on the transaction's own connection (both dialects speak it). */
 function transactionControl(trx: Kysely<DB>, repos: Repositories): TransactionControl {
@@ -138,9 +148,9 @@ export function createStore(database: Database): Store {
         } catch (error) {
           const code = (error as { code?: unknown } | null)?.code;
           if (!groupCommit && typeof code === 'string' && RETRYABLE.has(code)) {
-            if (attempt >= MAX_RETRIES) throw new AppError('request.conflict', 'The request kept conflicting with concurrent requests; retry it.');
+            if (attempt >= MAX_ATTEMPTS) throw new AppError('request.conflict', 'The request kept conflicting with concurrent requests; retry it.');
             // A short random pause, so the transactions that collided do not collide again.
-            await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+            await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
             continue;
           }
           throw mapConstraintError(error) ?? error;

@@ -39,17 +39,22 @@ export class UserRepository {
   }
 
   /**
-   * The user, locked for the rest of the transaction on PostgreSQL (SELECT … FOR UPDATE), so a
-   * read-check-write on one user runs one writer at a time: concurrent PATCHes queue instead of
-   * failing, and of 16 concurrent DELETEs exactly one finds the user. SQLite has one writer anyway.
+   * The user, locked for the rest of the transaction on PostgreSQL, so a read-check-write on one
+   * user runs one writer at a time: concurrent PATCHes queue instead of failing, and of 16
+   * concurrent DELETEs exactly one finds the user. SQLite has one writer anyway.
+   *
+   * `intent` picks the lock PostgreSQL itself takes for that statement: an update keeps the key
+   * (FOR NO KEY UPDATE), so rows that merely reference this user (a report naming it as manager,
+   * a membership) can still be written meanwhile, and two users naming each other as manager do
+   * not deadlock on each other's row; a delete takes FOR UPDATE, which also waits for them.
    */
-  async findByIdForUpdate(tenantId: string, id: string): Promise<User | undefined> {
+  async findByIdForUpdate(tenantId: string, id: string, intent: 'update' | 'delete' = 'update'): Promise<User | undefined> {
     const row = await this.db
       .selectFrom('users')
       .selectAll()
       .where('id', '=', id)
       .where('tenant_id', '=', tenantId)
-      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .$if(this.dialect === 'postgres', (q) => (intent === 'delete' ? q.forUpdate() : q.forNoKeyUpdate()))
       .executeTakeFirst();
     return row && toUser(row);
   }
@@ -91,8 +96,19 @@ export class UserRepository {
     return row && toUser(row);
   }
 
-  async exists(tenantId: string, id: string): Promise<boolean> {
-    const row = await this.db.selectFrom('users').select('id').where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
+  /**
+   * Whether the user is in the tenant. With `lock` (a write is about to reference the user) the
+   * row is held FOR KEY SHARE until the transaction ends on PostgreSQL: a concurrent delete of
+   * the user waits for the write, or the write sees it gone (never a reference to a deleted row).
+   */
+  async exists(tenantId: string, id: string, lock = false): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .$if(lock && this.dialect === 'postgres', (q) => q.forKeyShare())
+      .executeTakeFirst();
     return row !== undefined;
   }
 

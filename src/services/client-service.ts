@@ -51,16 +51,22 @@ export class ClientService {
     if (!deleted) throw new AppError('client.not_found');
   }
 
-  /** A new secret replaces the old at once, and every refresh token of the client is revoked. */
+  /**
+   * A new secret replaces the old at once, and every refresh token of the client is revoked
+   * (tokens being issued at that moment wait for the rotation or are revoked with the rest: see
+   * TokenService). 404 when the client does not exist, also when it was deleted meanwhile.
+   */
   async rotateSecret(principal: Principal, id: string): Promise<{ client: ApiClient; secret: string }> {
     const client = await this.get(principal, id);
     const secret = randomToken('rcs_');
     const secretHash = await this.hasher.hash(secret);
     const now = this.clock.now().toISOString();
-    await this.store.transaction(async (repos) => {
-      await repos.clients.updateSecret(client.id, secretHash, now);
+    const rotated = await this.store.transaction(async (repos) => {
+      if (!(await repos.clients.updateSecret(client.id, secretHash, now))) return false;
       await repos.oauthTokens.revokeAllForClient(client.id, now);
+      return true;
     });
+    if (!rotated) throw new AppError('client.not_found');
     return { client: { ...client, secretHash, updatedAt: now }, secret };
   }
 
@@ -80,18 +86,33 @@ export class ClientService {
       }
     }
     if (credentials) {
-      const existing = await this.store.repos.clients.findByClientId(credentials.clientId);
+      let existing = await this.store.repos.clients.findByClientId(credentials.clientId);
       if (!existing) {
-        await this.insertClient(DEFAULT_TENANT_ID, 'Bootstrap admin', ['admin'], credentials.clientId, credentials.clientSecret);
-      } else if (!(await this.hasher.verify(existing.secretHash, credentials.clientSecret))) {
+        try {
+          await this.insertClient(DEFAULT_TENANT_ID, 'Bootstrap admin', ['admin'], credentials.clientId, credentials.clientSecret);
+          return { clientId: credentials.clientId };
+        } catch (error) {
+          // Another process starting at the same moment inserted it first: check its secret below.
+          if (!(error instanceof AppError && error.code === 'client.id_taken')) throw error;
+          existing = await this.store.repos.clients.findByClientId(credentials.clientId);
+        }
+      }
+      if (existing && !(await this.hasher.verify(existing.secretHash, credentials.clientSecret))) {
         await this.store.repos.clients.updateSecret(existing.id, await this.hasher.hash(credentials.clientSecret), now);
       }
       return { clientId: credentials.clientId };
     }
-    const admins = await this.store.repos.clients.list(DEFAULT_TENANT_ID, 1);
-    if (admins.length > 0) return undefined;
-    const { client, secret } = await this.insertClient(DEFAULT_TENANT_ID, 'Bootstrap admin', ['admin']);
-    return { clientId: client.clientId, generatedSecret: secret };
+    if ((await this.store.repos.clients.list(DEFAULT_TENANT_ID, 1)).length > 0) return undefined;
+    // Several processes starting at once on an empty database: one generates the admin, under a
+    // lock, and the others see it there (and print nothing).
+    const { client, secret } = await this.newClient(DEFAULT_TENANT_ID, 'Bootstrap admin', ['admin']);
+    const created = await this.store.transaction(async (repos) => {
+      await repos.locks.acquire(DEFAULT_TENANT_ID, 'bootstrap');
+      if ((await repos.clients.list(DEFAULT_TENANT_ID, 1)).length > 0) return false;
+      await repos.clients.insert(client);
+      return true;
+    });
+    return created ? { clientId: client.clientId, generatedSecret: secret } : undefined;
   }
 
   private targetTenant(principal: Principal, requested: string | undefined): string {
@@ -104,6 +125,13 @@ export class ClientService {
   }
 
   private async insertClient(tenantId: string, name: string, scopes: Scope[], clientId?: string, secret?: string): Promise<{ client: ApiClient; secret: string }> {
+    const created = await this.newClient(tenantId, name, scopes, clientId, secret);
+    await this.store.transaction((repos) => repos.clients.insert(created.client));
+    return created;
+  }
+
+  /** A client record with a hashed secret (generated unless given), not stored yet. */
+  private async newClient(tenantId: string, name: string, scopes: Scope[], clientId?: string, secret?: string): Promise<{ client: ApiClient; secret: string }> {
     const plainSecret = secret ?? randomToken('rcs_');
     const now = this.clock.now().toISOString();
     const client: ApiClient = {
@@ -116,7 +144,6 @@ export class ClientService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.transaction((repos) => repos.clients.insert(client));
     return { client, secret: plainSecret };
   }
 }

@@ -6,15 +6,28 @@ import type { Store } from '../repositories/store.js';
 const RETENTION_SECONDS = 24 * 3600;
 /** A reservation older than this belongs to a request that died; a retry may take it over. */
 const ABANDONED_AFTER_MS = 60_000;
+/** Claims competing for an expired or abandoned key: each round one of them wins the key. */
+const MAX_CLAIM_ROUNDS = 3;
 
+/**
+ * What to do with a request that carries an Idempotency-Key: run it (this request now holds the
+ * key; `claimedAt` identifies the claim to complete or release), or send the stored response.
+ */
 export type IdempotencyDecision =
-  | { kind: 'proceed' }
+  | { kind: 'proceed'; claimedAt: string }
   | { kind: 'replay'; statusCode: number; headers: Record<string, string>; body: string };
 
 /**
- * Idempotency-Key on POST (as in Stripe's API and the IETF draft): the first request with a key
- * reserves it; its response is stored; a retry with the same key and body gets that response
- * again, with another body a 422, and while the first is still running a 409.
+ * Idempotency-Key on POST, as the IETF draft "The Idempotency-Key HTTP Header Field"
+ * (draft-ietf-httpapi-idempotency-key-header) and Stripe's API behave, the same on SQLite and
+ * PostgreSQL:
+ * - the first request with a key claims it (a unique key decides between simultaneous ones);
+ * - a request with the same key while the first is still running: 409 idempotency.in_progress
+ *   (nothing is executed; the client retries later);
+ * - once the first has finished: its stored response again, marked `Idempotent-Replayed: true`
+ *   (a 5xx is not stored: the key is freed so a retry runs the request);
+ * - the same key with another method, path or body: 422 idempotency.key_reused;
+ * - after 24 h the key may be used afresh; a claim whose request died is taken over after 60 s.
  */
 export class IdempotencyService {
   constructor(
@@ -24,9 +37,10 @@ export class IdempotencyService {
 
   async begin(principal: Principal, key: string, fingerprint: string): Promise<IdempotencyDecision> {
     const repo = this.store.repos.idempotency;
-    const now = this.clock.now();
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const reserved = await repo.tryInsertPending({
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const now = this.clock.now();
+      const claimedAt = now.toISOString();
+      const outcome = await repo.claim({
         tenantId: principal.tenantId,
         actorId: principal.actorId,
         key,
@@ -35,38 +49,44 @@ export class IdempotencyService {
         statusCode: null,
         responseHeaders: null,
         responseBody: null,
-        createdAt: now.toISOString(),
+        createdAt: claimedAt,
         expiresAt: addSeconds(now, RETENTION_SECONDS).toISOString(),
       });
-      if (reserved) return { kind: 'proceed' };
+      if (outcome.claimed) return { kind: 'proceed', claimedAt };
 
-      const existing = await repo.find(principal.tenantId, principal.actorId, key);
-      if (!existing) continue;
-      const expired = Date.parse(existing.expiresAt) <= now.getTime();
-      const abandoned = existing.state === 'pending' && now.getTime() - Date.parse(existing.createdAt) > ABANDONED_AFTER_MS;
+      const holder = outcome.holder;
+      if (!holder) continue; // freed in between: claim again
+      const expired = Date.parse(holder.expiresAt) <= now.getTime();
+      const abandoned = holder.state === 'pending' && now.getTime() - Date.parse(holder.createdAt) > ABANDONED_AFTER_MS;
       if (expired || abandoned) {
-        await repo.release(principal.tenantId, principal.actorId, key);
+        // Conditional: of several requests that found this stale claim, one removes it; all claim again.
+        await repo.release(principal.tenantId, principal.actorId, key, holder.createdAt, holder.state);
         continue;
       }
-      if (existing.fingerprint !== fingerprint) {
+      if (holder.fingerprint !== fingerprint) {
         throw new AppError('idempotency.key_reused', 'This Idempotency-Key was used with a different request body or path; use a new key for a new request.');
       }
-      if (existing.state === 'pending') throw new AppError('idempotency.in_progress', 'Retry after the first request with this Idempotency-Key has finished.');
-      return { kind: 'replay', statusCode: existing.statusCode ?? 200, headers: existing.responseHeaders ?? {}, body: existing.responseBody ?? '' };
+      if (holder.state === 'pending') throw inProgress();
+      return { kind: 'replay', statusCode: holder.statusCode ?? 200, headers: holder.responseHeaders ?? {}, body: holder.responseBody ?? '' };
     }
-    throw new AppError('idempotency.in_progress', 'Retry after the first request with this Idempotency-Key has finished.');
+    throw inProgress();
   }
 
-  async complete(principal: Principal, key: string, statusCode: number, headers: Record<string, string>, body: string): Promise<void> {
-    await this.store.repos.idempotency.complete(principal.tenantId, principal.actorId, key, statusCode, headers, body);
+  /** Stores the response of the claim made by `begin` (ignored if that claim was taken over meanwhile). */
+  async complete(principal: Principal, key: string, claimedAt: string, statusCode: number, headers: Record<string, string>, body: string): Promise<void> {
+    await this.store.repos.idempotency.complete(principal.tenantId, principal.actorId, key, claimedAt, statusCode, headers, body);
   }
 
   async purgeExpired(): Promise<void> {
     await this.store.repos.idempotency.purgeExpired(this.clock.now().toISOString());
   }
 
-  /** A server error did not apply the request, so the key is freed for a retry. */
-  async release(principal: Principal, key: string): Promise<void> {
-    await this.store.repos.idempotency.release(principal.tenantId, principal.actorId, key);
+  /** A server error did not apply the request, so the key is freed for a retry (if this claim still holds it). */
+  async release(principal: Principal, key: string, claimedAt: string): Promise<void> {
+    await this.store.repos.idempotency.release(principal.tenantId, principal.actorId, key, claimedAt, 'pending');
   }
+}
+
+function inProgress(): AppError {
+  return new AppError('idempotency.in_progress', 'A request with this Idempotency-Key is still being processed; retry after it has finished to get its response.');
 }

@@ -31,6 +31,7 @@ export class SigningKeyService {
   private keys: LoadedKey[] = [];
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  private rotating: Promise<void> | undefined;
   private lastMissReload = 0;
 
   constructor(
@@ -44,7 +45,10 @@ export class SigningKeyService {
     let active = this.keys.find((k) => k.retiredAt === null);
     const maxAgeMs = this.options.rotationDays * 86_400_000;
     if (!active || this.clock.now().getTime() - active.createdAt > maxAgeMs) {
-      await this.rotate();
+      // Every request of this process that finds no fresh key shares one rotation, and a
+      // rotation that another process already made is used instead of making another.
+      this.rotating ??= this.rotateUnlessFresh(maxAgeMs).finally(() => (this.rotating = undefined));
+      await this.rotating;
       active = this.keys.find((k) => k.retiredAt === null);
     }
     if (!active) throw new Error('no active signing key after rotation');
@@ -71,27 +75,51 @@ export class SigningKeyService {
     return { keys: this.keys.map((k) => k.publicJwk) };
   }
 
-  /** Creates a new active key and retires the others (they remain verifiable). */
+  /** Creates a new active key and retires the others (they remain verifiable). Returns its kid. */
   async rotate(): Promise<string> {
+    return (await this.createKey(undefined)) as string;
+  }
+
+  /** The automatic rotation: a new key unless an active one younger than `maxAgeMs` exists by now. */
+  private async rotateUnlessFresh(maxAgeMs: number): Promise<void> {
+    await this.createKey(maxAgeMs);
+  }
+
+  /**
+   * Inserts a new key and retires every other, under the installation's `signing-keys` lock, so
+   * that of rotations running at once (several processes, or an operator's `keys rotate` during
+   * an automatic one) each sees the last committed state and exactly one key stays active. With
+   * `unlessFresherThanMs`, nothing is created when an active key of that age or younger already
+   * exists (another process rotated first). Returns the new kid, or undefined when none was made.
+   */
+  private async createKey(unlessFresherThanMs: number | undefined): Promise<string | undefined> {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true, crv: 'Ed25519' });
     const kid = newId();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALG };
-    const now = this.clock.now().toISOString();
-    const record: SigningKeyRecord = { kid, alg: ALG, publicJwk: JSON.stringify(publicJwk), privateJwk: JSON.stringify(privateJwk), createdAt: now, retiredAt: null };
-    await this.store.transaction(async (repos) => {
+    const now = this.clock.now();
+    const record: SigningKeyRecord = { kid, alg: ALG, publicJwk: JSON.stringify(publicJwk), privateJwk: JSON.stringify(privateJwk), createdAt: now.toISOString(), retiredAt: null };
+    const created = await this.store.transaction(async (repos) => {
+      await repos.locks.acquire(null, 'signing-keys');
+      if (unlessFresherThanMs !== undefined) {
+        const active = await repos.signingKeys.newestActive();
+        if (active && now.getTime() - Date.parse(active.createdAt) <= unlessFresherThanMs) return false;
+      }
       await repos.signingKeys.insert(record);
-      await repos.signingKeys.retireOthers(kid, now);
+      await repos.signingKeys.retireOthers(kid, record.createdAt);
+      return true;
     });
-    await this.reload();
-    return kid;
+    await this.reload(true);
+    return created ? kid : undefined;
   }
 
   private async refreshIfStale(): Promise<void> {
     if (this.clock.now().getTime() - this.loadedAt > 60_000 || this.keys.length === 0) await this.reload();
   }
 
-  private async reload(): Promise<void> {
+  /** `afterWrite`: a load already running may have read before the write; wait for it and load again. */
+  private async reload(afterWrite = false): Promise<void> {
+    if (afterWrite && this.loading) await this.loading.catch(() => undefined);
     // Concurrent callers share one reload instead of each querying.
     this.loading ??= this.load().finally(() => (this.loading = undefined));
     await this.loading;

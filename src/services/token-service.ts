@@ -66,10 +66,21 @@ export class TokenService {
     private readonly options: TokenServiceOptions,
   ) {}
 
+  /**
+   * Client credentials grant (RFC 6749 §4.4). The secret is verified first (slow, on purpose);
+   * the tokens are then issued in a transaction that holds the client row and checks that it
+   * still exists with the secret just verified: a delete or secret rotation that committed
+   * meanwhile is an `invalid_client`, one still running waits and then revokes these tokens too.
+   */
   async clientCredentials(auth: ClientAuth, requestedScope: string | undefined): Promise<TokenResponse> {
-    const client = await this.authenticateClient(auth);
-    const scopes = narrowScopes(client.scopes, requestedScope);
-    return this.issue(client, scopes, newId(), await this.keys.signingKey(), this.store.repos);
+    const verified = await this.authenticateClient(auth);
+    const scopes = narrowScopes(verified.scopes, requestedScope);
+    const signer = await this.keys.signingKey();
+    return this.store.transaction(async (repos) => {
+      const client = await repos.clients.findByIdForShare(verified.tenantId, verified.id);
+      if (!client || client.secretHash !== verified.secretHash) throw new OAuthError('invalid_client', 'Client authentication failed.');
+      return this.issue(client, scopes, newId(), signer, repos);
+    });
   }
 
   /**
@@ -90,23 +101,25 @@ export class TokenService {
     }
     if (Date.parse(stored.expiresAt) <= now.getTime()) throw new OAuthError('invalid_grant', 'The refresh token has expired.');
 
-    const client = await this.store.repos.clients.findById(stored.tenantId, stored.clientRef);
-    if (!client) throw new OAuthError('invalid_grant', 'The client of this refresh token no longer exists.');
-    // Scopes can only shrink: never beyond the grant, nor beyond what the client holds today.
-    const allowed = stored.scopes.filter((s) => hasScope(client.scopes, s));
-    const scopes = narrowScopes(allowed, requestedScope);
-
     // Spending the old token and storing its successor is one transaction: a crash between the
-    // two must not leave the client with no usable refresh token.
+    // two must not leave the client with no usable refresh token. The client row is held (FOR
+    // SHARE) while it runs, so a concurrent secret rotation or delete of the client, which
+    // revokes or deletes its refresh tokens, either waits and then catches the new token too, or
+    // committed first and has already revoked the one presented (markUsed then finds it spent).
     // The key is fetched first: inside a transaction only `repos` of that transaction may be used.
     const signer = await this.keys.signingKey();
     const issued = await this.store.transaction(async (repos) => {
+      const client = await repos.clients.findByIdForShare(stored.tenantId, stored.clientRef);
+      if (!client) throw new OAuthError('invalid_grant', 'The client of this refresh token no longer exists.');
+      // Scopes can only shrink: never beyond the grant, nor beyond what the client holds today.
+      const allowed = stored.scopes.filter((s) => hasScope(client.scopes, s));
+      const scopes = narrowScopes(allowed, requestedScope);
       if (!(await repos.oauthTokens.markUsed(stored.id, now.toISOString()))) return undefined;
       return this.issue(client, scopes, stored.familyId, signer, repos);
     });
     if (!issued) {
       await this.store.repos.oauthTokens.revokeFamily(stored.familyId, now.toISOString());
-      throw new OAuthError('invalid_grant', 'The refresh token was already used; every token of its grant has been revoked.');
+      throw new OAuthError('invalid_grant', 'The refresh token was already used or revoked; every token of its grant has been revoked.');
     }
     return issued;
   }

@@ -53,12 +53,16 @@ export class TenantContext {
     this.definitions = undefined;
   }
 
-  /** Which of `ids` are records of `def` in the tenant; ids found once are remembered for the unit. */
+  /**
+   * Which of `ids` are records of `def` in the tenant; ids found once are remembered for the
+   * unit. A write is about to reference them, so they stay locked against deletion until the
+   * unit ends (DirectoryRepository.existingIds with `lock`): what was found is still there at commit.
+   */
   async existingIds(def: DirectoryDefinition, ids: readonly string[]): Promise<Set<string>> {
     const known = this.known.get(def.kind) ?? new Set<string>();
     this.known.set(def.kind, known);
     const unknown = [...new Set(ids)].filter((id) => !known.has(id));
-    if (unknown.length > 0) for (const id of await this.repos.directory.existingIds(def, this.tenantId, unknown)) known.add(id);
+    if (unknown.length > 0) for (const id of await this.repos.directory.existingIds(def, this.tenantId, unknown, true)) known.add(id);
     return new Set(ids.filter((id) => known.has(id)));
   }
 

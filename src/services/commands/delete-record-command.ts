@@ -25,7 +25,7 @@ export function deleteRecord(def: DirectoryDefinition, id: string, expected: Exp
     // touches its groups; taking the record first here would deadlock with them on PostgreSQL.
     const membership = def.membership && MEMBERSHIPS[def.membership.kind];
     if (membership) await unit.repos.memberships.lockUsers(unit.tenantId, await unit.repos.directory.memberUserIds(membership.table, membership.column, unit.tenantId, id));
-    const current = await loadRecordForWrite(unit, def, id, expected);
+    const current = await loadRecordForWrite(unit, def, id, expected, 'delete');
     await refuseIfReferenced(unit, def, id);
     const events: DomainEvent[] = [];
     if (def.userLinks) events.push(...(await unlinkAll(unit, id)));

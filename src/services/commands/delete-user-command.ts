@@ -17,7 +17,7 @@ import { loadUserForWrite, type ExpectedVersion } from './user-checks.js';
  */
 export function deleteUser(id: string, expected: ExpectedVersion): Command<void> {
   return async (unit) => {
-    const user = await loadUserForWrite(unit, id, expected);
+    const user = await loadUserForWrite(unit, id, expected, 'delete');
     const now = unit.now();
     const events: DomainEvent[] = [];
     for (const reportId of await unit.repos.users.clearManager(unit.tenantId, id, now)) {

@@ -25,7 +25,7 @@ export function createRecord(def: DirectoryDefinition, input: Record<string, unk
   return async (unit) => {
     const now = unit.now();
     const record = buildRecord(def, { id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1 }, input, now);
-    await checkReferences(unit, def, record);
+    await checkReferences(unit, def, record, null);
     await unit.repos.directory.insert(def, record);
     if (def.definesUserAttributes) unit.context.invalidateAttributeDefinitions();
     return { value: { before: null, after: record }, events: [recordEvent(unit, def, 'created', record.id, null, record)] };
@@ -49,7 +49,7 @@ export function updateRecord(
     const next = buildRecord(def, current, change(current), unit.now(), isReplace ? current : undefined);
     if (Object.keys(diffFields(current, next, Object.keys(def.fields))).length === 0) return { value: { before: current, after: current }, events: [] };
     next.version = current.version + 1;
-    await checkReferences(unit, def, next);
+    await checkReferences(unit, def, next, current);
     // The row is locked (loadRecordForWrite): the version cannot have moved; a safety net.
     if (!(await unit.repos.directory.update(def, next, current.version))) throw new AppError('directory.concurrent_update', `The ${label(def)} was changed concurrently; retry.`);
     if (def.definesUserAttributes) unit.context.invalidateAttributeDefinitions();
@@ -57,9 +57,18 @@ export function updateRecord(
   };
 }
 
-/** The record a write is about, locked until the unit ends on PostgreSQL; 404 / 412 as for users. */
-export async function loadRecordForWrite(unit: UnitOfWork, def: DirectoryDefinition, id: string, expected: ExpectedVersion): Promise<DirectoryRecord> {
-  const record = await unit.repos.directory.findByIdForUpdate(def, unit.tenantId, id);
+/**
+ * The record a write is about, locked until the unit ends on PostgreSQL (`intent`: see
+ * DirectoryRepository.findByIdForUpdate); 404 / 412 as for users.
+ */
+export async function loadRecordForWrite(
+  unit: UnitOfWork,
+  def: DirectoryDefinition,
+  id: string,
+  expected: ExpectedVersion,
+  intent: 'update' | 'delete' = 'update',
+): Promise<DirectoryRecord> {
+  const record = await unit.repos.directory.findByIdForUpdate(def, unit.tenantId, id, intent);
   if (!record) throw new AppError(def.notFound, `No ${label(def)} with id ${id}.`);
   if (typeof expected === 'number' && record.version !== expected) {
     throw new AppError('request.precondition_failed', `The ${label(def)} is at version ${record.version}, not ${expected}. Fetch it again and retry.`);
@@ -74,14 +83,21 @@ export function recordEvent(unit: UnitOfWork, def: DirectoryDefinition, action: 
   return newEvent(unit.principal, unit.clock, `${def.kind}.${action}`, def.kind, id, diffFields(view(before), view(after), fields));
 }
 
-/** Reference fields must name a record of this tenant; a parent must not be the record or below it. */
-async function checkReferences(unit: UnitOfWork, def: DirectoryDefinition, record: DirectoryRecord): Promise<void> {
+/**
+ * Reference fields set or changed by the write (`previous`: the stored record, null on create)
+ * must name a record of this tenant, held against deletion until the unit ends (unchanged ones
+ * are kept valid by their foreign keys); a parent must not be the record or below it. The ancestors are read under the tenant's
+ * `tree:<kind>` lock, so two concurrent moves (A under B, B under A) are checked one after the
+ * other and the second sees the first: no cycle can be stored.
+ */
+async function checkReferences(unit: UnitOfWork, def: DirectoryDefinition, record: DirectoryRecord, previous: DirectoryRecord | null): Promise<void> {
   for (const [name, f] of Object.entries(def.fields)) {
     const target = record[name];
-    if (f.type !== 'reference' || typeof target !== 'string' || !f.references) continue;
+    if (f.type !== 'reference' || typeof target !== 'string' || !f.references || previous?.[name] === target) continue;
     const targetDef = DIRECTORY[f.references];
     if (name === 'parentId' && target === record.id) throw new AppError('directory.parent_cycle', `A ${label(def)} cannot be its own parent.`);
-    const found = await unit.repos.directory.existingIds(targetDef, record.tenantId, [target]);
+    if (name === 'parentId' && def.tree) await unit.repos.locks.acquire(record.tenantId, `tree:${def.kind}`);
+    const found = await unit.repos.directory.existingIds(targetDef, record.tenantId, [target], true);
     if (!found.has(target)) {
       throw new AppError('directory.reference_not_found', `No ${label(targetDef)} with id ${target} in this tenant.`, [{ field: `/body/${name}`, message: 'no such record' }]);
     }

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error.js';
+import { DIRECTORY } from '../../domain/directory.js';
 import { newId } from '../../lib/ids.js';
 import { identityEventView, type IdentityLink, type IdentityLinkInput } from '../../domain/membership.js';
 import { newEvent } from '../event-factory.js';
@@ -13,7 +14,10 @@ import { requireUser } from './membership-commands.js';
 export function linkIdentity(userId: string, input: IdentityLinkInput): Command<IdentityLink> {
   return async (unit) => {
     await requireUser(unit, userId);
-    const provider = await unit.repos.identities.findProvider(unit.tenantId, input.providerId);
+    // Hold the provider against a concurrent delete (which takes the provider's links with it,
+    // one event each) until this link commits: the link is then either seen and unlinked, or refused.
+    const held = await unit.context.existingIds(DIRECTORY.identity_provider, [input.providerId]);
+    const provider = held.has(input.providerId) ? await unit.repos.identities.findProvider(unit.tenantId, input.providerId) : undefined;
     if (!provider) {
       throw new AppError('directory.reference_not_found', `No identity provider with id ${input.providerId} in this tenant.`, [
         { field: '/body/providerId', message: 'no such identity provider' },

@@ -8,11 +8,12 @@ import type { UnitOfWork } from '../unit-of-work.js';
 export type ExpectedVersion = number | '*' | undefined;
 
 /**
- * The user a write is about, locked for the rest of the unit on PostgreSQL; 404 when it is not
- * in the tenant, 412 when If-Match named another version.
+ * The user a write is about, locked for the rest of the unit on PostgreSQL (`intent`: see
+ * UserRepository.findByIdForUpdate); 404 when it is not in the tenant, 412 when If-Match named
+ * another version.
  */
-export async function loadUserForWrite(unit: UnitOfWork, id: string, expected: ExpectedVersion): Promise<User> {
-  const user = await unit.repos.users.findByIdForUpdate(unit.tenantId, id);
+export async function loadUserForWrite(unit: UnitOfWork, id: string, expected: ExpectedVersion, intent: 'update' | 'delete' = 'update'): Promise<User> {
+  const user = await unit.repos.users.findByIdForUpdate(unit.tenantId, id, intent);
   if (!user) throw new AppError('user.not_found', `No user with id ${id}.`);
   if (typeof expected === 'number' && user.version !== expected) {
     throw new AppError('request.precondition_failed', `The user is at version ${user.version}, not ${expected}. Fetch it again and retry.`);
@@ -41,10 +42,18 @@ export async function checkUserReferences(
   await checkDirectoryReferences(unit, user, previous);
 }
 
+/**
+ * The new manager must be a user of the tenant who does not report to this user. The chain is
+ * read under the tenant's `reporting-lines` lock (held until the unit ends), so two concurrent
+ * changes (A's manager becomes B while B's becomes A) are checked one after the other and the
+ * second sees the first: no cycle can be stored. The manager's row is held FOR KEY SHARE, so a
+ * concurrent delete of the manager either waits for this write or makes it a 422.
+ */
 async function checkManager(unit: UnitOfWork, user: User): Promise<void> {
   if (user.managerId === null) return;
   if (user.managerId === user.id) throw new AppError('user.manager_cycle', 'A user cannot be their own manager.');
-  if (!(await unit.repos.users.exists(user.tenantId, user.managerId))) {
+  await unit.repos.locks.acquire(user.tenantId, 'reporting-lines');
+  if (!(await unit.repos.users.exists(user.tenantId, user.managerId, true))) {
     throw new AppError('user.manager_not_found', `No user with id ${user.managerId} in this tenant.`, [{ field: '/body/managerId', message: 'no such user' }]);
   }
   const chain = await unit.repos.users.managerChain(user.tenantId, user.managerId);

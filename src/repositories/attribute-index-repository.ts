@@ -26,7 +26,10 @@ const DEFINITION_TYPES: Record<IndexedAttributeType, readonly string[]> = {
  *   SQLite:      (tenant_id, (case when json_type(attributes, '$.name') in ('text') then json_extract(attributes, '$.name') end))
  *   PostgreSQL:  (tenant_id, (case when jsonb_typeof((attributes -> 'name')) = 'string' then (attributes ->> 'name') collate "C" end))
  *
- * led by tenant_id like every users index. The column is unqualified here (SQLite forbids
+ * led by tenant_id like every users index, except text on PostgreSQL: a b-tree entry there holds at
+ * most about 2,700 bytes, so a long value (in any tenant: indexes are shared) would become
+ * unstorable. Text attributes get a HASH index of the expression instead (4-byte hash codes, any
+ * value length, equality only, which is what the index is for). The column is unqualified here (SQLite forbids
  * "users"."attributes" in an index); both planners resolve the qualified reference in queries to
  * the same column. Indexes are shared by every tenant that declares the same name and type.
  *
@@ -56,24 +59,38 @@ export class AttributeIndexRepository {
     return jsonKeyOperand(`attributes/${attribute}`, USER_ATTRIBUTES_COLUMN.split('.')[1] as string, attribute, type, this.dialect).expr;
   }
 
-  /** Creates the index unless it exists (on PostgreSQL: replaces a broken concurrent build). */
-  async ensure(attribute: string, type: IndexedAttributeType): Promise<void> {
+  /**
+   * Creates the index unless it exists; returns true when this call created it. On PostgreSQL an
+   * invalid index (a failed or interrupted CONCURRENTLY build) or one of the wrong kind (a text
+   * b-tree from an older release) is replaced. A build that fails leaves no index behind: the
+   * error is thrown after the remains are dropped.
+   */
+  async ensure(attribute: string, type: IndexedAttributeType): Promise<boolean> {
     const name = AttributeIndexRepository.indexName(attribute, type);
     const expr = this.expression(attribute, type);
     if (this.dialect === 'sqlite') {
+      const exists = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and name = ${name}`.execute(this.db);
+      if (exists.rows.length > 0) return false;
       await sql`create index if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(this.db);
-      return;
+      return true;
     }
-    const state = await this.postgresIndexState(name);
-    if (state === 'valid') return;
-    // A failed or interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep.
+    const method = type === 'string' ? 'hash' : 'btree';
+    const state = await this.postgresIndexState(name, method);
+    if (state === 'valid') return false;
+    // IF NOT EXISTS would keep an invalid index or one of the wrong kind.
     if (state === 'invalid') await sql`drop index concurrently if exists ${sql.id(name)}`.execute(this.db);
+    const columns = method === 'hash' ? sql`using hash ((${expr}))` : sql`(tenant_id, (${expr}))`;
     try {
-      await sql`create index concurrently if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(this.db);
+      await sql`create index concurrently if not exists ${sql.id(name)} on users ${columns}`.execute(this.db);
     } catch (error) {
       // Another process building the same index at the same moment is not a failure.
-      if ((await this.postgresIndexState(name)) !== 'valid') throw error;
+      if ((await this.postgresIndexState(name, method)) === 'valid') return false;
+      await sql`drop index concurrently if exists ${sql.id(name)}`.execute(this.db).catch(() => undefined);
+      throw error;
     }
+    // IF NOT EXISTS only warns when another relation holds the name: that is no index.
+    if ((await this.postgresIndexState(name, method)) !== 'valid') throw new Error(`Index ${name} was not built: the name is held by another relation.`);
+    return true;
   }
 
   /** Drops the index unless an indexed definition of any tenant still wants it. */
@@ -102,15 +119,17 @@ export class AttributeIndexRepository {
     return result.rows.map((r) => r.name);
   }
 
-  private async postgresIndexState(name: string): Promise<'missing' | 'valid' | 'invalid'> {
-    const result = await sql<{ valid: boolean }>`
-      select i.indisvalid as valid from pg_class c
+  /** 'invalid' also for an index of another access method than `method`, so it gets replaced. */
+  private async postgresIndexState(name: string, method: 'hash' | 'btree'): Promise<'missing' | 'valid' | 'invalid'> {
+    const result = await sql<{ valid: boolean; method: string }>`
+      select i.indisvalid as valid, a.amname as method from pg_class c
       join pg_index i on i.indexrelid = c.oid
+      join pg_am a on a.oid = c.relam
       join pg_namespace n on n.oid = c.relnamespace
       where c.relname = ${name} and n.nspname = current_schema()`.execute(this.db);
     const row = result.rows[0];
     if (!row) return 'missing';
-    return row.valid ? 'valid' : 'invalid';
+    return row.valid && row.method === method ? 'valid' : 'invalid';
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error.js';
-import { findUnstorableText, MAX_BODY_DEPTH, pointerSegment, unstorableText, type ValueProblem } from '../domain/storable-values.js';
+import { findUnstorableText, MAX_BODY_DEPTH, pointerSegment, type ValueProblem } from '../domain/storable-values.js';
 import { MAX_REPORTED_ERRORS } from './validation.js';
 
 /**

@@ -1,6 +1,6 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { isSecretConfigKey, type DirectoryDefinition, type DirectoryRecord } from '../domain/directory.js';
-import { applyMergePatch } from './user-rules.js';
+import { applyMergePatch, withinFreeJsonLimits } from './user-rules.js';
 
 const clean = (value: unknown): unknown => {
   if (typeof value !== 'string') return value;
@@ -41,7 +41,8 @@ export function buildRecord(
 /** PATCH: the stored record's fields, merge-patched (config merges key by key). */
 export function patchedInput(def: DirectoryDefinition, current: DirectoryRecord, patch: Record<string, unknown>): Record<string, unknown> {
   const fields = Object.fromEntries(Object.keys(def.fields).map((name) => [name, current[name]]));
-  return applyMergePatch(fields, patch) as Record<string, unknown>;
+  const free = Object.entries(def.fields).flatMap(([name, f]) => (f.type === 'configObject' ? [name] : []));
+  return withinFreeJsonLimits(applyMergePatch(fields, patch) as Record<string, unknown>, free);
 }
 
 function keepSecrets(previous: Record<string, unknown> | undefined, sent: Record<string, unknown> | null | undefined): Record<string, unknown> {

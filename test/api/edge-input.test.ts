@@ -209,6 +209,18 @@ describe('free-form JSON: depth and size limits before anything touches it', () 
     expectRefused(await post('/v1/users', JSON.stringify({ userName: unique('big'), attributes: big })), '/body/attributes', /bytes as JSON/);
   });
 
+  it('checks the merged value too: merge patches cannot grow attributes or config beyond the size limit', async () => {
+    const half = 'x'.repeat(FREE_JSON_LIMITS.maxBytes / 2 + 100);
+    const user = (await post('/v1/users', JSON.stringify({ userName: unique('grow'), attributes: { a: half } }))).json() as { id: string };
+    const patchUser = await t.request({ method: 'PATCH', url: `/v1/users/${user.id}`, token, headers: { 'content-type': 'application/merge-patch+json' }, payload: JSON.stringify({ attributes: { b: half } }) });
+    expectRefused(patchUser, '/body/attributes', /after the merge patch/);
+    const stored = (await t.request({ method: 'GET', url: `/v1/users/${user.id}`, token })).json() as { attributes: Record<string, unknown>; version: number };
+    expect(Object.keys(stored.attributes)).toEqual(['a']);
+    const idp = (await post('/v1/identity-providers', JSON.stringify({ name: 'p', alias: unique('grow'), type: 'oidc', config: { a: half } }))).json() as { id: string };
+    const patchIdp = await t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token, headers: { 'content-type': 'application/merge-patch+json' }, payload: JSON.stringify({ config: { b: half } }) });
+    expectRefused(patchIdp, '/body/config', /after the merge patch/);
+  });
+
   it('applies the same limits to identity provider config', async () => {
     const alias = unique('idp');
     expectRefused(await post('/v1/identity-providers', JSON.stringify({ name: 'p', alias, type: 'oidc', config: nest(FREE_JSON_LIMITS.maxDepth + 1) })), '/body/config', /32 levels/);

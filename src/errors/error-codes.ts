@@ -71,6 +71,7 @@ export const errorCatalogue = {
   'attribute_definition.not_found': { status: 404, title: 'Attribute definition not found' },
   'attribute_definition.name_taken': { status: 409, title: 'An attribute with this name is already defined' },
   'attribute_definition.invalid': { status: 422, title: 'The attribute definition is not consistent' },
+  'attribute_definition.index_failed': { status: 503, title: 'The index of the attribute could not be built; nothing was changed' },
   'directory.concurrent_update': { status: 409, title: 'The record was changed concurrently; retry the request' },
   'directory.in_use': { status: 409, title: 'The resource is still referenced' },
   'directory.reference_not_found': { status: 422, title: 'A referenced resource does not exist' },

@@ -1,5 +1,6 @@
 import type { QueryPart } from '../errors/query-error.js';
 import { QueryError } from '../errors/query-error.js';
+import { unstorableText } from '../domain/storable-values.js';
 import { MAX_FILTER_DEPTH, type FilterNode, type Literal } from './filter-ast.js';
 import { isUuidText, normaliseDateTime, SEGMENT } from './literal-validators.js';
 
@@ -94,7 +95,8 @@ export function validateFilterTree(value: unknown, part: QueryPart = 'filter'): 
     return (v as unknown[]).map((segment) => (typeof segment === 'string' && SEGMENT.test(segment) ? segment : fail('a bad field name')));
   };
 
-  const text = (v: unknown): string => (typeof v === 'string' && v.length <= FILTER_TREE_LIMITS.maxText ? v : fail('a bad text value'));
+  // A decoded cursor never passed the HTTP edge's text check: a NUL would fail only on PostgreSQL.
+  const text = (v: unknown): string => (typeof v === 'string' && v.length <= FILTER_TREE_LIMITS.maxText && !unstorableText(v) ? v : fail('a bad text value'));
 
   const record = (v: unknown, what: string): Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(`${what} that is not an object`);

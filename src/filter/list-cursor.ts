@@ -2,6 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MAX_PAGE_SIZE, type ListQuery, type SortTerm } from '../domain/list-query.js';
 import type { QueryPart } from '../errors/query-error.js';
 import { QueryError } from '../errors/query-error.js';
+import { unstorableText } from '../domain/storable-values.js';
 import { stableStringify } from '../lib/stable-json.js';
 import type { FilterNode } from './filter-ast.js';
 import { validateFilterTree } from './filter-validator.js';
@@ -85,8 +86,8 @@ export function decodeListCursor(token: string): DecodedCursor {
   if (!Array.isArray(s) || s.length > MAX_SORT_KEYS || !s.every(isSortPair)) throw invalid();
   if (l !== null && !(Array.isArray(l) && l.length > 0 && l.length <= MAX_SELECT && l.every((x) => typeof x === 'string' && NAME.test(x)))) throw invalid();
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw invalid();
-  if (!Array.isArray(k) || k.length !== s.length || !k.every(isScalar)) throw invalid();
-  if (typeof i !== 'string' || i === '' || i.length > 200) throw invalid();
+  if (!Array.isArray(k) || k.length !== s.length || !k.every(isPositionValue)) throw invalid();
+  if (typeof i !== 'string' || i === '' || i.length > 200 || unstorableText(i) !== undefined) throw invalid();
   const filter = f === null ? undefined : validateFilterTree(f, 'cursor');
   return {
     resource: r,
@@ -147,6 +148,9 @@ function canonical(part: BoundPart, q: CursorQuery): string {
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A position value; text must be storable (a cursor never passed the HTTP edge's text check). */
+const isPositionValue = (value: unknown): boolean => isScalar(value) && (typeof value !== 'string' || unstorableText(value) === undefined);
 
 const isSortPair = (value: unknown): value is [string, 'asc' | 'desc'] =>
   Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && NAME.test(value[0]) && (value[1] === 'asc' || value[1] === 'desc');

@@ -24,7 +24,8 @@ export function normaliseDateTime(text: string): string | undefined {
   const y = Number(year);
   const mo = Number(month);
   const d = Number(day);
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return undefined;
+  // Year 0000 does not exist for PostgreSQL's timestamptz (it counts 1 BC, 1 AD): 0001–9999 only.
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return undefined;
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return undefined;
   if (offset !== 'Z' && offset !== 'z' && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4)) > 59)) {
     return undefined;
@@ -35,8 +36,8 @@ export function normaliseDateTime(text: string): string | undefined {
   const time = Date.parse(canonical);
   if (Number.isNaN(time)) return undefined;
   const iso = new Date(time).toISOString();
-  // An offset can push year 0000 or 9999 out of the four-digit form the columns sort by.
-  return /^\d{4}-/.test(iso) ? iso : undefined;
+  // An offset can push 0001 back into year 0000, or 9999 out of the four-digit form the columns sort by.
+  return /^(?!0000)\d{4}-/.test(iso) ? iso : undefined;
 }
 
 function daysInMonth(year: number, month: number): number {

@@ -9,6 +9,7 @@ import './fastify-types.js';
 import { registerAuth } from './auth-hook.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerIdempotency } from './idempotency-hook.js';
+import { jsonBodyParser, parseFormText, registerInputGuard } from './input-guard.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerDirectoryRoutes } from './routes/directory-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
@@ -49,13 +50,12 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
 
   // Only JSON (and forms, for OAuth) are accepted: anything else is a clear 415.
   app.removeContentTypeParser('text/plain');
-  // Many HTTP clients send Content-Type: application/json on every request, GET included; an
-  // empty body then means "no body", not malformed JSON. Prototype-poisoning keys are refused.
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
-  const parseJsonBody: typeof jsonParser = (request, body, done) => (body === '' ? done(null, undefined) : jsonParser(request, body, done));
+  // Bodies are strict UTF-8 and checked for what storage can hold (input-guard.ts); an empty
+  // JSON body means "no body". Prototype-poisoning keys are refused.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, parseJsonBody);
-  await app.register(formbody);
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'buffer' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
+  await app.register(formbody, { parser: parseFormText });
+  registerInputGuard(app);
 
   app.addSchema(ProblemSchema);
   await app.register(swagger, {

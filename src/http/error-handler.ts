@@ -4,6 +4,7 @@ import { errorCatalogue, type ErrorCode } from '../errors/error-codes.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { QueryError, type QueryPart } from '../errors/query-error.js';
 import { sendProblem } from './problem.js';
+import { MAX_REPORTED_ERRORS } from './validation.js';
 
 /** Fastify's own client-error codes, mapped to ours so every 4xx speaks the same language. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -32,8 +33,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return sendProblem(request, reply, { code: known.code, title: known.title, status: known.status, detail: known.message, ...(known.errors ? { errors: known.errors } : {}) });
     }
     if (error.validation) {
-      const errors = error.validation.map((v): FieldError => toFieldError(error.validationContext ?? 'body', v));
-      return sendProblem(request, reply, { ...entry('request.validation_failed'), detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors });
+      // At most MAX_REPORTED_ERRORS listed: a body of 520,000 wrong items must not answer 42 MB.
+      const shown = error.validation.slice(0, MAX_REPORTED_ERRORS);
+      const more = Math.max((error as { validationTotal?: number }).validationTotal ?? error.validation.length, error.validation.length) - shown.length;
+      const errors = shown.map((v): FieldError => toFieldError(contextOf(v) ?? error.validationContext ?? 'body', v));
+      const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ') + (more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'}` : '');
+      return sendProblem(request, reply, { ...entry('request.validation_failed'), detail, errors });
     }
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (mapped) return sendProblem(request, reply, { ...entry(mapped), detail: error.message });
@@ -71,6 +76,9 @@ interface AjvIssue {
   keyword?: string;
   params?: Record<string, unknown>;
 }
+
+/** The request part an issue of the input guard names (params, querystring, headers, body). */
+const contextOf = (issue: AjvIssue): string | undefined => (typeof issue.params?.context === 'string' ? issue.params.context : undefined);
 
 function toFieldError(part: string, issue: AjvIssue): FieldError {
   const base = `/${part}${issue.instancePath ?? ''}`;

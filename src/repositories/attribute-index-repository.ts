@@ -29,7 +29,10 @@ const DEFINITION_TYPES: Record<IndexedAttributeType, readonly string[]> = {
  *   SQLite:      (tenant_id, (case when json_type(attributes, '$.name') in ('text') then json_extract(attributes, '$.name') end))
  *   PostgreSQL:  (tenant_id, (case when jsonb_typeof((attributes -> 'name')) = 'string' then (attributes ->> 'name') collate "C" end))
  *
- * led by tenant_id like every users index. The column is unqualified here (SQLite forbids
+ * led by tenant_id like every users index, except text on PostgreSQL: a b-tree entry there holds at
+ * most about 2,700 bytes, so a long value (in any tenant: indexes are shared) would become
+ * unstorable. Text attributes get a HASH index of the expression instead (4-byte hash codes, any
+ * value length, equality only, which is what the index is for). The column is unqualified here (SQLite forbids
  * "users"."attributes" in an index); both planners resolve the qualified reference in queries to
  * the same column. Indexes are shared by every tenant that declares the same name and type.
  *
@@ -59,20 +62,37 @@ export class AttributeIndexRepository {
     return jsonKeyOperand(`attributes/${attribute}`, USER_ATTRIBUTES_COLUMN.split('.')[1] as string, attribute, type, this.dialect).expr;
   }
 
-  /** Creates the index unless it exists (on PostgreSQL: replaces a broken concurrent build). */
-  async ensure(attribute: string, type: IndexedAttributeType): Promise<void> {
+  /**
+   * Creates the index unless it exists; returns true when this call created it. On PostgreSQL an
+   * invalid index (a failed or interrupted CONCURRENTLY build) or one of the wrong kind (a text
+   * b-tree from an older release) is replaced. A build that fails leaves no index behind: the
+   * error is thrown after the remains are dropped.
+   */
+  async ensure(attribute: string, type: IndexedAttributeType): Promise<boolean> {
     const name = AttributeIndexRepository.indexName(attribute, type);
     const expr = this.expression(attribute, type);
-    await this.exclusively(name, async (db) => {
+    return this.exclusively(name, async (db) => {
       if (this.dialect === 'sqlite') {
+        const exists = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and name = ${name}`.execute(db);
+        if (exists.rows.length > 0) return false;
         await sql`create index if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(db);
-        return;
+        return true;
       }
-      const state = await this.postgresIndexState(db, name);
-      if (state === 'valid') return;
-      // A failed or interrupted CONCURRENTLY build leaves an invalid index that IF NOT EXISTS would keep.
+      const method = type === 'string' ? 'hash' : 'btree';
+      const state = await this.postgresIndexState(db, name, method);
+      if (state === 'valid') return false;
+      // IF NOT EXISTS would keep an invalid index or one of the wrong kind.
       if (state === 'invalid') await sql`drop index concurrently if exists ${sql.id(name)}`.execute(db);
-      await sql`create index concurrently if not exists ${sql.id(name)} on users (tenant_id, (${expr}))`.execute(db);
+      const columns = method === 'hash' ? sql`using hash ((${expr}))` : sql`(tenant_id, (${expr}))`;
+      try {
+        await sql`create index concurrently if not exists ${sql.id(name)} on users ${columns}`.execute(db);
+      } catch (error) {
+        await sql`drop index concurrently if exists ${sql.id(name)}`.execute(db).catch(() => undefined);
+        throw error;
+      }
+      // IF NOT EXISTS only warns when another relation holds the name: that is no index.
+      if ((await this.postgresIndexState(db, name, method)) !== 'valid') throw new Error(`Index ${name} was not built: the name is held by another relation.`);
+      return true;
     });
   }
 
@@ -95,8 +115,8 @@ export class AttributeIndexRepository {
    * pg_try_advisory_lock (a session blocked inside pg_advisory_lock holds a snapshot, which a
    * CREATE INDEX CONCURRENTLY of the holder would wait for: a deadlock).
    */
-  private async exclusively(name: string, work: (db: Kysely<DB>) => Promise<void>): Promise<void> {
-    await this.db.connection().execute(async (db) => {
+  private async exclusively<T>(name: string, work: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (db) => {
       if (this.dialect === 'sqlite') return work(db);
       const key = sql`hashtextextended(${`attribute-index:${name}`}, 0)`;
       const deadline = Date.now() + INDEX_LOCK_WAIT_MS;
@@ -107,7 +127,7 @@ export class AttributeIndexRepository {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       try {
-        await work(db);
+        return await work(db);
       } finally {
         await sql`select pg_advisory_unlock(${key})`.execute(db);
       }
@@ -136,15 +156,17 @@ export class AttributeIndexRepository {
     return result.rows.map((r) => r.name);
   }
 
-  private async postgresIndexState(db: Kysely<DB>, name: string): Promise<'missing' | 'valid' | 'invalid'> {
-    const result = await sql<{ valid: boolean }>`
-      select i.indisvalid as valid from pg_class c
+  /** 'invalid' also for an index of another access method than `method`, so it gets replaced. */
+  private async postgresIndexState(db: Kysely<DB>, name: string, method: 'hash' | 'btree'): Promise<'missing' | 'valid' | 'invalid'> {
+    const result = await sql<{ valid: boolean; method: string }>`
+      select i.indisvalid as valid, a.amname as method from pg_class c
       join pg_index i on i.indexrelid = c.oid
+      join pg_am a on a.oid = c.relam
       join pg_namespace n on n.oid = c.relnamespace
       where c.relname = ${name} and n.nspname = current_schema()`.execute(db);
     const row = result.rows[0];
     if (!row) return 'missing';
-    return row.valid ? 'valid' : 'invalid';
+    return row.valid && row.method === method ? 'valid' : 'invalid';
   }
 }
 

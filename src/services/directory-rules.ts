@@ -2,7 +2,7 @@ import { AppError, type FieldError } from '../errors/app-error.js';
 import { keepConfigSecrets, validateConfig } from '../domain/config-schema.js';
 import { duplicateExternalIds } from '../domain/identifier-key.js';
 import { configSchemaOf, type DirectoryDefinition, type DirectoryField, type DirectoryRecord } from '../domain/directory.js';
-import { applyMergePatch } from './user-rules.js';
+import { applyMergePatch, withinFreeJsonLimits } from './user-rules.js';
 
 const clean = (value: unknown): unknown => {
   if (typeof value !== 'string') return value;
@@ -48,7 +48,8 @@ export function buildRecord(
 /** PATCH: the stored record's fields, merge-patched (config merges key by key). */
 export function patchedInput(def: DirectoryDefinition, current: DirectoryRecord, patch: Record<string, unknown>): Record<string, unknown> {
   const fields = Object.fromEntries(Object.keys(def.fields).map((name) => [name, current[name]]));
-  return applyMergePatch(fields, patch) as Record<string, unknown>;
+  const free = Object.entries(def.fields).flatMap(([name, f]) => (f.type === 'configObject' ? [name] : []));
+  return withinFreeJsonLimits(applyMergePatch(fields, patch) as Record<string, unknown>, free);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.js';
+import { DIRECTORY, type DirectoryDefinition, type DirectoryRecord } from '../domain/directory.js';
 import type { Principal } from '../domain/principal.js';
 import type { ListQuery } from '../domain/list-query.js';
 import type { DirectoryPage } from '../repositories/directory-repository.js';
@@ -10,6 +10,8 @@ import { deleteRecord } from './commands/delete-record-command.js';
 import type { ExpectedVersion } from './commands/user-checks.js';
 import { patchedInput } from './directory-rules.js';
 import type { UnitRunner } from './unit-of-work.js';
+
+const ATTRIBUTE_NAME = new RegExp(DIRECTORY.attribute_definition.fields.name?.pattern ?? '^$');
 
 export { label } from './commands/directory-commands.js';
 
@@ -25,7 +27,7 @@ export class DirectoryService {
   ) {}
 
   async create(principal: Principal, def: DirectoryDefinition, input: Record<string, unknown>): Promise<DirectoryRecord> {
-    return this.afterCommit(def, await this.units.run(principal, createRecord(def, input)));
+    return this.afterCommit(def, await this.withIndexFirst(def, input, () => this.units.run(principal, createRecord(def, input))));
   }
 
   async get(principal: Principal, def: DirectoryDefinition, id: string): Promise<DirectoryRecord> {
@@ -40,11 +42,14 @@ export class DirectoryService {
   }
 
   async replace(principal: Principal, def: DirectoryDefinition, id: string, input: Record<string, unknown>, expected: ExpectedVersion): Promise<DirectoryRecord> {
-    return this.afterCommit(def, await this.units.run(principal, updateRecord(def, id, expected, () => input, true)));
+    return this.afterCommit(def, await this.withIndexFirst(def, input, () => this.units.run(principal, updateRecord(def, id, expected, () => input, true))));
   }
 
   async patch(principal: Principal, def: DirectoryDefinition, id: string, patch: Record<string, unknown>, expected: ExpectedVersion): Promise<DirectoryRecord> {
-    return this.afterCommit(def, await this.units.run(principal, updateRecord(def, id, expected, (current) => patchedInput(def, current, patch), false)));
+    const current = def.definesUserAttributes ? await this.store.repos.directory.findById(def, principal.tenantId, id) : null;
+    const planned = current ? patchedInput(def, current, patch) : undefined;
+    const write = () => this.units.run(principal, updateRecord(def, id, expected, (stored) => patchedInput(def, stored, patch), false));
+    return this.afterCommit(def, await this.withIndexFirst(def, planned, write));
   }
 
   /** Deleting what users depend on (see deleteRecord): refused while in use; memberships and links go with it. */
@@ -56,6 +61,33 @@ export class DirectoryService {
   async descendants(principal: Principal, def: DirectoryDefinition, id: string): Promise<{ record: DirectoryRecord; depth: number }[]> {
     await this.get(principal, def, id);
     return this.store.repos.directory.descendants(def, principal.tenantId, id);
+  }
+
+  /**
+   * An attribute definition that asks for an index gets it BEFORE the definition is written, so a
+   * build that fails leaves no trace: no definition marked indexed without its index, no event,
+   * no invalid index (the repository drops the remains). A write that then fails drops an index
+   * this call built, unless another definition wants it. `planned` is the input the write will
+   * store (for a patch: the stored record merged with the patch).
+   */
+  private async withIndexFirst(def: DirectoryDefinition, planned: Record<string, unknown> | undefined, write: () => Promise<RecordChange>): Promise<RecordChange> {
+    const target = def.definesUserAttributes && planned ? attributeIndexTarget(toAttributeDefinition(planned as DirectoryRecord)) : undefined;
+    // A name the definition rules refuse is the write's to report.
+    if (!target || !ATTRIBUTE_NAME.test(target.name)) return write();
+    const indexes = this.store.repos.attributeIndexes;
+    let built: boolean;
+    try {
+      built = await indexes.ensure(target.name, target.type);
+    } catch (error) {
+      const failed = new AppError('attribute_definition.index_failed', `The index for attribute ${JSON.stringify(target.name)} could not be built, so the definition was not changed; retry later.`);
+      throw Object.assign(failed, { cause: error });
+    }
+    try {
+      return await write();
+    } catch (error) {
+      if (built) await indexes.dropUnlessUsed(target.name, target.type).catch(() => undefined);
+      throw error;
+    }
   }
 
   private async afterCommit(def: DirectoryDefinition, change: RecordChange): Promise<DirectoryRecord> {
@@ -71,8 +103,8 @@ export class DirectoryService {
    * Runs AFTER the write committed, on the store's own connection: on SQLite the transaction
    * holds the only connection (DDL through store.repos inside it would wait for itself), and on
    * PostgreSQL the index is built CONCURRENTLY, which cannot run in a transaction and does not
-   * lock users against writes while it builds. If the build fails the definition is saved and
-   * the request fails; repeating the write (PUT/PATCH) builds the index.
+   * lock users against writes while it builds. withIndexFirst has built the index already; this
+   * only repairs one dropped in between by a concurrent change, and drops what is not wanted.
    */
   private async syncAttributeIndex(def: DirectoryDefinition, before: DirectoryRecord | null, after: DirectoryRecord | null): Promise<void> {
     if (!def.definesUserAttributes) return;

@@ -1,3 +1,4 @@
+import { freeJsonProblem } from '../domain/storable-values.js';
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
 import { USER_OPTIONAL_TEXT_FIELDS, type UserOptionalTextField } from '../domain/user-fields.js';
@@ -72,4 +73,17 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
     else result[key] = applyMergePatch(result[key], value);
   }
   return result;
+}
+
+/**
+ * A merge patch within the limits can still grow a stored free-form value beyond them (two
+ * patches of 40 KiB to different keys), so the merged value is checked too (FREE_JSON_LIMITS).
+ * Throws 400 request.validation_failed naming the field. Returns the record.
+ */
+export function withinFreeJsonLimits<T extends Record<string, unknown>>(record: T, fields: readonly string[]): T {
+  for (const field of fields) {
+    const problem = record[field] === undefined || record[field] === null ? undefined : freeJsonProblem(record[field]);
+    if (problem) throw new AppError('request.validation_failed', `/body/${field}: after the merge patch, ${problem}.`, [{ field: `/body/${field}`, message: `after the merge patch, ${problem}` }]);
+  }
+  return record;
 }

@@ -19,7 +19,7 @@ import { deleteUser } from './commands/delete-user-command.js';
 import type { ExpectedVersion } from './commands/user-checks.js';
 import { createUser, transitionUser, updateUser } from './commands/user-commands.js';
 import type { UnitRunner } from './unit-of-work.js';
-import { applyMergePatch, writableFields } from './user-rules.js';
+import { applyMergePatch, withinFreeJsonLimits, writableFields } from './user-rules.js';
 
 export type { ExpectedVersion } from './commands/user-checks.js';
 
@@ -67,7 +67,7 @@ export class UserService {
         throw new AppError('request.validation_failed', `${field} cannot be cleared.`, [{ field: `/body/${field}`, message: 'cannot be null' }]);
       }
     }
-    return this.units.run(principal, updateUser(id, expected, (current) => applyMergePatch(writableFields(current), patch) as UserInput, 'patch'));
+    return this.units.run(principal, updateUser(id, expected, (current) => withinFreeJsonLimits(applyMergePatch(writableFields(current), patch) as Record<string, unknown>, ['attributes']) as UserInput, 'patch'));
   }
 
   /** The action endpoints (activate, suspend): a move through the lifecycle table. */

@@ -2,6 +2,8 @@ import { Type, type Static, type TNull, type TSchema, type TUnion } from '@sincl
 import { errorCatalogue } from '../../errors/error-codes.js';
 import { DEFAULT_PAGE_SIZE } from '../../domain/list-query.js';
 import { MAX_CURSOR_LENGTH } from '../../filter/list-cursor.js';
+import { FREE_JSON_LIMITS } from '../../domain/storable-values.js';
+import { JSON_LIMITS_KEYWORD } from '../validation.js';
 
 export { MAX_CURSOR_LENGTH };
 
@@ -47,6 +49,20 @@ function describeStatus(status: number): string {
     .filter(([, e]) => e.status === status)
     .map(([c]) => c);
   return `Problem details; code is one of: ${codes.join(', ')}`;
+}
+
+/**
+ * A free-form JSON object (user `attributes`, identity provider `config`): its limits travel with
+ * the schema, so validation enforces them before anything else touches the value and the
+ * OpenAPI document states them.
+ */
+export function FreeJsonObject(options: { maxProperties: number; description?: string | undefined }) {
+  const limits = `At most ${FREE_JSON_LIMITS.maxDepth} levels of nesting and ${FREE_JSON_LIMITS.maxBytes} bytes as JSON.`;
+  return Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+    maxProperties: options.maxProperties,
+    description: options.description ? `${options.description} ${limits}` : limits,
+    [JSON_LIMITS_KEYWORD]: FREE_JSON_LIMITS,
+  });
 }
 
 // No schema default: Ajv would fill it in, and a cursor (which carries its page size) could not tell it from a sent one.

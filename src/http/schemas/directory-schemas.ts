@@ -1,6 +1,6 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { secretsFields, type DirectoryDefinition, type DirectoryField } from '../../domain/directory.js';
-import { CURSOR_DESCRIPTION, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
+import { CURSOR_DESCRIPTION, FreeJsonObject, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
 
 function fieldSchema(f: DirectoryField): TSchema {
   const doc = f.description ? { description: f.description } : {};
@@ -18,7 +18,7 @@ function fieldSchema(f: DirectoryField): TSchema {
     case 'reference':
       return Type.String({ format: 'uuid', ...doc });
     case 'configObject':
-      return Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50, ...doc });
+      return FreeJsonObject({ maxProperties: 50, description: f.description });
     case 'externalIds':
       return Type.Array(
         Type.Object({ origin: Type.String({ minLength: 1, maxLength: 128 }), key: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),

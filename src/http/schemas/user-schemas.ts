@@ -4,7 +4,7 @@ import {
   USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserFieldValues, type UserFieldWrite, type UserWritableField,
 } from '../../domain/user-fields.js';
 import { USER_STATUS_INPUTS, USER_STATUSES, type UserStatus, type UserStatusAlias } from '../../domain/user-lifecycle.js';
-import { CURSOR_DESCRIPTION, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
+import { CURSOR_DESCRIPTION, FreeJsonObject, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
 import { directorySchemas } from './directory-schemas.js';
 
 /*
@@ -27,8 +27,7 @@ const IdentificationSchema = Type.Object(
 
 const docOf = (field: UserFieldDefinition) => (field.description === undefined ? {} : { description: field.description });
 const uuid = (field: UserFieldDefinition) => Type.String({ format: 'uuid', description: field.description ?? Uuid.description });
-const attributes = (maxProperties: number, field: UserFieldDefinition) =>
-  Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties, ...docOf(field) });
+const attributes = (maxProperties: number, field: UserFieldDefinition) => FreeJsonObject({ maxProperties, description: field.description });
 
 /** What a client may send for a writable field (before nullability). */
 function inputSchema(field: UserFieldDefinition): TSchema {

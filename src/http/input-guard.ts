@@ -1,0 +1,235 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors/app-error.js';
+import { findUnstorableText, MAX_BODY_DEPTH, pointerSegment, type ValueProblem } from '../domain/storable-values.js';
+import { MAX_REPORTED_ERRORS } from './validation.js';
+
+/**
+ * The HTTP edge's check of what storage can represent (domain/storable-values.ts), so no route
+ * can forget it and SQLite and PostgreSQL answer the same:
+ *
+ * - every path parameter, query parameter (raw percent-encoding included), body string and
+ *   object key, and HTTP Basic client credential: no NUL, no lone surrogate → 400;
+ * - a body in a charset other than UTF-8 → 415; a body that is not valid UTF-8 → 400 (RFC 8259
+ *   §8.1 and the form encoding both mean UTF-8; decoding with replacement characters would
+ *   silently change the text);
+ * - JSON bodies: at most MAX_BODY_DEPTH levels and no integer literal beyond ±(2^53 − 1), both
+ *   checked on the text before it is parsed (parseJsonBody).
+ *
+ * Problems are reported like schema validation problems (`request.validation_failed`, or
+ * `invalid_request` on the OAuth endpoints), field by field.
+ */
+export function registerInputGuard(app: FastifyInstance): void {
+  app.addHook('preParsing', async (request) => {
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    const charset = hasBody ? charsetOf(request.headers['content-type']) : undefined;
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      throw new AppError('request.unsupported_media_type', `Request bodies must be UTF-8 (RFC 8259 §8.1); send charset=utf-8 or no charset, not ${JSON.stringify(charset)}.`);
+    }
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const problems: { context: string; problem: ValueProblem }[] = [];
+    let total = 0;
+    const check = (context: string, value: unknown) => {
+      const found = findUnstorableText(value, MAX_REPORTED_ERRORS);
+      total += found.total;
+      problems.push(...found.problems.map((problem) => ({ context, problem })));
+    };
+    check('params', request.params);
+    check('querystring', request.query);
+    for (const problem of rawQueryProblems(request.url)) {
+      total++;
+      problems.push({ context: 'querystring', problem });
+    }
+    check('headers', basicCredentials(request));
+    check('body', request.body);
+    if (total > 0) throw inputError(problems.slice(0, MAX_REPORTED_ERRORS).map((p) => ({ ...p.problem, context: p.context })), total);
+  });
+}
+
+/**
+ * JSON body parser: strict UTF-8, then the text checks (depth, unsafe integers), then Fastify's
+ * own parser (which refuses prototype-poisoning keys). An empty body means "no body": many
+ * clients send Content-Type: application/json on every request, GET included.
+ */
+export function jsonBodyParser(parseJson: (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void) {
+  return (request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void): void => {
+    let text: string;
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      done(new AppError('request.malformed_json', 'The body is not valid UTF-8 (RFC 8259 §8.1). Send JSON text encoded as UTF-8.'));
+      return;
+    }
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    const problem = scanJsonText(text);
+    if (problem) {
+      done(inputError([{ ...problem, context: 'body' }], 1));
+      return;
+    }
+    parseJson(request, text, done);
+  };
+}
+
+/**
+ * Form body parser (application/x-www-form-urlencoded, the OAuth endpoints): every name and
+ * value must be percent-encoded UTF-8. A raw U+FFFD in the text is what undecodable bytes became
+ * (a real U+FFFD arrives percent-encoded), and a bad escape such as %FF would otherwise be kept
+ * as the three characters "%FF": both are refused rather than altered.
+ */
+export function parseFormText(text: string): Record<string, string | string[]> {
+  const form: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  if (text.includes('\ufffd')) throw inputError([{ context: 'body', pointer: '', message: 'must be UTF-8, percent-encoded as application/x-www-form-urlencoded' }], 1);
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeFormComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? '' : decodeFormComponent(pair.slice(eq + 1));
+    const previous = form[name];
+    form[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  return { ...form };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function charsetOf(contentType: string | undefined): string | undefined {
+  if (!contentType) return undefined;
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType);
+  return match ? (match[1] ?? '') : undefined;
+}
+
+function decodeFormComponent(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    throw inputError([{ context: 'body', pointer: '', message: `${JSON.stringify(clip(text))} is not percent-encoded UTF-8` }], 1);
+  }
+}
+
+/**
+ * Query parameters whose percent-encoding is not UTF-8 (`%FF`, an encoded lone surrogate
+ * `%ED%A0%80`): the query parser keeps such text as it was written, which would silently
+ * search for the characters "%FF". Each is refused, naming the parameter.
+ */
+function rawQueryProblems(url: string): ValueProblem[] {
+  const query = url.indexOf('?');
+  if (query < 0 || !url.includes('%', query)) return [];
+  const problems: ValueProblem[] = [];
+  for (const pair of url.slice(query + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+    } catch {
+      problems.push({ pointer: `/${pointerSegment(clip(rawName))}`, message: 'the parameter name is not percent-encoded UTF-8' });
+      continue;
+    }
+    try {
+      if (eq >= 0) decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      problems.push({ pointer: `/${pointerSegment(name)}`, message: 'is not percent-encoded UTF-8 (a % must be followed by two hex digits of a UTF-8 sequence; write a literal % as %25)' });
+    }
+  }
+  return problems;
+}
+
+/** HTTP Basic credentials as the OAuth endpoints read them (RFC 6749 §2.3.1), for the text check. */
+function basicCredentials(request: FastifyRequest): Record<string, string> | undefined {
+  const header = request.headers.authorization;
+  const basic = header && /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  const part = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  return { authorization: `${part(decoded.slice(0, colon))}:${part(decoded.slice(colon + 1))}` };
+}
+
+/**
+ * Scans JSON text without parsing it: nesting deeper than MAX_BODY_DEPTH, and integer literals
+ * that JSON.parse would round (beyond ±(2^53 − 1), RFC 7493 §2.2) or numbers it would turn into
+ * Infinity. Returns the first problem with its JSON pointer, or undefined. Syntax errors are
+ * left to the parser.
+ */
+export function scanJsonText(text: string): ValueProblem | undefined {
+  // One frame per open container: arrays count elements, objects remember their current key.
+  const frames: { array: boolean; index: number; key: [number, number] | undefined; expectKey: boolean }[] = [];
+  const pointer = () => frames.map((f) => `/${f.array ? f.index : pointerSegment(keyText(text, f.key))}`).join('');
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+      const top = frames[frames.length - 1];
+      if (top && !top.array && top.expectKey) {
+        top.key = [start, i + 1];
+        top.expectKey = false;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      frames.push({ array: c === 0x5b, index: 0, key: undefined, expectKey: c === 0x7b });
+      if (frames.length > MAX_BODY_DEPTH) {
+        frames.pop();
+        return { pointer: pointer(), message: `nests more than ${MAX_BODY_DEPTH} levels of objects and arrays` };
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      frames.pop();
+    } else if (c === 0x2c) {
+      const top = frames[frames.length - 1];
+      if (top?.array) top.index++;
+      else if (top) top.expectKey = true;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1;
+      while (end < text.length && /[0-9eE.+-]/.test(text[end] as string)) end++;
+      const literal = text.slice(i, end);
+      const value = Number(literal);
+      if (!Number.isFinite(value) && !Number.isNaN(value)) return { pointer: pointer(), message: `the number ${clip(literal)} is too large for a JSON number (IEEE 754 double)` };
+      if (!/[.eE]/.test(literal) && literal.length > 15 && !Number.isSafeInteger(value)) {
+        return { pointer: pointer(), message: `the integer ${clip(literal)} is beyond ±(2^53 − 1) and would not be kept exactly (RFC 7493 §2.2); send it as a string` };
+      }
+      i = end - 1;
+    }
+  }
+  return undefined;
+}
+
+function keyText(text: string, key: [number, number] | undefined): string {
+  if (!key) return '';
+  const raw = text.slice(key[0], key[1]);
+  try {
+    return String(JSON.parse(raw));
+  } catch {
+    return raw.slice(1, -1);
+  }
+}
+
+const clip = (text: string): string => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
+
+/**
+ * A 400 shaped like a schema validation failure, so the error handlers (problem+json, or OAuth's
+ * invalid_request) report it field by field. `total` counts problems beyond those listed.
+ */
+function inputError(problems: (ValueProblem & { context: string })[], total: number): Error {
+  const first = problems[0];
+  const error = new Error(first ? `${first.context}${first.pointer}: ${first.message}` : 'The request is not valid.');
+  return Object.assign(error, {
+    statusCode: 400,
+    validationContext: first?.context ?? 'body',
+    validation: problems.map((p) => ({ instancePath: p.pointer, message: p.message, params: { context: p.context } })),
+    validationTotal: total,
+  });
+}

@@ -216,15 +216,21 @@ describe('free-form JSON: depth and size limits before anything touches it', () 
     expectRefused(patchUser, '/body/attributes', /after the merge patch/);
     const stored = (await t.request({ method: 'GET', url: `/v1/users/${user.id}`, token })).json() as { attributes: Record<string, unknown>; version: number };
     expect(Object.keys(stored.attributes)).toEqual(['a']);
-    const idp = (await post('/v1/identity-providers', JSON.stringify({ name: 'p', alias: unique('grow'), type: 'oidc', config: { a: half } }))).json() as { id: string };
-    const patchIdp = await t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token, headers: { 'content-type': 'application/merge-patch+json' }, payload: JSON.stringify({ config: { b: half } }) });
+    // Provider config is declared per type (settings: up to 50 strings of up to 2,000 characters);
+    // two halves of 20 long entries each fit alone and not together.
+    const entries = (prefix: string) => Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`${prefix}${i}`, 'x'.repeat(1_990)]));
+    const idp = (await post('/v1/identity-providers', JSON.stringify({ name: 'p', alias: unique('grow'), type: 'oidc', config: { settings: entries('a') } }))).json() as { id: string };
+    const patchIdp = await t.request({
+      method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token, headers: { 'content-type': 'application/merge-patch+json' }, payload: JSON.stringify({ config: { settings: entries('b') } }),
+    });
     expectRefused(patchIdp, '/body/config', /after the merge patch/);
   });
 
   it('applies the same limits to identity provider config', async () => {
     const alias = unique('idp');
     expectRefused(await post('/v1/identity-providers', JSON.stringify({ name: 'p', alias, type: 'oidc', config: nest(FREE_JSON_LIMITS.maxDepth + 1) })), '/body/config', /32 levels/);
-    const ok = await post('/v1/identity-providers', JSON.stringify({ name: 'p', alias, type: 'oidc', config: nest(FREE_JSON_LIMITS.maxDepth) }));
+    // Within the limits, what the provider type declares is accepted (undeclared fields are refused by the type's schema).
+    const ok = await post('/v1/identity-providers', JSON.stringify({ name: 'p', alias, type: 'oidc', config: { issuer: 'https://idp.example', settings: { a: 'b' } } }));
     expect(ok.statusCode, ok.body).toBe(201);
   });
 });

@@ -73,7 +73,8 @@ async function readAfter(principal: Principal, position: number, limit = 5): Pro
 }
 
 describe('event positions follow commit order', () => {
-  // PostgreSQL only: SQLite has one writer, so nothing there commits out of order.
+  // PostgreSQL only: SQLite has one writer, so nothing there commits out of order. CI runs this
+  // file on both databases (vitest.config.ts refuses CI without PostgreSQL), so it always runs there.
   it.skipIf(!onPostgres)('a transaction that wrote first but commits last still appears after everything already read', async () => {
     const principal = await freshTenant();
     const aWrote = deferred();
@@ -102,6 +103,8 @@ describe('event positions follow commit order', () => {
     expect(next.positions[0]).toBeGreaterThan(seen.last);
   });
 
+  // PostgreSQL only: it holds a transaction inside COMMIT with a deferred trigger; SQLite has one
+  // writer and no such triggers. CI runs this file on both databases, so each case runs once.
   it.skipIf(!onPostgres)('a later writer cannot overtake a transaction that is inside its COMMIT (PostgreSQL only)', async () => {
     const principal = await freshTenant();
     const db = t.runtime.database.db;
@@ -183,7 +186,7 @@ describe('event positions follow commit order', () => {
     expect(new Set(positions).size).toBe(positions.length);
   });
 
-  // SQLite only: PostgreSQL has no group commit.
+  // SQLite only: PostgreSQL has no group commit. CI runs the sqlite project too, so it always runs.
   it.skipIf(onPostgres)('units sharing one SQLite group commit get positions in the order they ran, with no hole for a failed one', async () => {
     const principal = await freshTenant();
     const ran: string[] = [];

@@ -59,6 +59,8 @@ async function waitFor(probe: () => Promise<boolean>, ms = 60_000): Promise<void
   }
 }
 
+// SQLite is one server process by design (one writer, one file); the PostgreSQL project of the
+// same file runs this in CI, where vitest.config.ts refuses to run without PostgreSQL.
 describe.skipIf(testDialect() === 'sqlite')('two runner processes on one PostgreSQL (skipped on SQLite: it is one process by design)', () => {
   it('share the work and run every job exactly once, never two runs of one job at a time', { timeout: 120_000 }, async () => {
     const env = { WORKER_CONCURRENCY: '4', WORKER_POLL_MS: '20' };

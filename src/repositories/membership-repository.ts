@@ -8,6 +8,9 @@ import {
 
 type Row = Record<string, unknown>;
 
+/** Ids per locking statement: far below PostgreSQL's 65,535 bound parameters. */
+const LOCK_CHUNK = 10_000;
+
 /**
  * The membership tables (user_roles, user_groups, user_organizations, user_environments). They
  * share one shape, so one repository serves them all; table and column names come from
@@ -54,20 +57,23 @@ export class MembershipRepository {
 
   /**
    * Locks users (PostgreSQL) in id order for the rest of the transaction, the order every write
-   * that touches several users takes: concurrent writes queue instead of deadlocking. Returns
-   * the ids that exist in the tenant.
+   * that touches several users takes: concurrent writes queue instead of deadlocking. SQLite has
+   * one writer, so there is nothing to lock (and a 50,000-member list would not fit in one
+   * statement's parameters there); PostgreSQL locks in chunks, still in id order.
    */
-  async lockUsers(tenantId: string, userIds: readonly string[]): Promise<Set<string>> {
-    if (userIds.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom('users')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('id', 'in', [...new Set(userIds)])
-      .orderBy('id')
-      .$if(this.dialect === 'postgres', (q) => q.forNoKeyUpdate())
-      .execute();
-    return new Set(rows.map((r) => r.id));
+  async lockUsers(tenantId: string, userIds: readonly string[]): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    const ids = [...new Set(userIds)].sort();
+    for (let i = 0; i < ids.length; i += LOCK_CHUNK) {
+      await this.db
+        .selectFrom('users')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', ids.slice(i, i + LOCK_CHUNK))
+        .orderBy('id')
+        .forNoKeyUpdate()
+        .execute();
+    }
   }
 
   /**

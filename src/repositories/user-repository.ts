@@ -158,10 +158,6 @@ export class UserRepository {
     return rows.map((r) => r.id).sort();
   }
 
-  async findDirectReports(tenantId: string, managerId: string): Promise<User[]> {
-    const rows = await this.db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('manager_id', '=', managerId).execute();
-    return rows.map(toUser);
-  }
 
   /**
    * The ids on the management chain above `userId` (its manager, their manager, …), in one

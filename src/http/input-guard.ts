@@ -42,7 +42,7 @@ export function registerInputGuard(app: FastifyInstance): void {
       problems.push({ context: 'querystring', problem });
     }
     check('headers', basicCredentials(request));
-    check('body', request.body);
+    if (!textCheckedBodies.has(request)) check('body', request.body);
     if (total > 0) throw inputError(problems.slice(0, MAX_REPORTED_ERRORS).map((p) => ({ ...p.problem, context: p.context })), total);
   });
 }
@@ -70,6 +70,7 @@ export function jsonBodyParser(parseJson: (request: FastifyRequest, body: string
       done(inputError([{ ...problem, context: 'body' }], 1));
       return;
     }
+    if (!MAY_ESCAPE_UNSTORABLE.test(text)) textCheckedBodies.add(request);
     parseJson(request, text, done);
   };
 }
@@ -93,6 +94,16 @@ export function parseFormText(text: string): Record<string, string | string[]> {
   }
   return { ...form };
 }
+
+/**
+ * In valid UTF-8 JSON text a NUL or a lone surrogate can only be written as a `\u` escape (raw
+ * control characters are not JSON and a UTF-8 surrogate fails the strict decoder). A body whose
+ * text has no such escape needs no walk of the parsed value in preValidation; one that has one
+ * (or an escaped backslash before `u0000`, a harmless false alarm) is walked as usual.
+ */
+const MAY_ESCAPE_UNSTORABLE = /\\u(?:0000|[dD][89a-fA-F])/;
+/** JSON bodies whose text showed no unstorable escape (see MAY_ESCAPE_UNSTORABLE). */
+const textCheckedBodies = new WeakSet<FastifyRequest>();
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 

@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Dialect } from '../db/database.js';
 import type { DB, EventTable } from '../db/schema.js';
+import { insertValues } from './insert-values.js';
 import { parseJson, toJson } from '../db/json-columns.js';
 import type { DomainEvent, EventContext, FieldChanges } from '../domain/event.js';
 
@@ -45,6 +47,7 @@ export class EventRepository {
   /** `unitOfWork`: bound to a store transaction (the only place events may be appended). */
   constructor(
     private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
     private readonly unitOfWork: boolean,
   ) {}
 
@@ -72,7 +75,7 @@ export class EventRepository {
       const own = events.filter((e) => e.tenantId === tenantId);
       const last = await this.takePositions(tenantId, own.length);
       const rows = own.map((e, i) => toRow(e, last - own.length + 1 + i));
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('events').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertValues(this.db, this.dialect, 'events', rows.slice(i, i + INSERT_CHUNK));
     }
   }
 

@@ -13,6 +13,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 const MODE = process.env.MODE ?? 'get';
 async function setup(root) {
   const { loadConfig } = await import(`${root}/config.js`);

@@ -75,6 +75,9 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The query of a route that takes no query parameters: any parameter is a 400 naming it. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 export const pageOf = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page.' })) });
 

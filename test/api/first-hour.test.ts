@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, useApiSuite } from '../helpers/test-app.js';
+import { createEnvironment, createGroup, createIdentityProvider } from '../helpers/directory-fixtures.js';
+
+/*
+ * Issue 7 E: what a newcomer meets in the first hour — media types, readable validation errors,
+ * 409s that name the value, OAuth parameter errors, `$` query options, `$select` on single GETs,
+ * one paging vocabulary. Every case runs on SQLite and PostgreSQL.
+ */
+
+const s = useApiSuite();
+
+interface Problem {
+  code: string;
+  status: number;
+  detail: string;
+  errors?: { field: string; message: string }[];
+}
+type Res = { statusCode: number; body: string; json(): unknown };
+
+const problem = (res: Res): Problem => res.json() as Problem;
+const messageOf = (res: Res, field: string): string | undefined => problem(res).errors?.find((e) => e.field === field)?.message;
+const userCount = async () => ((await s.request({ method: 'GET', url: '/v1/users?$top=1000&$select=id' })).json() as { items: unknown[] }).items.length;
+
+describe('media types', () => {
+  it('refuses a body without Content-Type or as a form on JSON routes, naming the accepted types, and writes nothing', async () => {
+    const before = await userCount();
+    const cases: { payload: string; headers: Record<string, string>; sent: RegExp }[] = [
+      // curl -d 'email=x@example.com': a form; it used to create a user.
+      { payload: `email=${s.unique('form')}@example.com`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, sent: /not application\/x-www-form-urlencoded.*curl -d/ },
+      // curl -d '{"userName":"y"}': JSON sent as a form.
+      { payload: JSON.stringify({ userName: s.unique('y') }), headers: { 'content-type': 'application/x-www-form-urlencoded' }, sent: /not application\/x-www-form-urlencoded/ },
+      { payload: JSON.stringify({ userName: s.unique('y') }), headers: {}, sent: /no Content-Type/ },
+      { payload: JSON.stringify({ userName: s.unique('y') }), headers: { 'content-type': 'text/plain' }, sent: /not text\/plain/ },
+      { payload: JSON.stringify({ userName: s.unique('y') }), headers: { 'content-type': 'application/merge-patch+json' }, sent: /not application\/merge-patch\+json/ },
+    ];
+    for (const c of cases) {
+      const res = await s.t.app.inject({ method: 'POST', url: '/v1/users', headers: { authorization: `Bearer ${s.token}`, ...c.headers }, payload: c.payload });
+      expect(res.statusCode, res.body).toBe(415);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      const p = problem(res);
+      expect(p.code).toBe('request.unsupported_media_type');
+      expect(p.detail).toMatch(/^POST \/v1\/users takes a body of type application\/json,/);
+      expect(p.detail).toMatch(c.sent);
+      expect(p.errors).toEqual([{ field: '/headers/content-type', message: 'must be application/json' }]);
+    }
+    expect(await userCount()).toBe(before);
+  });
+
+  it('takes JSON (with charset=utf-8), merge-patch on PATCH, and body-less action POSTs without a Content-Type', async () => {
+    const created = await s.request({ method: 'POST', url: '/v1/users', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: JSON.stringify({ userName: s.unique('ct') }) });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = (created.json() as { id: string }).id;
+    for (const type of ['application/merge-patch+json', 'application/json']) {
+      const patched = await s.request({ method: 'PATCH', url: `/v1/users/${id}`, headers: { 'content-type': type }, payload: JSON.stringify({ title: type }) });
+      expect(patched.statusCode, patched.body).toBe(200);
+    }
+    const formPatch = await s.request({ method: 'PATCH', url: `/v1/users/${id}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'title=x' });
+    expect(formPatch.statusCode).toBe(415);
+    expect(problem(formPatch).detail).toMatch(/takes a body of type application\/json or application\/merge-patch\+json/);
+    const groupForm = await s.request({ method: 'PATCH', url: `/v1/groups/${(await createGroup(s.t)).id}`, headers: { 'content-type': 'text/plain' }, payload: '{}' });
+    expect(groupForm.statusCode).toBe(415);
+
+    const suspend = await s.t.app.inject({ method: 'POST', url: `/v1/users/${id}/suspend`, headers: { authorization: `Bearer ${s.token}` } });
+    expect(suspend.statusCode, suspend.body).toBe(200);
+    expect((suspend.json() as { status: string }).status).toBe('suspended');
+    const activate = await s.request({ method: 'POST', url: `/v1/users/${id}/activate`, headers: { 'content-type': 'application/json' } });
+    expect(activate.statusCode, activate.body).toBe(200);
+    // A body on an action is still typed: a form there is refused and changes nothing.
+    const formAction = await s.request({ method: 'POST', url: `/v1/users/${id}/suspend`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'x=1' });
+    expect(formAction.statusCode).toBe(415);
+    expect(((await s.request({ method: 'GET', url: `/v1/users/${id}` })).json() as { status: string }).status).toBe('active');
+  });
+
+  it('takes forms and JSON on the OAuth token and revoke endpoints, and answers other types the OAuth way', async () => {
+    const form = await s.t.app.inject({
+      method: 'POST', url: '/v1/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `grant_type=client_credentials&client_id=${ADMIN_CLIENT_ID}&client_secret=${ADMIN_CLIENT_SECRET}`,
+    });
+    expect(form.statusCode, form.body).toBe(200);
+    const json = await s.t.app.inject({ method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'client_credentials', client_id: ADMIN_CLIENT_ID, client_secret: ADMIN_CLIENT_SECRET } });
+    expect(json.statusCode, json.body).toBe(200);
+    const revoke = await s.t.app.inject({ method: 'POST', url: '/v1/oauth/revoke', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${(form.json() as { access_token: string }).access_token}` });
+    expect(revoke.statusCode, revoke.body).toBe(200);
+    for (const headers of [{ 'content-type': 'text/plain' }, {}]) {
+      const res = await s.t.app.inject({ method: 'POST', url: '/v1/oauth/token', headers, payload: 'grant_type=client_credentials' });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/application\/x-www-form-urlencoded or application\/json/) });
+    }
+  });
+});
+
+describe('readable validation errors', () => {
+  it('says what a field must be in plain words, a union once, never a wall of anyOf', async () => {
+    const res = await s.request({
+      method: 'POST', url: '/v1/users',
+      payload: { userName: s.unique('v'), email: 'not-an-email', status: 'retired', managerId: 'nope', givenName: 12, shoeSize: 44 },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    const p = problem(res);
+    expect(messageOf(res, '/body/email')).toBe('must be an email address');
+    expect(messageOf(res, '/body/status')).toMatch(/^must be one of: .*active.*suspended/);
+    expect(messageOf(res, '/body/managerId')).toMatch(/^must be a UUID/);
+    expect(messageOf(res, '/body/givenName')).toBe('must be a string or null');
+    expect(messageOf(res, '/body/shoeSize')).toMatch(/^unknown field "shoeSize"; the fields here are: .*userName/);
+    expect(p.detail).not.toMatch(/anyOf|must be equal to constant|must match format/);
+    // One problem per field.
+    expect(new Set(p.errors?.map((e) => e.field)).size).toBe(p.errors?.length);
+  });
+
+  it('lists the allowed environment permissions once', async () => {
+    const env = await createEnvironment(s.t);
+    const user = (await s.request({ method: 'POST', url: '/v1/users', payload: { userName: s.unique('perm') } })).json() as { id: string };
+    const res = await s.request({ method: 'POST', url: `/v1/users/${user.id}/environments/${env.id}`, payload: { permissions: ['view', 'deploy'] } });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(problem(res).errors).toEqual([{ field: '/body/permissions/1', message: 'must be one of: view, model, build, run, admin' }]);
+    const put = await s.request({ method: 'PUT', url: `/v1/users/${user.id}/environments`, payload: [{ environmentId: env.id, permissions: ['root'] }] });
+    expect(put.statusCode, put.body).toBe(400);
+    expect(problem(put).errors).toEqual([{ field: '/body/0/permissions/0', message: 'must be one of: view, model, build, run, admin' }]);
+    const unknown = await s.request({ method: 'PUT', url: `/v1/users/${user.id}/environments`, payload: [{ id: env.id }] });
+    expect(unknown.statusCode).toBe(400);
+    expect(problem(unknown).detail).toMatch(/\/body\/0\/environmentId: is required/);
+    expect(problem(unknown).detail).toMatch(/unknown field "id" in \/0; the fields here are: environmentId, permissions/);
+  });
+
+  it('names enum values of groups and identity providers, and unknown fields inside objects', async () => {
+    const group = await s.request({ method: 'POST', url: '/v1/groups', payload: { name: s.unique('g'), externalIds: [{ origin: 'hr', key: '1', extra: true }] } });
+    expect(group.statusCode).toBe(400);
+    expect(messageOf(group, '/body/externalIds/0/extra')).toMatch(/^unknown field "extra" in \/externalIds\/0; the fields here are: origin, key$/);
+    const idp = await s.request({ method: 'POST', url: '/v1/identity-providers', payload: { name: s.unique('p'), alias: s.unique('a'), type: 'kerberos' } });
+    expect(idp.statusCode, idp.body).toBe(400);
+    expect(messageOf(idp, '/body/type')).toMatch(/^must be one of: [a-z0-9_-]+(, [a-z0-9_-]+)+$/);
+    const patch = await s.request({ method: 'PATCH', url: `/v1/identity-providers/${(await createIdentityProvider(s.t)).id}`, payload: { name: '' } });
+    expect(messageOf(patch, '/body/name')).toBe('must not be empty');
+  });
+
+  it('keeps the cap on reported problems after the rewording', async () => {
+    const user = (await s.request({ method: 'POST', url: '/v1/users', payload: { userName: s.unique('cap') } })).json() as { id: string };
+    const res = await s.request({ method: 'PUT', url: `/v1/users/${user.id}/groups`, payload: Array.from({ length: 60 }, () => ({ id: 'x' })) });
+    expect(res.statusCode).toBe(400);
+    expect(problem(res).errors).toHaveLength(20);
+    expect(problem(res).detail).toMatch(/and 40 more problems$/);
+    expect(problem(res).errors?.[0]).toEqual({ field: '/body/0/id', message: expect.stringMatching(/^must be a UUID/) });
+  });
+});
+
+describe('OAuth parameter errors (RFC 6749 §5.2)', () => {
+  const token = (payload: string, headers: Record<string, string> = {}) =>
+    s.t.app.inject({ method: 'POST', url: '/v1/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload });
+  const basic = `Basic ${Buffer.from(`${ADMIN_CLIENT_ID}:${ADMIN_CLIENT_SECRET}`).toString('base64')}`;
+
+  it('says which parameter is missing, repeated or unsupported', async () => {
+    const cases: [string, Record<string, string>, number, string, RegExp][] = [
+      [`client_id=${ADMIN_CLIENT_ID}&client_secret=${ADMIN_CLIENT_SECRET}`, {}, 400, 'invalid_request', /^grant_type is missing\.$/],
+      ['', { authorization: basic }, 400, 'invalid_request', /^grant_type is missing\.$/],
+      // RFC 6749 §3.1: a parameter without a value is treated as omitted.
+      [`grant_type=&client_id=${ADMIN_CLIENT_ID}`, {}, 400, 'invalid_request', /^grant_type is missing\.$/],
+      ['grant_type=client_credentials&grant_type=refresh_token', { authorization: basic }, 400, 'invalid_request', /grant_type is sent more than once/],
+      ['grant_type=password', { authorization: basic }, 400, 'unsupported_grant_type', /"password" is not supported; use client_credentials or refresh_token/],
+      ['grant_type=refresh_token', {}, 400, 'invalid_request', /^refresh_token is missing/],
+      ['grant_type=client_credentials', {}, 401, 'invalid_client', /Client authentication is missing/],
+      [`grant_type=client_credentials&client_id=${ADMIN_CLIENT_ID}`, {}, 401, 'invalid_client', /client_secret/],
+    ];
+    for (const [payload, headers, status, error, description] of cases) {
+      const res = await token(payload, headers);
+      expect(res.statusCode, `${payload}: ${res.body}`).toBe(status);
+      expect(res.json(), payload).toMatchObject({ error, error_description: expect.stringMatching(description) });
+    }
+    const revoke = await s.t.app.inject({ method: 'POST', url: '/v1/oauth/revoke', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token_type_hint=access_token' });
+    expect(revoke.statusCode).toBe(400);
+    expect(revoke.json()).toEqual({ error: 'invalid_request', error_description: 'token is missing.' });
+  });
+});
+
+describe('query parameters', () => {
+  it('suggests the $ form of OData options sent without it', async () => {
+    for (const name of ['filter', 'top', 'orderby', 'select', 'expand', 'skip', 'count', 'Filter', '$TOP']) {
+      const res = await s.request({ method: 'GET', url: `/v1/users?${name}=1` });
+      expect(res.statusCode, name).toBe(400);
+      const want = `$${name.replace(/^\$/, '').toLowerCase()}`;
+      expect(problem(res).detail.startsWith(`/querystring/${name}: unknown query parameter "${name}"; did you mean ${want}? (this route takes: $filter,`), problem(res).detail).toBe(true);
+    }
+    const groups = await s.request({ method: 'GET', url: "/v1/groups?filter=name eq 'x'" });
+    expect(problem(groups).detail).toMatch(/did you mean \$filter\?/);
+  });
+
+  it('refuses an unknown query parameter on every route, naming it', async () => {
+    const group = await createGroup(s.t);
+    const user = (await s.request({ method: 'POST', url: '/v1/users', payload: { userName: s.unique('q') } })).json() as { id: string };
+    const urls = [
+      `/v1/groups/${group.id}?verbose=1`, `/v1/users/${user.id}?verbose=1`, `/v1/users/${user.id}/groups?verbose=1`, '/v1/event-types?verbose=1',
+      `/v1/users/${user.id}/identities?verbose=1`, '/v1/jobs?verbose=1', '/v1/events?verbose=1', '/v1/clients?verbose=1',
+    ];
+    for (const url of urls) {
+      const res = await s.request({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      expect(messageOf(res, '/querystring/verbose'), url).toMatch(/^unknown query parameter "verbose"/);
+    }
+    const del = await s.request({ method: 'DELETE', url: `/v1/groups/${group.id}?force=true` });
+    expect(del.statusCode).toBe(400);
+    expect((await s.request({ method: 'GET', url: `/v1/groups/${group.id}` })).statusCode).toBe(200);
+  });
+});

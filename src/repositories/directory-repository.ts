@@ -7,8 +7,10 @@ import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.j
 import type { ExternalId } from '../domain/user.js';
 import { identifierKey } from '../domain/identifier-key.js';
 import type { ListQuery } from '../domain/list-query.js';
+import type { ErrorCode } from '../errors/error-codes.js';
 import { fetchPage, type PageOf } from './keyset-page.js';
 import { directoryQuerySchema } from './directory-query.js';
+import { namingValues, takenError } from '../db/constraint-errors.js';
 
 export type DirectoryListQuery = ListQuery;
 
@@ -88,7 +90,7 @@ export class DirectoryRepository {
   }
 
   async insert(def: DirectoryDefinition, record: DirectoryRecord): Promise<void> {
-    await this.any.insertInto(def.table).values(this.toRow(def, record)).execute();
+    await this.any.insertInto(def.table).values(this.toRow(def, record)).execute().catch(namingValues(record));
     await this.writeExternalIdLookups(def, record, false);
   }
 
@@ -101,7 +103,8 @@ export class DirectoryRepository {
       .where('id', '=', id as string)
       .where('tenant_id', '=', tenant_id as string)
       .where('version', '=', expectedVersion)
-      .executeTakeFirst();
+      .executeTakeFirst()
+      .catch(namingValues(record));
     if (result.numUpdatedRows === 0n) return false;
     await this.writeExternalIdLookups(def, record, true);
     return true;
@@ -193,10 +196,25 @@ export class DirectoryRepository {
       if (replace) await this.any.deleteFrom(table).where(ownerColumn, '=', record.id).execute();
       const externalIds = (record[name] as ExternalId[] | undefined) ?? [];
       if (externalIds.length === 0) continue;
+      // Which entry is taken is looked up first, so the 409 names it as sent (as for users).
+      const keys = externalIds.map((e) => ({ origin: identifierKey(e.origin), key: identifierKey(e.key) }));
+      const taken = await this.any
+        .selectFrom(table)
+        .select(['origin', 'key'])
+        .where('tenant_id', '=', record.tenantId)
+        .where(ownerColumn, '<>', record.id)
+        .where((eb) => eb.or(keys.map((k) => eb.and([eb('origin', '=', k.origin), eb('key', '=', k.key)]))))
+        .limit(1)
+        .executeTakeFirst();
+      if (taken) {
+        const index = keys.findIndex((k) => k.origin === taken.origin && k.key === taken.key);
+        throw takenError(`${def.kind}.external_id_taken` as ErrorCode, `Another ${def.kind.replaceAll('_', ' ')} in this tenant`, name, externalIds[index], index);
+      }
       await this.any
         .insertInto(table)
-        .values(externalIds.map((e) => ({ tenant_id: record.tenantId, origin: identifierKey(e.origin), key: identifierKey(e.key), [ownerColumn]: record.id })))
-        .execute();
+        .values(keys.map((k) => ({ tenant_id: record.tenantId, ...k, [ownerColumn]: record.id })))
+        .execute()
+        .catch(namingValues({ [name]: externalIds }));
     }
   }
 

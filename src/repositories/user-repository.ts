@@ -13,6 +13,7 @@ import { fetchPage, type PageOf } from './keyset-page.js';
 import { USER_SORTABLE, userFilterSchema } from './user-query.js';
 import type { Page, UserSummary } from '../domain/membership.js';
 import { toSummary } from './membership-repository.js';
+import { namingValues, takenError } from '../db/constraint-errors.js';
 
 export interface UserListQuery extends ListQuery {
   /** Declared types of the tenant's attributes, for `attributes/<name>` in the filter. */
@@ -112,8 +113,9 @@ export class UserRepository {
     return row !== undefined;
   }
 
+  /** A taken userName or external id is a 409 naming the field and the value as sent (constraint-errors.ts). */
   async insert(user: User): Promise<void> {
-    await this.db.insertInto('users').values(toRow(user, this.dialect)).execute();
+    await this.db.insertInto('users').values(toRow(user, this.dialect)).execute().catch(namingValues(user));
     await this.insertExternalIds(user.tenantId, user.id, user.externalIds);
   }
 
@@ -129,7 +131,8 @@ export class UserRepository {
       .where('id', '=', id)
       .where('tenant_id', '=', tenant_id)
       .where('version', '=', expectedVersion)
-      .executeTakeFirst();
+      .executeTakeFirst()
+      .catch(namingValues(user));
     if (result.numUpdatedRows === 0n) return false;
     if (externalIdsChanged) {
       await this.db.deleteFrom('user_external_ids').where('user_id', '=', user.id).execute();
@@ -175,12 +178,31 @@ export class UserRepository {
     return result.rows.map((r) => r.id);
   }
 
+  /**
+   * The lookup rows of a user's external ids. Which one is taken is looked up first, so the 409
+   * names that entry as sent (`/body/externalIds/<i>`); a concurrent insert of the same id still
+   * meets the primary key and gets the 409 without the entry.
+   */
   private async insertExternalIds(tenantId: string, userId: string, externalIds: ExternalId[]): Promise<void> {
     if (externalIds.length === 0) return;
+    const keys = externalIds.map((e) => ({ origin: identifierKey(e.origin), key: identifierKey(e.key) }));
+    const taken = await this.db
+      .selectFrom('user_external_ids')
+      .select(['origin', 'key'])
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '<>', userId)
+      .where((eb) => eb.or(keys.map((k) => eb.and([eb('origin', '=', k.origin), eb('key', '=', k.key)]))))
+      .limit(1)
+      .executeTakeFirst();
+    if (taken) {
+      const index = keys.findIndex((k) => k.origin === taken.origin && k.key === taken.key);
+      throw takenError('user.external_id_taken', 'Another user in this tenant', 'externalIds', externalIds[index], index);
+    }
     await this.db
       .insertInto('user_external_ids')
-      .values(externalIds.map((e) => ({ tenant_id: tenantId, origin: identifierKey(e.origin), key: identifierKey(e.key), user_id: userId })))
-      .execute();
+      .values(keys.map((k) => ({ tenant_id: tenantId, ...k, user_id: userId })))
+      .execute()
+      .catch(namingValues({ externalIds }));
   }
 
   /**

@@ -292,3 +292,52 @@ describe('one paging vocabulary', () => {
     expect(problem(other).detail).toMatch(/another page size \(\$top\)/);
   });
 });
+
+describe('409s name the field and the value as sent', () => {
+  const conflict = (res: Res, code: string, field: string, value: string) => {
+    expect(res.statusCode, res.body).toBe(409);
+    const p = problem(res);
+    expect(p.code).toBe(code);
+    expect(p.detail).toContain(value);
+    expect(p.errors).toEqual([{ field, message: expect.stringContaining(value) }]);
+  };
+
+  it('users: a duplicate email names email, a duplicate userName or external id names that, in the form sent', async () => {
+    const email = `${s.unique('dup')}@example.com`;
+    expect((await s.request({ method: 'POST', url: '/v1/users', payload: { email } })).statusCode).toBe(201);
+    const before = await userCount();
+    const sameEmail = await s.request({ method: 'POST', url: '/v1/users', payload: { email: email.toUpperCase() } });
+    conflict(sameEmail, 'user.username_taken', '/body/email', JSON.stringify(email.toUpperCase()));
+    expect(problem(sameEmail).detail).toMatch(/defaults to the email/);
+    expect(problem(sameEmail).detail).not.toMatch(/^Another user in this tenant already has this userName/);
+    // userName sent: the userName is named, in the form sent (full-width letters compare equal, RFC 8265).
+    const wide = email.replace('d', '\uff44');
+    conflict(await s.request({ method: 'POST', url: '/v1/users', payload: { userName: wide, email: 'other@example.com' } }), 'user.username_taken', '/body/userName', JSON.stringify(wide));
+    const ext = { origin: 'HR', key: s.unique('k') };
+    expect((await s.request({ method: 'POST', url: '/v1/users', payload: { userName: s.unique('e'), externalIds: [ext] } })).statusCode).toBe(201);
+    const sentExt = { origin: 'hr', key: ext.key.toUpperCase() };
+    const dupExt = await s.request({ method: 'POST', url: '/v1/users', payload: { userName: s.unique('e'), externalIds: [{ origin: 'x', key: '1' }, sentExt] } });
+    conflict(dupExt, 'user.external_id_taken', '/body/externalIds/1', `{origin: "hr", key: ${JSON.stringify(sentExt.key)}}`);
+    expect(await userCount()).toBe(before + 1);
+    // On PATCH too.
+    const other = (await s.request({ method: 'POST', url: '/v1/users', payload: { userName: s.unique('p') } })).json() as { id: string };
+    conflict(await s.request({ method: 'PATCH', url: `/v1/users/${other.id}`, payload: { userName: email } }), 'user.username_taken', '/body/userName', JSON.stringify(email));
+    conflict(await s.request({ method: 'PATCH', url: `/v1/users/${other.id}`, payload: { externalIds: [sentExt] } }), 'user.external_id_taken', '/body/externalIds/0', sentExt.key);
+  });
+
+  it('directory: unique names, codes, aliases and group external ids', async () => {
+    const group = await createGroup(s.t);
+    conflict(await s.request({ method: 'POST', url: '/v1/groups', payload: { name: group.name.toUpperCase() } }), 'group.name_taken', '/body/name', JSON.stringify(group.name.toUpperCase()));
+    const code = s.unique('ORG');
+    expect((await s.request({ method: 'POST', url: '/v1/organizations', payload: { name: 'A', code } })).statusCode).toBe(201);
+    conflict(await s.request({ method: 'POST', url: '/v1/organizations', payload: { name: 'B', code: code.toLowerCase() } }), 'organization.code_taken', '/body/code', JSON.stringify(code.toLowerCase()));
+    const idp = await createIdentityProvider(s.t);
+    const other = await createIdentityProvider(s.t);
+    conflict(await s.request({ method: 'PATCH', url: `/v1/identity-providers/${other.id}`, payload: { alias: idp.alias } }), 'identity_provider.alias_taken', '/body/alias', JSON.stringify(idp.alias));
+    const ext = { origin: 'ad', key: s.unique('g') };
+    expect((await s.request({ method: 'POST', url: '/v1/groups', payload: { name: s.unique('g'), externalIds: [ext] } })).statusCode).toBe(201);
+    conflict(await s.request({ method: 'POST', url: '/v1/groups', payload: { name: s.unique('g'), externalIds: [ext] } }), 'group.external_id_taken', '/body/externalIds/0', ext.key);
+    const role = (await s.request({ method: 'POST', url: '/v1/roles', payload: { name: s.unique('r'), weight: 1 } })).json() as { name: string };
+    conflict(await s.request({ method: 'POST', url: '/v1/roles', payload: { name: role.name, weight: 2 } }), 'role.name_taken', '/body/name', JSON.stringify(role.name));
+  });
+});

@@ -18,7 +18,7 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
-import { ProblemSchema } from './schemas/common-schemas.js';
+import { NoQuery, ProblemSchema } from './schemas/common-schemas.js';
 import { validatorCompiler } from './validation.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -81,6 +81,13 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerErrorHandling(app);
   registerAuth(app, services.tokens);
   registerIdempotency(app, services.idempotency);
+
+  // A query parameter a route does not declare is a 400 naming it, also on routes that declare
+  // none: a misspelt option must not be silently ignored (`?filter=` instead of `?$filter=`).
+  app.addHook('onRoute', (route) => {
+    if (!/^\/(v1|\.well-known)\//.test(route.url) || route.schema?.querystring !== undefined) return;
+    route.schema = { ...route.schema, querystring: NoQuery };
+  });
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, services);

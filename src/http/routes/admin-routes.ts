@@ -4,6 +4,9 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/container.js';
 import { requireInstallationAdmin } from '../../services/tenant-service.js';
 import { presentApiToken, presentClient, presentTenant } from '../presenters/credential-presenter.js';
+import { ODATA_QUERY } from '../odata-query.js';
+import { pageSizeOf } from '../page-size.js';
+import { SelectQuery, pickFields, selectedFields, withSelection } from '../select.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import {
   ApiTokenSchema, ApiTokenWithSecretSchema, ClientListQuery, ClientSchema, ClientWithSecretSchema, CreateApiTokenBody, CreateClientBody,
@@ -15,6 +18,11 @@ function idPage<T extends { id: string }, R>(rows: T[], limit: number, present: 
   const items = rows.slice(0, limit);
   return { items: items.map(present), nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
+
+/** What `$select` may name on each single GET: every field the resource shows. */
+const TENANT_FIELDS = Object.keys(TenantSchema.properties);
+const CLIENT_FIELDS = Object.keys(ClientSchema.properties);
+const API_TOKEN_FIELDS = Object.keys(ApiTokenSchema.properties);
 
 /** Tenants, API clients, API tokens and signing keys: the `admin` scope (the event log is in event-routes.ts). */
 export function registerAdminRoutes(fastify: FastifyInstance, services: Services): void {
@@ -29,14 +37,17 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
     config: { auth: 'admin' },
     schema: { tags: ['Tenants'], summary: 'List tenants (installation admins)', querystring: ListQuery, response: { 200: pageOf(TenantSchema), ...problemResponses(400) } },
   }, async (req) => {
-    const limit = req.query.limit ?? 50;
+    const limit = pageSizeOf(req.query) ?? 50;
     return idPage(await services.tenants.list(req.principal, limit + 1, req.query.cursor), limit, presentTenant);
   });
 
   app.get('/v1/tenants/:id', {
-    config: { auth: 'admin' },
-    schema: { tags: ['Tenants'], summary: 'Get a tenant (installation admins)', params: TenantIdParams, response: { 200: TenantSchema, ...problemResponses(404) } },
-  }, async (req) => presentTenant(await services.tenants.get(req.principal, req.params.id)));
+    config: { auth: 'admin', ...ODATA_QUERY },
+    schema: { tags: ['Tenants'], summary: 'Get a tenant (installation admins)', params: TenantIdParams, querystring: SelectQuery, response: { 200: TenantSchema, ...problemResponses(400, 404) } },
+  }, async (req, reply) => {
+    const select = selectedFields(req.query, TENANT_FIELDS);
+    return withSelection(reply, select).send(pickFields(presentTenant(await services.tenants.get(req.principal, req.params.id)), select));
+  });
 
   app.delete('/v1/tenants/:id', {
     config: { auth: 'admin' },
@@ -58,14 +69,17 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
     config: { auth: 'admin' },
     schema: { tags: ['API clients'], summary: 'List API clients', querystring: ClientListQuery, response: { 200: pageOf(ClientSchema), ...problemResponses(400, 404) } },
   }, async (req) => {
-    const limit = req.query.limit ?? 50;
+    const limit = pageSizeOf(req.query) ?? 50;
     return idPage(await services.clients.list(req.principal, req.query.tenantId, limit + 1, req.query.cursor), limit, presentClient);
   });
 
   app.get('/v1/clients/:id', {
-    config: { auth: 'admin' },
-    schema: { tags: ['API clients'], summary: 'Get an API client', params: IdParams, response: { 200: ClientSchema, ...problemResponses(404) } },
-  }, async (req) => presentClient(await services.clients.get(req.principal, req.params.id)));
+    config: { auth: 'admin', ...ODATA_QUERY },
+    schema: { tags: ['API clients'], summary: 'Get an API client', params: IdParams, querystring: SelectQuery, response: { 200: ClientSchema, ...problemResponses(400, 404) } },
+  }, async (req, reply) => {
+    const select = selectedFields(req.query, CLIENT_FIELDS);
+    return withSelection(reply, select).send(pickFields(presentClient(await services.clients.get(req.principal, req.params.id)), select));
+  });
 
   app.delete('/v1/clients/:id', {
     config: { auth: 'admin' },
@@ -95,14 +109,17 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
     config: { auth: 'admin' },
     schema: { tags: ['API tokens'], summary: 'List API tokens (never their secrets)', querystring: ListQuery, response: { 200: pageOf(ApiTokenSchema), ...problemResponses(400) } },
   }, async (req) => {
-    const limit = req.query.limit ?? 50;
+    const limit = pageSizeOf(req.query) ?? 50;
     return idPage(await services.apiTokens.list(req.principal, limit + 1, req.query.cursor), limit, presentApiToken);
   });
 
   app.get('/v1/api-tokens/:id', {
-    config: { auth: 'admin' },
-    schema: { tags: ['API tokens'], summary: 'Get an API token', params: IdParams, response: { 200: ApiTokenSchema, ...problemResponses(404) } },
-  }, async (req) => presentApiToken(await services.apiTokens.get(req.principal, req.params.id)));
+    config: { auth: 'admin', ...ODATA_QUERY },
+    schema: { tags: ['API tokens'], summary: 'Get an API token', params: IdParams, querystring: SelectQuery, response: { 200: ApiTokenSchema, ...problemResponses(400, 404) } },
+  }, async (req, reply) => {
+    const select = selectedFields(req.query, API_TOKEN_FIELDS);
+    return withSelection(reply, select).send(pickFields(presentApiToken(await services.apiTokens.get(req.principal, req.params.id)), select));
+  });
 
   app.delete('/v1/api-tokens/:id', {
     config: { auth: 'admin' },

@@ -9,6 +9,7 @@ import { IdParams, Nullable, problemResponses } from '../schemas/common-schemas.
 import { DirectoryListQuery, directorySchemas } from '../schemas/directory-schemas.js';
 import { parseIfMatch } from './user-routes.js';
 import { ODATA_QUERY, odataListQuery } from '../odata-query.js';
+import { SelectQuery, pickFields, selectedFields, withSelection } from '../select.js';
 
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'W/"<version>" from the ETag; 412 when the record has changed since.' })) });
 
@@ -26,6 +27,8 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Directo
   const label = def.kind.replaceAll('_', ' ');
   const present = (record: DirectoryRecord) => presentRecord(def, record);
   const send = (reply: FastifyReply, record: DirectoryRecord, status = 200) => reply.code(status).header('etag', `W/"${record.version}"`).send(present(record));
+  // What $select may name: every field a record of this kind shows.
+  const selectable = Object.keys(schemas.response.properties);
 
   app.post(base, {
     config: { auth: 'directory:write', idempotent: true },
@@ -41,15 +44,21 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Directo
       tags, summary: `List ${def.title.toLowerCase()}`, querystring: DirectoryListQuery,
       response: { 200: Type.Object({ items: Type.Array(schemas.response), nextCursor: Nullable(Type.String()), count: Type.Optional(Type.Integer()) }), ...problemResponses(400) },
     },
-  }, async (req) => {
-    const page = await directory.list(req.principal, def, odataListQuery(req.query));
-    return { items: page.items.map(present), nextCursor: page.nextCursor, ...(page.count !== undefined ? { count: page.count } : {}) };
+  }, async (req, reply) => {
+    const query = odataListQuery(req.query, selectable);
+    const page = await directory.list(req.principal, def, query);
+    const items = page.items.map((record) => pickFields(present(record), query.select));
+    return withSelection(reply, query.select).send({ items, nextCursor: page.nextCursor, ...(page.count !== undefined ? { count: page.count } : {}) });
   });
 
   app.get(`${base}/:id`, {
-    config: { auth: 'directory:read' },
-    schema: { tags, summary: `Get a ${label}`, params: IdParams, response: { 200: schemas.response, ...problemResponses(404) } },
-  }, async (req, reply) => send(reply, await directory.get(req.principal, def, req.params.id)));
+    config: { auth: 'directory:read', ...ODATA_QUERY },
+    schema: { tags, summary: `Get a ${label}`, params: IdParams, querystring: SelectQuery, response: { 200: schemas.response, ...problemResponses(400, 404) } },
+  }, async (req, reply) => {
+    const select = selectedFields(req.query, selectable);
+    const record = await directory.get(req.principal, def, req.params.id);
+    return withSelection(reply.header('etag', `W/"${record.version}"`), select).send(pickFields(present(record), select));
+  });
 
   app.put(`${base}/:id`, {
     config: { auth: 'directory:write' },

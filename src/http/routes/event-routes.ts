@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/container.js';
+import { pageSizeOf } from '../page-size.js';
 import { presentEvent } from '../presenters/event-presenter.js';
 import { problemResponses } from '../schemas/common-schemas.js';
 import { EventListQuery, EventPageSchema, EventTypeList } from '../schemas/event-schemas.js';
@@ -20,8 +21,8 @@ export function registerEventRoutes(fastify: FastifyInstance, services: Services
       response: { 200: EventPageSchema, ...problemResponses(400) },
     },
   }, async (req) => {
-    const { limit, ...rest } = req.query;
-    const page = await services.events.list(req.principal, { limit, ...rest });
+    const { limit: _limit, $top: _top, ...rest } = req.query;
+    const page = await services.events.list(req.principal, { limit: pageSizeOf(req.query), ...rest });
     return { items: page.items.map(presentEvent), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
   });
 

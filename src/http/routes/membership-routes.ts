@@ -5,8 +5,12 @@ import { MEMBERSHIP_KINDS, MEMBERSHIPS, type EnvironmentPermission, type Members
 import type { User } from '../../domain/user.js';
 import type { Services } from '../../services/container.js';
 import type { DesiredMembership } from '../../services/membership-service.js';
+import { pageSizeOf } from '../page-size.js';
 import { presentChange, presentIdentity, presentReport, presentSummary, presentTarget } from '../presenters/membership-presenter.js';
-import { presentUser, userEtag } from '../presenters/user-presenter.js';
+import { presentUser, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { USER_FIELD_NAMES } from '../../domain/user-fields.js';
+import { ODATA_QUERY } from '../odata-query.js';
+import { SelectQuery, selectedFields, withSelection } from '../select.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import {
   AddEnvironmentBody, IdentityParams, IdentitySchema, LinkIdentityBody, MemberParams, ProviderSubjectParams, ReportSchema, ReportsQuery, changeSchema, memberPageSchema,
@@ -95,7 +99,7 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Members
       response: { 200: memberPageSchema(def), ...problemResponses(400, 404) },
     },
   }, async (req) => {
-    const page = await memberships.members(req.principal, def.kind, req.params.id, { limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    const page = await memberships.members(req.principal, def.kind, req.params.id, { limit: pageSizeOf(req.query) ?? 50, cursor: req.query.cursor });
     return { items: page.items.map(presentSummary), nextCursor: page.nextCursor };
   });
 
@@ -148,11 +152,16 @@ function registerIdentityRoutes(fastify: FastifyInstance, services: Services): v
   });
 
   app.get('/v1/identity-providers/:id/users/:subject', {
-    config: { auth: 'users:read' },
-    schema: { tags, summary: 'Get the user linked to a subject of an identity provider', params: ProviderSubjectParams, response: { 200: UserSchema, ...problemResponses(404) } },
+    config: { auth: 'users:read', ...ODATA_QUERY },
+    schema: {
+      tags, summary: 'Get the user linked to a subject of an identity provider', params: ProviderSubjectParams, querystring: SelectQuery,
+      response: { 200: UserSchema, ...problemResponses(400, 404) },
+    },
   }, async (req, reply) => {
+    const select = selectedFields(req.query, USER_FIELD_NAMES);
     const user = await identities.userBySubject(req.principal, req.params.id, req.params.subject);
-    return sendUser(reply, user);
+    if (!select) return sendUser(reply, user);
+    return withSelection(reply.header('etag', userEtag(user)), select).send(presentUserSelected(user, select));
   });
 }
 
@@ -165,7 +174,7 @@ function registerReportRoutes(fastify: FastifyInstance, services: Services): voi
       params: IdParams, querystring: ReportsQuery, response: { 200: pageOf(ReportSchema), ...problemResponses(400, 404) },
     },
   }, async (req) => {
-    const page = await services.users.reports(req.principal, req.params.id, { all: req.query.depth === 'all', limit: req.query.limit ?? 50, cursor: req.query.cursor });
+    const page = await services.users.reports(req.principal, req.params.id, { all: req.query.depth === 'all', limit: pageSizeOf(req.query) ?? 50, cursor: req.query.cursor });
     return { items: page.items.map(presentReport), nextCursor: page.nextCursor };
   });
 }

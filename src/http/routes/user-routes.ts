@@ -10,8 +10,10 @@ import type { ExpectedVersion } from '../../services/user-service.js';
 import type { ExpandRequest, UserRelation } from '../../domain/user-expansion.js';
 import { parseExpand, type ExpandItem } from '../../filter/expand-parser.js';
 import { ODATA_QUERY, odataListQuery } from '../odata-query.js';
+import { pageSizeOf } from '../page-size.js';
 import { presentEvent } from '../presenters/event-presenter.js';
-import { USER_EXPANDABLE, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { USER_EXPANDABLE, presentUser, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { selectedFields, withSelection } from '../select.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import { EventSchema } from '../schemas/event-schemas.js';
 import {
@@ -34,8 +36,15 @@ function sendUser(reply: FastifyReply, user: User, status = 200) {
 }
 
 const relationsOf = (expand: readonly ExpandItem[]): ExpandRequest[] => expand.map((e) => ({ relation: e.name as UserRelation, fields: e.select }));
-/** Parsed before the user is loaded, so a bad $expand is a 400 whether or not the user exists. */
-const expandOf = (query: { $expand?: string | undefined }): ExpandItem[] => parseExpand(query.$expand, USER_EXPANDABLE);
+/** $select and $expand of a single GET, parsed before the user is loaded: a bad one is a 400 whether or not the user exists. */
+const shapeOf = (query: { $select?: string | undefined; $expand?: string | undefined }): UserShape => ({
+  select: selectedFields(query, USER_FIELD_NAMES),
+  expand: parseExpand(query.$expand, USER_EXPANDABLE),
+});
+interface UserShape {
+  select: string[] | undefined;
+  expand: ExpandItem[];
+}
 
 export function registerUserRoutes(fastify: FastifyInstance, services: Services): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -68,27 +77,27 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     };
   });
 
-  /** A single user, with the relations of `$expand` (one query per relation). */
-  const sendExpanded = async (req: { principal: Principal }, reply: FastifyReply, expand: ExpandItem[], user: User) => {
-    if (expand.length === 0) return sendUser(reply, user);
-    const expansion = (await users.expand(req.principal, [user], relationsOf(expand))).get(user.id);
-    return reply.header('etag', userEtag(user)).send(presentUserExpanded(user, expansion, expand));
+  /** A single user, with the fields of `$select` and the relations of `$expand` (one query per relation). */
+  const sendExpanded = async (req: { principal: Principal }, reply: FastifyReply, { select, expand }: UserShape, user: User) => {
+    if (expand.length === 0 && !select) return sendUser(reply, user);
+    const expansion = expand.length > 0 ? (await users.expand(req.principal, [user], relationsOf(expand))).get(user.id) : undefined;
+    return withSelection(reply.header('etag', userEtag(user)), select).send(presentUserSelected(user, select, expansion, expand));
   };
 
   app.get('/v1/users/:id', {
-    config: { auth: 'users:read' },
+    config: { auth: 'users:read', ...ODATA_QUERY },
     schema: { tags, summary: 'Get a user', params: IdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
-  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.get(req.principal, req.params.id)));
+  }, async (req, reply) => sendExpanded(req, reply, shapeOf(req.query), await users.get(req.principal, req.params.id)));
 
   app.get('/v1/users/by-username/:userName', {
-    config: { auth: 'users:read' },
+    config: { auth: 'users:read', ...ODATA_QUERY },
     schema: { tags, summary: 'Get a user by userName (case-insensitive)', params: UserNameParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
-  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.getByUserName(req.principal, req.params.userName)));
+  }, async (req, reply) => sendExpanded(req, reply, shapeOf(req.query), await users.getByUserName(req.principal, req.params.userName)));
 
   app.get('/v1/users/by-external-id/:origin/:key', {
-    config: { auth: 'users:read' },
+    config: { auth: 'users:read', ...ODATA_QUERY },
     schema: { tags, summary: 'Get a user by an external id {origin, key}', params: ExternalIdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
-  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.getByExternalId(req.principal, req.params.origin, req.params.key)));
+  }, async (req, reply) => sendExpanded(req, reply, shapeOf(req.query), await users.getByExternalId(req.principal, req.params.origin, req.params.key)));
 
   app.put('/v1/users/:id', {
     config: { auth: 'users:write' },
@@ -139,7 +148,7 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     config: { auth: 'users:read' },
     schema: { tags, summary: "A user's change history, newest first (by event position)", params: IdParams, querystring: ListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400, 404) } },
   }, async (req) => {
-    const page = await services.events.userHistory(req.principal, req.params.id, { limit: req.query.limit, cursor: req.query.cursor });
+    const page = await services.events.userHistory(req.principal, req.params.id, { limit: pageSizeOf(req.query), cursor: req.query.cursor });
     return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };
   });
 }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { SCOPES } from '../../domain/principal.js';
-import { Nullable, Timestamp, Uuid } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid } from './common-schemas.js';
 
 const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)));
 const ScopeList = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: SCOPES.length * 2, description: `Any of: ${SCOPES.join(', ')}.` });
@@ -40,8 +40,8 @@ export const CreateClientBody = Type.Object(
 );
 export const ClientListQuery = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    ...PageSizeQuery,
+    cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
     tenantId: Type.Optional(Type.String({ maxLength: 63 })),
   },
   { additionalProperties: false },

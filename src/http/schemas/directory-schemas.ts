@@ -73,6 +73,7 @@ export const DirectoryListQuery = Type.Object(
   {
     $filter: Type.Optional(Type.String({ maxLength: 4096, description: "OData filter, e.g. `startswith(name,'Sales')`." })),
     $orderby: Type.Optional(Type.String({ maxLength: 512 })),
+    $select: Type.Optional(Type.String({ maxLength: 1024, description: 'Comma-separated fields to return (id is always returned).' })),
     $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: TOP_DESCRIPTION })),
     $skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
     $count: Type.Optional(Type.Boolean()),

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { EVENT_CATALOGUE } from '../../domain/event-catalogue.js';
 import { DIRECTORY } from '../../domain/directory.js';
-import { Nullable, PageQueryLimit, Timestamp, Uuid } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid } from './common-schemas.js';
 
 const Position = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
@@ -34,7 +34,7 @@ export const EventSchema = Type.Object({
 
 export const EventListQuery = Type.Object(
   {
-    limit: Type.Optional(PageQueryLimit),
+    ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 64, description: 'A nextCursor or prevCursor of an earlier page.' })),
     before: Type.Optional({ ...Position, description: 'Events with a lower position, newest first.' }),
     after: Type.Optional({ ...Position, description: 'Events with a higher position, oldest first: the change-feed direction.' }),

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { JOB_STATUSES } from '../../domain/job.js';
-import { Nullable, PageQueryLimit, Timestamp, Uuid } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid } from './common-schemas.js';
 
 const JobStatusSchema = Type.Union(
   JOB_STATUSES.map((s) => Type.Literal(s)),
@@ -26,7 +26,7 @@ export const JobSchema = Type.Object({
 
 export const JobListQuery = Type.Object(
   {
-    limit: Type.Optional(PageQueryLimit),
+    ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
     status: Type.Optional(JobStatusSchema),
     type: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),

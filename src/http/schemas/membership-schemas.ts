@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ENVIRONMENT_PERMISSIONS, MAX_MEMBERSHIPS_PER_REPLACE, type MembershipDefinition } from '../../domain/membership.js';
-import { Nullable, PageQueryLimit, Timestamp, Uuid, pageOf } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid, pageOf } from './common-schemas.js';
 
 export const EnvironmentPermissionSchema = Type.Union(ENVIRONMENT_PERMISSIONS.map((p) => Type.Literal(p)), { description: 'One of view, model, build, run, admin.' });
 export const PermissionList = Type.Array(EnvironmentPermissionSchema, { uniqueItems: true, maxItems: ENVIRONMENT_PERMISSIONS.length, description: 'What the membership grants in the environment.' });
@@ -87,7 +87,7 @@ export const ReportSchema = Type.Object(
 
 export const ReportsQuery = Type.Object(
   {
-    limit: Type.Optional(PageQueryLimit),
+    ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
     depth: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('all')], { default: '1', description: '`1`: direct reports; `all`: the whole subtree below the user.' })),
   },

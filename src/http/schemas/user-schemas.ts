@@ -207,8 +207,14 @@ const EXPAND_DESCRIPTION =
   'Each needs the scope that reads those records on their own endpoints: position, area, roles, groups, organizations and environments need `directory:read` ' +
   '(403 without it); manager and identities need only `users:read`.';
 
-/** GET of a single user: only $expand. */
-export const UserGetQuery = Type.Object({ $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })) }, { additionalProperties: false });
+/** GET of a single user: $select and $expand, as on the list. */
+export const UserGetQuery = Type.Object(
+  {
+    $select: Type.Optional(Type.String({ maxLength: 1024, description: 'Comma-separated fields to return (id is always returned).' })),
+    $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })),
+  },
+  { additionalProperties: false },
+);
 
 export const UserListQuery = Type.Object(
   {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -7,6 +8,7 @@ import { DIRECTORY } from '../domain/directory.js';
 import { MEMBERSHIPS, MEMBERSHIP_KINDS } from '../domain/membership.js';
 import { SCOPES } from '../domain/principal.js';
 import { stableStringify } from '../lib/stable-json.js';
+import { COMPONENT } from './schemas/common-schemas.js';
 
 /*
  * The OpenAPI document (GET /openapi.json) and the interactive docs (/docs). Routes declare their
@@ -33,8 +35,6 @@ declare module 'fastify' {
   }
 }
 
-/** The key naming a schema as an OpenAPI component: `Type.Object({...}, { 'x-component': 'User' })`. */
-export const COMPONENT_KEY = 'x-component';
 
 const SCOPE_DESCRIPTIONS: Record<(typeof SCOPES)[number], string> = {
   'users:read': 'Read users, their memberships, reports, history and identity links.',
@@ -58,13 +58,10 @@ const INTRO = [
     'Creating `POST`s accept an `Idempotency-Key`: a retry with the same key and body replays the first response (`Idempotent-Replayed: true`).',
 ].join('\n');
 
-const pascal = (text: string) => text.replace(/(^|[_\-\s])([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
 const singular = (kind: string) => kind.replaceAll('_', ' ').replace(/^./, (c) => c.toUpperCase());
 
 /** The tag of a membership kind: memberships are grouped by kind ("Group memberships"). */
 export const membershipTag = (kind: string) => `${singular(kind)} memberships`;
-/** The operationId stem of a directory kind: `Group`/`Groups`, `IdentityProvider`/`IdentityProviders`. */
-export const kindNames = (def: { kind: string; path: string }) => ({ one: pascal(def.kind), many: pascal(def.path) });
 
 /** Users and the directory first, housekeeping last (Swagger UI keeps this order). */
 function tags(): { name: string; description: string }[] {
@@ -93,6 +90,8 @@ function tags(): { name: string; description: string }[] {
 }
 
 type AnySchema = Record<string, unknown>;
+
+const SUCCESS: Record<string, string> = { '200': 'OK', '201': 'Created', '204': 'Done (no body)' };
 
 /**
  * Per route, before @fastify/swagger converts it: security from `config.auth`, the
@@ -129,7 +128,8 @@ function transformRoute({ schema, route }: { schema: AnySchema | undefined; rout
     for (const [status, entry] of Object.entries(response)) {
       const names: ResponseHeaderName[] = [...(responseHeaders[Number(status)] ?? [])];
       if (idempotent && status.startsWith('2')) names.push('Idempotent-Replayed');
-      withHeaders[status] = names.length === 0 ? entry : { ...entry, headers: Object.fromEntries(names.map((n) => [n, RESPONSE_HEADERS[n]])) };
+      const described = typeof entry.description === 'string' || !status.startsWith('2') ? {} : { 'x-response-description': SUCCESS[status] ?? 'Success' };
+      withHeaders[status] = { ...entry, ...described, ...(names.length === 0 ? {} : { headers: Object.fromEntries(names.map((n) => [n, RESPONSE_HEADERS[n]])) }) };
     }
     out.response = withHeaders;
   }
@@ -151,9 +151,9 @@ export function liftComponents(document: AnySchema): AnySchema {
       // Examples are values, not schemas.
       if (key !== 'example' && key !== 'examples') object[key] = lift(value);
     }
-    const name = object[COMPONENT_KEY];
+    const name = object[COMPONENT];
     if (typeof name !== 'string') return object;
-    delete object[COMPONENT_KEY];
+    delete object[COMPONENT];
     const existing = components[name];
     if (existing !== undefined && stableStringify(existing) !== stableStringify(object)) {
       throw new Error(`Two different schemas are named ${name} in the OpenAPI document`);
@@ -162,7 +162,29 @@ export function liftComponents(document: AnySchema): AnySchema {
     return { $ref: `#/components/schemas/${name}` };
   };
   document.paths = lift(document.paths);
+  shareProblemResponses(document);
   return document;
+}
+
+/**
+ * Every route lists its problem responses; the same status says the same everywhere, so each is
+ * written once under `components.responses` (`NotFound`, `Conflict`, …) and referenced.
+ */
+function shareProblemResponses(document: AnySchema): void {
+  const shared = ((document.components as AnySchema).responses ??= {}) as Record<string, unknown>;
+  for (const item of Object.values(document.paths as Record<string, Record<string, AnySchema>>)) {
+    for (const operation of Object.values(item)) {
+      const responses = operation.responses as Record<string, AnySchema> | undefined;
+      for (const [status, response] of Object.entries(responses ?? {})) {
+        if (!(response.content as AnySchema | undefined)?.['application/problem+json']) continue;
+        const name = (STATUS_CODES[Number(status)] ?? `Status ${status}`).replace(/[^A-Za-z0-9]+/g, ' ').replace(/ (.)/g, (_m, c: string) => c.toUpperCase()).replace(/ /g, '');
+        const existing = shared[name];
+        if (existing !== undefined && stableStringify(existing) !== stableStringify(response)) throw new Error(`Two different ${status} problem responses in the OpenAPI document`);
+        shared[name] = response;
+        responses![status] = { $ref: `#/components/responses/${name}` };
+      }
+    }
+  }
 }
 
 /** A small wordmark and icon: the docs show Roster's name, not the framework's logo. */

@@ -6,7 +6,7 @@ import { Type, type TObject } from '@sinclair/typebox';
 import type { Config } from '../config.js';
 import { DIRECTORY } from '../domain/directory.js';
 import { MEMBERSHIPS, MEMBERSHIP_KINDS } from '../domain/membership.js';
-import { SCOPES } from '../domain/principal.js';
+import type { Scope } from '../domain/principal.js';
 import { stableStringify } from '../lib/stable-json.js';
 import { COMPONENT } from './schemas/common-schemas.js';
 
@@ -36,7 +36,7 @@ declare module 'fastify' {
 }
 
 
-const SCOPE_DESCRIPTIONS: Record<(typeof SCOPES)[number], string> = {
+const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'users:read': 'Read users, their memberships, reports, history and identity links.',
   'users:write': 'Create, change and delete users and their memberships.',
   'directory:read': 'Read roles, groups, organizations, environments and the rest of the directory.',

@@ -122,17 +122,16 @@ function transformRoute({ schema, route }: { schema: AnySchema | undefined; rout
     }
   }
 
-  const response = rest.response as Record<string, AnySchema> | undefined;
-  if (response) {
-    const withHeaders: Record<string, AnySchema> = {};
-    for (const [status, entry] of Object.entries(response)) {
-      const names: ResponseHeaderName[] = [...(responseHeaders[Number(status)] ?? [])];
-      if (idempotent && status.startsWith('2')) names.push('Idempotent-Replayed');
-      const described = typeof entry.description === 'string' || !status.startsWith('2') ? {} : { 'x-response-description': SUCCESS[status] ?? 'Success' };
-      withHeaders[status] = { ...entry, ...described, ...(names.length === 0 ? {} : { headers: Object.fromEntries(names.map((n) => [n, RESPONSE_HEADERS[n]])) }) };
-    }
-    out.response = withHeaders;
+  // A route without response schemas (the JWKS, discovery metadata) answers JSON all the same.
+  const response = (rest.response as Record<string, AnySchema> | undefined) ?? { 200: {} };
+  const documented: Record<string, AnySchema> = {};
+  for (const [status, entry] of Object.entries(response)) {
+    const names: ResponseHeaderName[] = [...(responseHeaders[Number(status)] ?? [])];
+    if (idempotent && status.startsWith('2')) names.push('Idempotent-Replayed');
+    const described = typeof entry.description === 'string' ? {} : { 'x-response-description': SUCCESS[status] ?? STATUS_CODES[Number(status)] ?? status };
+    documented[status] = { ...entry, ...described, ...(names.length === 0 ? {} : { headers: Object.fromEntries(names.map((n) => [n, RESPONSE_HEADERS[n]])) }) };
   }
+  out.response = documented;
   return { schema: out };
 }
 

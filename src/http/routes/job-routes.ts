@@ -20,6 +20,7 @@ export function registerJobRoutes(fastify: FastifyInstance, services: Services):
     schema: {
       tags: ['Jobs'],
       summary: 'List background jobs, newest first',
+      operationId: 'listJobs', description: 'Jobs of the tenant (imports, housekeeping, …) with their status, a page at a time; filter by status or type.',
       querystring: JobListQuery,
       response: { 200: pageOf(JobSchema), ...problemResponses(400) },
     },
@@ -34,6 +35,7 @@ export function registerJobRoutes(fastify: FastifyInstance, services: Services):
     schema: {
       tags: ['Jobs'],
       summary: 'Get a background job: status, attempts, timings, last error, progress',
+      operationId: 'getJob', description: 'Poll it to follow a job: status, attempts, timings, the last error and progress.',
       params: IdParams,
       querystring: SelectQuery,
       response: { 200: JobSchema, ...problemResponses(400, 404) },

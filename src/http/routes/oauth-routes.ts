@@ -97,8 +97,9 @@ export function registerOAuthRoutes(fastify: FastifyInstance, services: Services
     preValidation: dropEmptyParameters,
     schema: {
       tags, summary: 'Get an access token (client_credentials) or rotate a refresh token (refresh_token)',
-      description: 'Form-encoded (application/x-www-form-urlencoded) or JSON. Client authentication by HTTP Basic or client_id/client_secret.',
-      security: [{ clientBasic: [] }],
+      description: 'Form-encoded (application/x-www-form-urlencoded) or JSON. Client authentication by HTTP Basic or client_id/client_secret in the body. ' +
+        'A client_credentials request without scope gets every scope of the client; errors are OAuth errors (RFC 6749 §5.2), not problem details.',
+      operationId: 'requestToken', consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: TokenRequestBody,
       response: { 200: TokenResponseSchema, ...oauthErrors },
     },
@@ -122,8 +123,10 @@ export function registerOAuthRoutes(fastify: FastifyInstance, services: Services
     errorHandler: oauthErrorHandler,
     preValidation: dropEmptyParameters,
     schema: {
-      tags, summary: 'Revoke an access token or refresh token (RFC 7009)', security: [{ clientBasic: [] }],
+      tags, summary: 'Revoke an access token or refresh token (RFC 7009)',
       body: RevokeRequestBody, response: { 200: Type.Object({}), ...oauthErrors },
+      operationId: 'revokeToken', consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      description: 'Answers 200 whether or not the token was valid (RFC 7009). A refresh token needs the client that holds it (HTTP Basic or client_id/client_secret).',
     },
   }, async (req, reply) => {
     await services.tokens.revoke(req.body.token, clientAuth(req, req.body));
@@ -132,12 +135,17 @@ export function registerOAuthRoutes(fastify: FastifyInstance, services: Services
 
   app.get('/.well-known/jwks.json', {
     config: { auth: 'public' },
-    schema: { tags, summary: 'Public keys that verify access tokens' },
+    schema: {
+      tags, summary: 'Public keys that verify access tokens', operationId: 'getJwks', description: 'A JSON Web Key Set (RFC 7517) with every key whose tokens may still be valid.',
+    },
   }, async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(await services.signingKeys.jwks()));
 
   app.get('/.well-known/oauth-authorization-server', {
     config: { auth: 'public' },
-    schema: { tags, summary: 'Authorization server metadata (RFC 8414)' },
+    schema: {
+      tags, summary: 'Authorization server metadata (RFC 8414)', operationId: 'getAuthorizationServerMetadata',
+      description: 'Where the token, revocation and key endpoints are and what they support, for OAuth client libraries.',
+    },
   }, async () => ({
     issuer: config.issuer,
     token_endpoint: `${config.issuer}/v1/oauth/token`,

@@ -83,8 +83,19 @@ export const ListQuery = Type.Object(
 /** The query of a route that takes no query parameters: any parameter is a 400 naming it. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 
+/**
+ * OpenAPI names a schema carrying this key `#/components/schemas/<name>` (http/openapi-document.ts);
+ * validation ignores it. Derived schemas (Type.Partial, spreads) copy it, so give them their own.
+ */
+export const COMPONENT = 'x-component';
+const componentName = (schema: TSchema): string | undefined => (typeof schema[COMPONENT] === 'string' ? schema[COMPONENT] : undefined);
+
+/** `{items, nextCursor}`; named `<Item>Page` when the item is named. */
 export const pageOf = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page.' })) });
+  Type.Object(
+    { items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page.' })) },
+    componentName(item) === undefined ? {} : { [COMPONENT]: `${componentName(item)}Page` },
+  );
 
 /** List query options: a cursor is bound to the whole query, so $top has no fixed default with one. */
 export const TOP_DESCRIPTION = `Page size (default ${DEFAULT_PAGE_SIZE}; with a cursor, the cursor's page size).`;

@@ -12,7 +12,7 @@ export const EventContextSchema = Type.Object(
     workflowId: Type.Optional(Type.String()),
     jobId: Type.Optional(Type.String()),
   },
-  { description: 'Where the change came from, beyond the actor; empty when the caller had no context (e.g. the CLI).' },
+  { description: 'Where the change came from, beyond the actor; empty when the caller had no context (e.g. the CLI).', 'x-component': 'EventContext' },
 );
 
 export const EventSchema = Type.Object({
@@ -30,7 +30,7 @@ export const EventSchema = Type.Object({
   resource: Type.Object({ type: Type.String({ description: `user or a directory kind (${Object.keys(DIRECTORY).join(', ')})` }), id: Type.String() }),
   changes: Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }), { description: 'Field-level before/after.' }),
   context: EventContextSchema,
-});
+}, { 'x-component': 'Event' });
 
 export const EventListQuery = Type.Object(
   {
@@ -51,12 +51,12 @@ export const EventPageSchema = Type.Object({
   prevCursor: Type.String({
     description: "Pass as ?cursor= for the other side of this page's first event (after a newest-first page: the newer events, oldest first).",
   }),
-});
+}, { 'x-component': 'EventFeedPage' });
 
 export const EventTypeSchema = Type.Object({
   type: Type.String({ description: 'e.g. user.created' }),
   resource: Type.String({ description: 'The resource.type of its events: user or a directory kind.' }),
   description: Type.String(),
   payload: Type.String({ description: 'What the event\'s changes carry.' }),
-});
-export const EventTypeList = Type.Object({ items: Type.Array(EventTypeSchema) });
+}, { 'x-component': 'EventType' });
+export const EventTypeList = Type.Object({ items: Type.Array(EventTypeSchema) }, { 'x-component': 'EventTypeList' });

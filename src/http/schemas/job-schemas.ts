@@ -22,7 +22,7 @@ export const JobSchema = Type.Object({
   lastError: Nullable(Type.String({ description: 'The error of the latest failed attempt.' })),
   progress: Type.Unknown({ description: 'What the job last reported as its progress, or null.' }),
   result: Type.Unknown({ description: 'What the job returned once succeeded, or null.' }),
-});
+}, { 'x-component': 'Job' });
 
 export const JobListQuery = Type.Object(
   {

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import {
   applyMutation,
+  basicAuthorization,
   encodeSegment,
   hostileString,
   hostileValue,
@@ -18,6 +19,7 @@ import {
   toJsonText,
   validValue,
   type IdPool,
+  type IdsFor,
   type Operation,
   type Schema,
 } from '../helpers/openapi-arbitraries.js';
@@ -71,7 +73,8 @@ interface FuzzRequest {
   segments: string[];
   query: [string, string][];
   headers: Record<string, string>;
-  body: { text: string; contentType: string | undefined } | undefined;
+  /** `label` says how the body was made (a mutation kind, malformed, …), for reports. */
+  body: { text: string; label: string; contentType: string | undefined } | undefined;
 }
 
 /** Seeded records: one of each kind in the admin's tenant (A) and in another tenant (B). */
@@ -172,38 +175,57 @@ function pathValue(world: World, op: Operation, name: string): fc.Arbitrary<stri
 
 const UNKNOWN_QUERY = fc.tuple(fc.constantFrom('filter', 'top', 'skip', 'foo', '__proto__', 'constructor[prototype][x]', '$format', '$search', 'a[b]', '', '$filter[]', 'limit[0]'), fc.oneof(fc.string({ maxLength: 8 }), hostileString));
 
+/** `arbitrary` with probability `p`, else null (fc.option's freq only goes the other way). */
+const sometimes = <T>(arbitrary: fc.Arbitrary<T>, p: number): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: Math.round(p * 100), arbitrary }, { weight: Math.round((1 - p) * 100), arbitrary: fc.constant(null) });
+
 /** Everything fast-check varies for one operation. */
 function requestArbitrary(world: World, op: Operation, resolve: (s: unknown) => Schema): fc.Arbitrary<FuzzRequest> {
   const collection = op.path.replace(/\/\{[^}]+\}$/, '');
   const fields = world.fields[op.path] ?? world.fields[collection] ?? [];
   const path = op.parameters.filter((p) => p.in === 'path');
   const query = op.parameters.filter((p) => p.in === 'query');
-  const ids = fc.constantFrom(...all(world.a).filter((v) => /^[0-9a-f-]{36}$/.test(v)));
+  const uuids = all(world.a).filter((v) => /^[0-9a-f-]{36}$/.test(v));
+  const segmentsOf = op.path.split('/').filter((x) => x !== '' && !x.startsWith('{'));
+  const ids: IdsFor = (property) => {
+    // `id` in a body is a reference to the kind the path ends with (PUT /v1/users/{id}/roles: [{id}]).
+    const kind = property === 'id' ? (segmentsOf.at(-1) ?? '') : property === 'parentId' ? (segmentsOf[1] ?? '') : property === 'typeId' ? 'identification-types' : property === 'providerId' ? 'identity-providers' : kindOf('', property);
+    const mine = world.a[kind] ?? [];
+    return mine.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...mine) }, { weight: 1, arbitrary: fc.constantFrom(...uuids) }, { weight: 1, arbitrary: fc.uuid() }) : fc.oneof(fc.constantFrom(...uuids), fc.uuid());
+  };
 
   const segments = fc.tuple(...path.map((p) => pathValue(world, op, p.name)));
   const declaredQuery = fc
-    .tuple(...query.map((p) => fc.option(fc.tuple(fc.constant(p.name), queryValue(p.name, p.schema, fields, world.cursors), fc.boolean()), { freq: 2 })))
+    .tuple(...query.map((p) => sometimes(fc.tuple(fc.constant(p.name), queryValue(p.name, p.schema, fields, world.cursors), sometimes(fc.constant(true), 0.15).map((twice) => twice === true)), 0.5)))
     .map((xs) => xs.flatMap((x) => (x === null ? [] : x[2] ? [[x[0], x[1]] as [string, string], [x[0], x[1]] as [string, string]] : [[x[0], x[1]] as [string, string]])));
   const queryArb = fc.tuple(declaredQuery, fc.array(UNKNOWN_QUERY, { maxLength: 2 }), fc.boolean()).map(([declared, unknown, withUnknown]) => (withUnknown ? [...declared, ...unknown] : declared));
 
   const bodyTypes = Object.keys(op.bodies);
   const jsonType = bodyTypes.find((t) => t.includes('json'));
   const bodySchema = jsonType ? op.bodies[jsonType] : undefined;
-  const mutated: fc.Arbitrary<string> = bodySchema
-    ? validValue(bodySchema, resolve, ids).chain((valid) => mutationOf(valid, resolve(bodySchema)).map((m) => toJsonText(applyMutation(valid, m))))
-    : fc.oneof(hostileValue.map(toJsonText), fc.constant('{}'));
+  const mutated: fc.Arbitrary<{ text: string; label: string }> = bodySchema
+    ? validValue(bodySchema, resolve, ids).chain((valid) => mutationOf(valid, resolve(bodySchema)).map((m) => ({ text: toJsonText(applyMutation(valid, m)), label: m.kind })))
+    : fc.oneof(hostileValue, fc.constant({})).map((v) => ({ text: toJsonText(v), label: 'unexpected' }));
+  const malformed = malformedBody.map((text) => ({ text, label: 'malformed' }));
   const declaredType = fc.constantFrom<string | undefined>(...(bodyTypes.length > 0 ? bodyTypes : ['application/json']));
+  const withType = (text: fc.Arbitrary<{ text: string; label: string }>, contentType: fc.Arbitrary<string | undefined>) =>
+    fc.tuple(text, contentType).map(([t, contentType]) => ({ ...t, contentType }));
   const body = fc.oneof(
-    { weight: bodySchema ? 8 : 1, arbitrary: fc.record({ text: mutated, contentType: declaredType }) },
-    { weight: 2, arbitrary: fc.record({ text: malformedBody, contentType: declaredType }) },
-    { weight: 2, arbitrary: fc.record({ text: fc.oneof(mutated, malformedBody), contentType: oddContentType }) },
+    { weight: bodySchema ? 8 : 1, arbitrary: withType(mutated, declaredType) },
+    { weight: 2, arbitrary: withType(malformed, declaredType) },
+    { weight: 2, arbitrary: withType(fc.oneof(mutated, malformed), oddContentType) },
     { weight: bodySchema ? 1 : 6, arbitrary: fc.constant(undefined) },
   );
 
   const ifMatch = op.parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match');
   const idempotent = op.parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
   const headers = fc
-    .record({ 'if-match': fc.option(ifMatchValue, { freq: ifMatch ? 2 : 8 }), 'idempotency-key': fc.option(idempotencyKeyValue, { freq: idempotent ? 2 : 8 }) })
+    .record({
+      'if-match': sometimes(ifMatchValue, ifMatch ? 0.3 : 0.05),
+      'idempotency-key': sometimes(idempotencyKeyValue, idempotent ? 0.3 : 0.05),
+      // Replaces the bearer token when present.
+      authorization: sometimes(basicAuthorization, op.path.includes('/oauth/') ? 0.5 : 0.03),
+    })
     .map((h) => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== null)) as Record<string, string>);
 
   const auth = fc.constantFrom<FuzzRequest['auth']>('admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'other-tenant', 'reader', 'none', 'garbage');
@@ -218,7 +240,7 @@ function urlOf(op: Operation, request: FuzzRequest): string {
 }
 
 const describeFailure = (op: Operation, request: FuzzRequest, res: { statusCode: number; body: string }) =>
-  `${op.method} ${urlOf(op, request).slice(0, 300)} [${request.auth}] ${JSON.stringify(request.headers).slice(0, 200)} body=${JSON.stringify(request.body?.text.slice(0, 300))} (${request.body?.contentType}) → ${res.statusCode} ${res.body.slice(0, 300)}`;
+  `${op.method} ${urlOf(op, request).slice(0, 300)} [${request.auth}] ${JSON.stringify(request.headers).slice(0, 200)} body(${request.body?.label})=${JSON.stringify(request.body?.text.slice(0, 300))} (${request.body?.contentType}) → ${res.statusCode} ${res.body.slice(0, 300)}`;
 
 describe('fuzz: every OpenAPI operation', () => {
   it('answers hostile requests without a 5xx, with a JSON body, and writes nothing when it refuses', { timeout: 600_000 }, async () => {
@@ -270,6 +292,7 @@ describe('fuzz: every OpenAPI operation', () => {
     let before = await fingerprint(s.t);
     const failures: string[] = [];
     let requests = 0;
+    const statuses = new Map<string, number>();
     for (const op of operations) {
       await reseed();
       before = await fingerprint(s.t);
@@ -285,6 +308,10 @@ describe('fuzz: every OpenAPI operation', () => {
           ...(request.body === undefined ? {} : { payload: request.body.text }),
         });
         const what = () => describeFailure(op, request, res);
+        if (process.env.FUZZ_DEBUG) {
+          const key = `${op.method} ${op.path} ${request.auth} ${request.body?.label ?? '-'} ${res.statusCode}`;
+          statuses.set(key, (statuses.get(key) ?? 0) + 1);
+        }
         expect(res.statusCode, what()).toBeLessThan(500);
         const type = String(res.headers['content-type'] ?? '');
         if (res.body !== '') {
@@ -313,6 +340,7 @@ describe('fuzz: every OpenAPI operation', () => {
         failures.push(`${op.method} ${op.path} (seed ${details.seed}, path "${details.counterexamplePath}"): ${error}`.slice(0, 3000));
       }
     }
+    if (process.env.FUZZ_DEBUG) console.log([...statuses].map(([k, n]) => `${k}: ${n}`).join('\n'));
     console.log(`fuzz: ${operations.length} operations, ${requests} requests (FUZZ_RUNS=${RUNS}, FUZZ_SEED=${SEED})`);
     expect(failures, failures.join('\n\n')).toEqual([]);
   });

@@ -98,16 +98,20 @@ export type IdPool = Record<string, string[]>;
 
 const typesOf = (schema: Schema): string[] => (Array.isArray(schema.type) ? (schema.type as string[]) : typeof schema.type === 'string' ? [schema.type] : []);
 
+/** uuid values for a property, by its name (`managerId` → real user ids), so references hit rows. */
+export type IdsFor = (property: string) => fc.Arbitrary<string>;
+
 /**
- * A valid-ish value of `schema`: right types, formats and bounds, required fields and some
- * optional ones. `ids` supplies uuid-formatted values so references point at real rows.
+ * A valid-ish value of `schema`: right types, formats and bounds, the required fields and a few
+ * optional ones (each has its own chance to be wrong, so a valid base must stay small).
  */
-export function validValue(schema: Schema, resolve: (s: unknown) => Schema, ids: fc.Arbitrary<string>, depth = 0): fc.Arbitrary<unknown> {
+export function validValue(schema: Schema, resolve: (s: unknown) => Schema, ids: IdsFor, depth = 0, name = ''): fc.Arbitrary<unknown> {
   const s = resolve(schema);
   const alternatives = (s.anyOf ?? s.oneOf) as unknown[] | undefined;
-  if (alternatives) return fc.oneof(...alternatives.map((a) => validValue(resolve(a), resolve, ids, depth)));
+  if (alternatives) return fc.oneof(...alternatives.map((a) => validValue(resolve(a), resolve, ids, depth, name)));
   if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as unknown[]));
   if ('const' in s) return fc.constant(s.const);
+  if (typesOf(s).length === 1 && typesOf(s)[0] === 'null') return fc.constant(null);
   const types = typesOf(s).filter((t) => t !== 'null');
   const type = types[0] ?? (s.properties ? 'object' : s.items ? 'array' : 'string');
   switch (type) {
@@ -123,22 +127,27 @@ export function validValue(schema: Schema, resolve: (s: unknown) => Schema, ids:
       if (depth > 4) return fc.constant([]);
       const maxItems = Math.min(typeof s.maxItems === 'number' ? s.maxItems : 3, 3);
       const minItems = Math.min(typeof s.minItems === 'number' ? s.minItems : 0, maxItems);
-      return fc.array(validValue(resolve(s.items), resolve, ids, depth + 1), { minLength: minItems, maxLength: maxItems });
+      return fc.array(validValue(resolve(s.items), resolve, ids, depth + 1, name), { minLength: minItems, maxLength: Math.min(maxItems, minItems + 1) });
     }
     case 'object': {
       const properties = (s.properties ?? {}) as Record<string, Schema>;
       if (depth > 4 || Object.keys(properties).length === 0) {
-        return s.additionalProperties === false ? fc.constant({}) : fc.dictionary(fc.constantFrom('a', 'b', 'c'), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean()), { maxKeys: 3 });
+        return s.additionalProperties === false ? fc.constant({}) : fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('a', 'b'), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean()), { maxKeys: 2 }) });
       }
-      const required = (s.required ?? []) as string[];
-      const record: Record<string, fc.Arbitrary<unknown>> = {};
-      for (const [name, property] of Object.entries(properties)) record[name] = validValue(property, resolve, ids, depth + 1);
-      return fc.record(record, { requiredKeys: required.filter((r) => r in record) });
+      const required = new Set((s.required ?? []) as string[]);
+      const entries = Object.entries(properties).map(([key, property]) => {
+        const value = validValue(property, resolve, ids, depth + 1, key);
+        const optional = fc.oneof({ weight: 1, arbitrary: value }, { weight: 6, arbitrary: fc.constant(ABSENT) });
+        return fc.tuple(fc.constant(key), required.has(key) ? value : optional);
+      });
+      return fc.tuple(...entries).map((pairs) => Object.fromEntries(pairs.filter(([, v]) => v !== ABSENT)));
     }
     default:
-      return validString(s, ids);
+      return validString(s, ids(name));
   }
 }
+
+const ABSENT = Symbol('absent');
 
 function validString(s: Schema, ids: fc.Arbitrary<string>): fc.Arbitrary<string> {
   const maxLength = Math.min(typeof s.maxLength === 'number' ? s.maxLength : 40, 40);
@@ -148,7 +157,7 @@ function validString(s: Schema, ids: fc.Arbitrary<string>): fc.Arbitrary<string>
       return fc.oneof(ids, fc.uuid());
     case 'email':
     case 'idn-email':
-      return fc.oneof(fc.emailAddress(), fc.constantFrom('jürgen@münchen.de', 'a@example.com'));
+      return fc.oneof(fc.stringMatching(/^[a-z0-9]{1,10}@example\.com$/), fc.constantFrom('jürgen@münchen.de', 'ａｂｃ@example.com'), fc.emailAddress());
     case 'date-time':
       return fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
     case 'date':
@@ -163,13 +172,19 @@ function validString(s: Schema, ids: fc.Arbitrary<string>): fc.Arbitrary<string>
   return fc.string({ minLength: Math.max(minLength, 1), maxLength: Math.max(maxLength, 1) });
 }
 
+/** Text with an unstorable character (NUL, a lone surrogate) somewhere in otherwise plain text. */
+const poisoned: fc.Arbitrary<string> = fc
+  .tuple(fc.string({ maxLength: 8 }), fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d'), fc.string({ maxLength: 8 }))
+  .map(([a, bad, b]) => a + bad + b);
+
 /** Strings storage cannot hold or parsers trip over: NUL, lone surrogates, huge, odd Unicode. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('', ' ', 'a\u0000b', '\u0000', 'x\ud800y', '\udc00', '\ud83d', 'jürgen', 'ju\u0308rgen', 'ａｂｃ', '\u202e', '\ufeff', '..', '../../etc/passwd', "'; drop table users; --", '%00', '%', '\\', '"', '${x}', '__proto__', 'constructor', 'null', 'true', '0', '-0', '1e400', '9999-12-31T24:00:00Z', '0000-01-01', '\r\n', '\u2028'),
-  fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.string({ unit: 'grapheme', maxLength: 30 }),
-  fc.integer({ min: 257, max: 5000 }).map((n) => 'x'.repeat(n)),
-  fc.constant('é'.repeat(70_000)),
+  { weight: 4, arbitrary: poisoned },
+  { weight: 3, arbitrary: fc.constantFrom('', ' ', '\u0000', 'jürgen', 'ju\u0308rgen', 'ａｂｃ', '\u202e', '\ufeff', '..', '../../etc/passwd', "'; drop table users; --", '%00', '%', '\\', '"', '${x}', '__proto__', 'constructor', 'null', 'true', '0', '-0', '1e400', '9999-12-31T24:00:00Z', '0000-01-01', '0000-01-01T00:00:00Z', '\r\n', '\u2028', '\u{1F600}') },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 257, max: 5000 }).map((n) => 'x'.repeat(n)) },
+  { weight: 1, arbitrary: fc.constantFrom('é'.repeat(70_000), `${'x'.repeat(4000)}\u0000`) },
 );
 
 /** Numbers JSON or the runtime cannot carry exactly, as JSON text. */
@@ -183,7 +198,7 @@ const nested = (levels: number, leaf = '1', key = true) => new Raw((key ? '{"a":
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: hostileString },
   { weight: 2, arbitrary: hostileNumber },
-  { weight: 2, arbitrary: fc.constantFrom<unknown>(null, true, false, [], {}, [null], { '': 1 }, { __proto__: 1 }, [[[]]]) },
+  { weight: 2, arbitrary: fc.constantFrom<unknown>(null, true, false, [], {}, [null], { '': 1 }, [[[]]]) },
   { weight: 2, arbitrary: fc.constantFrom(100, 5000).chain((n) => fc.constantFrom(nested(n), nested(n, '1', false), nested(n, '"\\u0000"'))) },
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 20_000 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]))) },
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 20_000 }).map((n) => Array.from({ length: n }, () => 1)) },
@@ -191,12 +206,12 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** One mutation of a valid object: a field replaced by a hostile value, removed, or an unknown field added. */
-export type Mutation = { kind: 'set'; path: string[]; value: unknown } | { kind: 'delete'; key: string } | { kind: 'none' };
+export type Mutation = { kind: 'set'; path: string[]; value: unknown } | { kind: 'delete'; key: string } | { kind: 'poison'; text: string } | { kind: 'none' };
 
 export function mutationOf(valid: unknown, schema: Schema): fc.Arbitrary<Mutation> {
   const keys = valid !== null && typeof valid === 'object' && !Array.isArray(valid) ? Object.keys(valid) : [];
   const declared = Object.keys((schema.properties ?? {}) as Schema);
-  const choices: fc.Arbitrary<Mutation>[] = [fc.constant({ kind: 'none' as const })];
+  const choices: fc.Arbitrary<Mutation>[] = [fc.constant({ kind: 'none' as const }), fc.record({ kind: fc.constant('poison' as const), text: hostileString })];
   const fields = [...new Set([...keys, ...declared])];
   if (fields.length > 0) {
     choices.push(fc.record({ kind: fc.constant('set' as const), path: fc.constantFrom(...fields).map((k) => [k]), value: hostileValue }));
@@ -210,6 +225,7 @@ export function mutationOf(valid: unknown, schema: Schema): fc.Arbitrary<Mutatio
 /** Applies a mutation to a copy of `valid`; a non-object becomes the hostile value itself. */
 export function applyMutation(valid: unknown, mutation: Mutation): unknown {
   if (mutation.kind === 'none') return valid;
+  if (mutation.kind === 'poison') return poison(valid, mutation.text);
   if (valid === null || typeof valid !== 'object' || Array.isArray(valid)) return mutation.kind === 'set' ? mutation.value : valid;
   const copy: Record<string, unknown> = { ...(valid as Record<string, unknown>) };
   if (mutation.kind === 'delete') {
@@ -222,13 +238,27 @@ export function applyMutation(valid: unknown, mutation: Mutation): unknown {
   return copy;
 }
 
+/** Every string of a value replaced by `text` (the keys of free-form objects too), so any string field meets it. */
+function poison(value: unknown, text: string): unknown {
+  if (typeof value === 'string') return text;
+  if (Array.isArray(value)) return value.map((v) => poison(v, text));
+  if (value !== null && typeof value === 'object' && !(value instanceof Raw)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, poison(v, text)]));
+  return value;
+}
+
 /** Body texts that are not JSON, or JSON of the wrong shape entirely. */
 export const malformedBody: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('', '{', '}', '{"a":}', "{'a':1}", '[1,2', 'null', 'true', '0', '"x"', '[]', '{}', '{"a":1,"a":2}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '\ufeff{}', '{"a":"\\ud800"}', '{"a":"\\u0000"}', '{"a":1}garbage', 'NaN', '{"a":Infinity}', '\u0000', 'a=b&c=d', '{"a":1e400}', '{"a":-0}', '{"a":"\\x41"}'),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom(100, 5000).map((n) => '['.repeat(n) + ']'.repeat(n)),
   fc.constantFrom(100, 5000).map((n) => '{"a":'.repeat(n)),
+  fc.constant(JSON.stringify({ a: 'x'.repeat(1_100_000) })),
 );
+
+/** HTTP Basic credentials (the OAuth endpoints read them) with hostile client ids and secrets. */
+export const basicAuthorization: fc.Arbitrary<string> = fc
+  .tuple(fc.oneof(hostileString, fc.constantFrom('test-admin', 'a%00b', '%ED%A0%80', '%zz')), fc.oneof(hostileString, fc.constant('x')), fc.boolean())
+  .map(([id, secret, colon]) => `Basic ${Buffer.from(colon ? `${id}:${secret}` : id, 'utf8').toString('base64')}`);
 
 /** Content types worth trying on any body: odd, wrong, missing (undefined). */
 export const oddContentType: fc.Arbitrary<string | undefined> = fc.constantFrom(
@@ -270,6 +300,7 @@ export function hostileFilter(fields: string[]): fc.Arbitrary<string> {
   const literal = fc.oneof(
     fc.constantFrom("'a'", "'a''b'", "''", '0', '-0', '1e400', '99999999999999999999', '-9007199254740993', '1.5', 'null', 'true', '0000-01-01', '9999-12-31T24:00:00Z', '2024-02-30', '2024-01-01T00:00:00Z', '0000-01-01T00:00:00Z', '10000-01-01', "'\u0000'", "'\ud800'", "'%00'", 'a1b2', "'" + 'x'.repeat(5000) + "'"),
     fc.string({ maxLength: 10 }).map((x) => `'${x.replace(/'/g, "''")}'`),
+    poisoned.map((x) => `'${x.replace(/'/g, "''")}'`),
     fc.uuid(),
   );
   const op = fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le', 'in', 'has', 'sw', 'co');

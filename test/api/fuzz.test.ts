@@ -41,7 +41,7 @@ import { useApiSuite, type TestApp } from '../helpers/test-app.js';
  * A failure prints the operation, fast-check's shrunk counterexample and the seed to replay it.
  */
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 16);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 24);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_607);
 const SHRINK_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 20_000);
 const s = useApiSuite();
@@ -103,6 +103,15 @@ const DIRECTORY_SEEDS: Record<string, (n: string) => Record<string, unknown>> = 
  * A seeding request. The first seeding must succeed; later ones (after the fuzz deleted records)
  * may meet what the fuzz created meanwhile (say a required attribute), so they seed what they can.
  */
+const ATTRIBUTE_TYPES: [string, Record<string, unknown>][] = [
+  ['string', { indexed: true }],
+  ['string', { indexed: true, multiValued: true }],
+  ['number', { indexed: true }],
+  ['date', {}],
+  ['boolean', {}],
+  ['enum', { enumValues: ['red', 'green'] }],
+];
+
 async function seedCall(token: string, method: 'POST' | 'GET', url: string, payload?: unknown, strict = true): Promise<Record<string, unknown>> {
   const res = await s.t.request({ method, url, token, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
   if (res.statusCode >= 300 && !strict) return {};
@@ -118,6 +127,13 @@ async function seedTenant(token: string, tenantId: string, prefix: string, stric
     if (typeof value === 'string') (pool[kind] ??= []).push(value);
   };
   for (const [kind, body] of Object.entries(DIRECTORY_SEEDS)) add(kind, (await call('POST', `/v1/${kind}`, body(s.unique(`${prefix}_${kind}`)))).id);
+  // One attribute definition of every type (string ones indexed), so user bodies and $filter reach them.
+  for (const [type, extra] of ATTRIBUTE_TYPES) {
+    const name = s.unique(`${prefix}_${type}`).replace(/[^A-Za-z0-9_]/g, '_');
+    const created = await call('POST', '/v1/attribute-definitions', { name, type, ...extra });
+    add('attribute-definitions', created.id);
+    if (created.id) add('attributeNames', name);
+  }
   const userName = s.unique(`${prefix}-user`);
   const origin = 'hr';
   const key = s.unique('ext');
@@ -152,7 +168,8 @@ function kindOf(path: string, name: string): string {
   }
   const stem = name.replace(/Id$/, '');
   if (stem === name) return name;
-  return stem === 'identity' ? 'identities' : `${stem}s`;
+  const irregular: Record<string, string> = { identity: 'identities', manager: 'users', provider: 'identity-providers', type: 'identification-types' };
+  return irregular[stem] ?? `${stem}s`;
 }
 
 const all = (pool: IdPool): string[] => Object.values(pool).flat();
@@ -182,14 +199,15 @@ const sometimes = <T>(arbitrary: fc.Arbitrary<T>, p: number): fc.Arbitrary<T | n
 /** Everything fast-check varies for one operation. */
 function requestArbitrary(world: World, op: Operation, resolve: (s: unknown) => Schema): fc.Arbitrary<FuzzRequest> {
   const collection = op.path.replace(/\/\{[^}]+\}$/, '');
-  const fields = world.fields[op.path] ?? world.fields[collection] ?? [];
+  const attributes = (world.a.attributeNames ?? []).map((name) => `attributes/${name}`);
+  const fields = [...(world.fields[op.path] ?? world.fields[collection] ?? []), ...(collection === '/v1/users' ? attributes : [])];
   const path = op.parameters.filter((p) => p.in === 'path');
   const query = op.parameters.filter((p) => p.in === 'query');
   const uuids = all(world.a).filter((v) => /^[0-9a-f-]{36}$/.test(v));
   const segmentsOf = op.path.split('/').filter((x) => x !== '' && !x.startsWith('{'));
   const ids: IdsFor = (property) => {
     // `id` in a body is a reference to the kind the path ends with (PUT /v1/users/{id}/roles: [{id}]).
-    const kind = property === 'id' ? (segmentsOf.at(-1) ?? '') : property === 'parentId' ? (segmentsOf[1] ?? '') : property === 'typeId' ? 'identification-types' : property === 'providerId' ? 'identity-providers' : kindOf('', property);
+    const kind = property === 'id' ? (segmentsOf.at(-1) ?? '') : property === 'parentId' ? (segmentsOf[1] ?? '') : kindOf('', property);
     const mine = world.a[kind] ?? [];
     return mine.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...mine) }, { weight: 1, arbitrary: fc.constantFrom(...uuids) }, { weight: 1, arbitrary: fc.uuid() }) : fc.oneof(fc.constantFrom(...uuids), fc.uuid());
   };
@@ -204,7 +222,7 @@ function requestArbitrary(world: World, op: Operation, resolve: (s: unknown) => 
   const jsonType = bodyTypes.find((t) => t.includes('json'));
   const bodySchema = jsonType ? op.bodies[jsonType] : undefined;
   const mutated: fc.Arbitrary<{ text: string; label: string }> = bodySchema
-    ? validValue(bodySchema, resolve, ids).chain((valid) => mutationOf(valid, resolve(bodySchema)).map((m) => ({ text: toJsonText(applyMutation(valid, m)), label: m.kind })))
+    ? validValue(bodySchema, resolve, ids).chain((valid) => mutationOf(valid, resolve(bodySchema), world.a.attributeNames ?? []).map((m) => ({ text: toJsonText(applyMutation(valid, m)), label: m.kind })))
     : fc.oneof(hostileValue, fc.constant({})).map((v) => ({ text: toJsonText(v), label: 'unexpected' }));
   const malformed = malformedBody.map((text) => ({ text, label: 'malformed' }));
   const declaredType = fc.constantFrom<string | undefined>(...(bodyTypes.length > 0 ? bodyTypes : ['application/json']));

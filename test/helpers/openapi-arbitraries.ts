@@ -205,17 +205,29 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.dictionary(hostileString, hostileString, { maxKeys: 3 }) },
 );
 
+/** Values of the right kind for some attribute type, at the edges of what storage takes. */
+const validScalar: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom<unknown>('x'.repeat(2000), 'x'.repeat(4000), 'é'.repeat(3000), '0001-01-01', '9999-12-31', '2024-02-29', 1e308, -1e308, 5e-324, 0, 9007199254740991, true, ['a', 'b'], ['x'.repeat(3000)]),
+  fc.string({ maxLength: 20 }),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
+
 /** One mutation of a valid object: a field replaced by a hostile value, removed, or an unknown field added. */
 export type Mutation = { kind: 'set'; path: string[]; value: unknown } | { kind: 'delete'; key: string } | { kind: 'poison'; text: string } | { kind: 'none' };
 
-export function mutationOf(valid: unknown, schema: Schema): fc.Arbitrary<Mutation> {
+/**
+ * `innerKeys` are keys worth setting inside an object field (say the names of real attribute
+ * definitions, so a hostile value reaches an indexed column).
+ */
+export function mutationOf(valid: unknown, schema: Schema, innerKeys: string[] = []): fc.Arbitrary<Mutation> {
   const keys = valid !== null && typeof valid === 'object' && !Array.isArray(valid) ? Object.keys(valid) : [];
   const declared = Object.keys((schema.properties ?? {}) as Schema);
   const choices: fc.Arbitrary<Mutation>[] = [fc.constant({ kind: 'none' as const }), fc.record({ kind: fc.constant('poison' as const), text: hostileString })];
   const fields = [...new Set([...keys, ...declared])];
   if (fields.length > 0) {
     choices.push(fc.record({ kind: fc.constant('set' as const), path: fc.constantFrom(...fields).map((k) => [k]), value: hostileValue }));
-    choices.push(fc.record({ kind: fc.constant('set' as const), path: fc.tuple(fc.constantFrom(...fields), hostileString).map(([a, b]) => [a, b]), value: hostileValue }));
+    const inner = innerKeys.length > 0 ? fc.oneof(fc.constantFrom(...innerKeys), hostileString) : hostileString;
+    choices.push(fc.record({ kind: fc.constant('set' as const), path: fc.tuple(fc.constantFrom(...fields), inner).map(([a, b]) => [a, b]), value: fc.oneof(hostileValue, validScalar) }));
   }
   if (keys.length > 0) choices.push(fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom(...keys) }));
   choices.push(fc.record({ kind: fc.constant('set' as const), path: fc.oneof(hostileString, fc.constantFrom('unknownField', '__proto__', 'constructor', 'id', 'version', 'tenantId')).map((k) => [k]), value: hostileValue }));

@@ -311,7 +311,9 @@ describe('fuzz: every OpenAPI operation', () => {
     const failures: string[] = [];
     let requests = 0;
     const statuses = new Map<string, number>();
-    for (const op of operations) {
+    // Then every read again: what the writes stored (accepted hostile values) must not break a read.
+    const readBack = operations.filter((op) => op.method === 'GET');
+    for (const op of [...operations, ...readBack]) {
       await reseed();
       before = await fingerprint(s.t);
       const property = fc.asyncProperty(requestArbitrary(world, op, resolve), async (request) => {
@@ -359,7 +361,7 @@ describe('fuzz: every OpenAPI operation', () => {
       }
     }
     if (process.env.FUZZ_DEBUG) console.log([...statuses].map(([k, n]) => `${k}: ${n}`).join('\n'));
-    console.log(`fuzz: ${operations.length} operations, ${requests} requests (FUZZ_RUNS=${RUNS}, FUZZ_SEED=${SEED})`);
+    console.log(`fuzz: ${operations.length} operations (${readBack.length} reads twice), ${requests} requests (FUZZ_RUNS=${RUNS}, FUZZ_SEED=${SEED})`);
     expect(failures, failures.join('\n\n')).toEqual([]);
   });
 });

@@ -135,6 +135,10 @@ export class ScimParser {
     const pathToken = this.next();
     const path = this.parseAttributePath(pathToken, parent);
     if (this.peek().kind !== '[') return this.parseOperator(path, undefined, pathToken);
+    if (parent) {
+      const name = echo(formatAttributePath(parent));
+      syntaxError(this.syntax, this.peek().offset, `Value filters cannot nest: '${echo(path.attribute)}[' at position ${this.peek().offset + 1} is inside ${name}[…].`);
+    }
     const { filter, depth } = this.parseValueFilter(nesting, path);
     if (this.peek().kind !== '.') return this.node({ kind: 'valuePath', path, filter }, depth + 1, pathToken);
     const full: ScimAttributePath = { ...path, subAttribute: this.parseSubAttribute(path) };
@@ -154,7 +158,7 @@ export class ScimParser {
     this.enter(nesting, open);
     const name = echo(formatAttributePath(path));
     if (this.peek().kind === ']') {
-      syntaxError(this.syntax, this.peek().offset, `The value filter of '${name}' at position ${open.offset + 1} is empty; write a condition such as ${name}[type eq "work"].`);
+      syntaxError(this.syntax, open.offset, `The value filter of '${name}' at position ${open.offset + 1} is empty; write a condition such as ${name}[type eq "work"].`);
     }
     const inner = this.parseOr(nesting + 1, path);
     this.expect(']', `close the value filter of '${name}' opened at position ${open.offset + 1}`);
@@ -166,7 +170,7 @@ export class ScimParser {
     const dot = this.next();
     const token = this.peek();
     if (token.kind !== 'word' || token.offset !== dot.offset + 1) {
-      syntaxError(this.syntax, dot.offset + 1, `Expected a sub-attribute name right after '.' at position ${dot.offset + 1}, e.g. ${path.attribute}[type eq "work"].value.`);
+      syntaxError(this.syntax, dot.offset + 1, `Expected a sub-attribute name at position ${dot.offset + 2}, right after the '.', e.g. ${path.attribute}[type eq "work"].value.`);
     }
     this.next();
     if (!ATTRNAME.test(token.text) && !REF.test(token.text)) {

@@ -70,7 +70,12 @@ export function tokenizeScim(input: string, syntax: ScimSyntax): ScimToken[] {
     }
     const token = matchAt(NUMBER, 'number', input, i) ?? matchAt(WORD, 'word', input, i);
     if (!token) {
-      const hint = ch === "'" ? ' Text values are JSON strings in double quotes, e.g. userName eq "jdoe".' : '';
+      const hint =
+        ch === "'"
+          ? ' Text values are JSON strings in double quotes, e.g. userName eq "jdoe".'
+          : ch === ','
+            ? " SCIM filters have no functions or lists: join conditions with 'and' or 'or', and use co, sw or ew for text."
+            : '';
       syntaxError(syntax, i, `Unexpected character ${describeChar(input.slice(i, i + 2))} at position ${i + 1}.${hint}`);
     }
     const next = input[i + token.text.length];

@@ -45,7 +45,7 @@ const invalid = (message: string): never => {
  * tree must respect.
  */
 export function toFilterNode(filter: ScimFilter, resolve: ScimAttributeResolver): FilterNode {
-  const node = new Converter(resolve).convert(filter, undefined);
+  const node = new Converter(resolve).convert(filter, undefined, 1);
   const { depth, nodes } = measure(node);
   if (depth > MAX_FILTER_DEPTH || nodes > FILTER_TREE_LIMITS.maxNodes) {
     invalid(`The filter is too complex once its attributes are mapped (${nodes} conditions, ${depth} levels deep; the limits are ${FILTER_TREE_LIMITS.maxNodes} and ${MAX_FILTER_DEPTH}); simplify it.`);
@@ -53,17 +53,28 @@ export function toFilterNode(filter: ScimFilter, resolve: ScimAttributeResolver)
   return node;
 }
 
+interface Scope {
+  collection: ScimCollectionResolution;
+  /** The list as the client wrote it, for messages. */
+  name: string;
+}
+
 class Converter {
   constructor(private readonly resolve: ScimAttributeResolver) {}
 
-  /** `scope` is the collection whose value filter is being converted, if any. */
-  convert(node: ScimFilter, scope: { collection: ScimCollectionResolution; name: string } | undefined): FilterNode {
+  /**
+   * `scope` is the collection whose value filter is being converted, if any. `level` guards the
+   * recursion for trees built by hand: the mapped tree is never shallower than its source.
+   */
+  convert(node: ScimFilter, scope: Scope | undefined, level: number): FilterNode {
+    // The slack lets the exact check in toFilterNode report a tree that only mapping made too deep.
+    if (level > MAX_FILTER_DEPTH + 2) invalid(`The filter nests more than ${MAX_FILTER_DEPTH} levels deep; simplify it.`);
     switch (node.kind) {
       case 'and':
       case 'or':
-        return { kind: node.kind, left: this.convert(node.left, scope), right: this.convert(node.right, scope) };
+        return { kind: node.kind, left: this.convert(node.left, scope, level + 1), right: this.convert(node.right, scope, level + 1) };
       case 'not':
-        return { kind: 'not', operand: this.convert(node.operand, scope) };
+        return { kind: 'not', operand: this.convert(node.operand, scope, level + 1) };
       case 'compare':
       case 'present': {
         const leaf = (path: FieldPath): FilterNode => (node.kind === 'present' ? { kind: 'present', path } : condition(path, node.op, node.value, node.path));
@@ -74,14 +85,14 @@ class Converter {
         if (node.kind === 'present' && node.path.subAttribute === undefined && node.valueFilter === undefined) return { kind: 'present', path: resolved.path };
         const name = formatAttributePath({ ...node.path, subAttribute: undefined });
         const inner = leaf(this.element(resolved, node.path.subAttribute, name));
-        const predicate: FilterNode = node.valueFilter ? { kind: 'and', left: this.convert(node.valueFilter, { collection: resolved, name }), right: inner } : inner;
+        const predicate: FilterNode = node.valueFilter ? { kind: 'and', left: this.convert(node.valueFilter, { collection: resolved, name }, level + 2), right: inner } : inner;
         return { kind: 'any', path: resolved.path, variable: ELEMENT, predicate };
       }
       case 'valuePath': {
         const resolved = this.lookup(node.path, node.filter);
         if (Array.isArray(resolved)) return { kind: 'present', path: resolved };
         const name = formatAttributePath(node.path);
-        return { kind: 'any', path: resolved.path, variable: ELEMENT, predicate: this.convert(node.filter, { collection: resolved, name }) };
+        return { kind: 'any', path: resolved.path, variable: ELEMENT, predicate: this.convert(node.filter, { collection: resolved, name }, level + 1) };
       }
     }
   }

@@ -173,6 +173,10 @@ describe('toFilterNode', () => {
     let level: ScimFilter[] = Array.from({ length: 128 }, () => leaf);
     while (level.length > 1) level = Array.from({ length: level.length / 2 }, (_, i) => ({ kind: 'or', left: level[2 * i] as ScimFilter, right: level[2 * i + 1] as ScimFilter }));
     expect(() => toFilterNode(level[0] as ScimFilter, resolve)).toThrow('(639 conditions, 10 levels deep;');
+    // A hand-built chain far deeper than any parser output fails without exhausting the stack.
+    let chain: ScimFilter = leaf;
+    for (let i = 0; i < 100_000; i++) chain = { kind: 'and', left: chain, right: leaf };
+    expect(() => toFilterNode(chain, resolve)).toThrow('The filter nests more than 64 levels deep; simplify it.');
   });
 });
 

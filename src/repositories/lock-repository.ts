@@ -8,9 +8,12 @@ import type { DB } from '../db/schema.js';
  * - `reporting-lines`: a user's manager must not report to the user (the check walks the chain);
  * - `tree:<kind>`: a record's parent must not be below it (the check walks the ancestors);
  * - `signing-keys`: one active signing key (a rotation reads the active key, then retires it);
- * - `bootstrap`: the first start creates one admin client (it reads whether one exists).
+ * - `bootstrap`: the first start creates one admin client (it reads whether one exists);
+ * - `attribute-definitions`: a user write checks attributes against the tenant's definitions
+ *   (shared: user writes do not wait for each other), a definition write changes them
+ *   (exclusive): no user write commits after a definition change having checked the old rules.
  */
-export type LockTopic = 'reporting-lines' | `tree:${string}` | 'signing-keys' | 'bootstrap';
+export type LockTopic = 'reporting-lines' | `tree:${string}` | 'signing-keys' | 'bootstrap' | 'attribute-definitions';
 
 /**
  * Named locks held until the current transaction ends: writers of the same topic (in a tenant)
@@ -33,5 +36,16 @@ export class LockRepository {
     if (this.dialect === 'sqlite') return;
     const name = `${tenantId ?? '*'}:${topic}`;
     await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(this.db);
+  }
+
+  /**
+   * The shared form: holders of the shared lock run together; `acquire` of the same topic waits
+   * for all of them, and they for it (`pg_advisory_xact_lock_shared`). Take it before the read
+   * the check depends on: under READ COMMITTED the next statement then sees the writer's commit.
+   */
+  async acquireShared(tenantId: string | null, topic: LockTopic): Promise<void> {
+    if (this.dialect === 'sqlite') return;
+    const name = `${tenantId ?? '*'}:${topic}`;
+    await sql`select pg_advisory_xact_lock_shared(hashtextextended(${name}, 0))`.execute(this.db);
   }
 }

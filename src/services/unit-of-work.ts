@@ -40,10 +40,15 @@ export class TenantContext {
     readonly tenantId: string,
   ) {}
 
-  /** The tenant's attribute definitions (src/services/attribute-rules.ts), loaded once. */
+  /**
+   * The tenant's attribute definitions (src/services/attribute-rules.ts), loaded once. The unit
+   * holds them (a shared `attribute-definitions` lock until it ends): a definition change waits
+   * for the writes that checked against the old rules, and later writes see the new ones.
+   */
   attributeDefinitions(): Promise<AttributeDefinition[]> {
-    this.definitions ??= this.repos.directory
-      .listAll(DIRECTORY.attribute_definition, this.tenantId, MAX_ATTRIBUTE_DEFINITIONS)
+    this.definitions ??= this.repos.locks
+      .acquireShared(this.tenantId, 'attribute-definitions')
+      .then(() => this.repos.directory.listAll(DIRECTORY.attribute_definition, this.tenantId, MAX_ATTRIBUTE_DEFINITIONS))
       .then((records) => records.map(toAttributeDefinition));
     return this.definitions;
   }

@@ -434,3 +434,51 @@ describe('credentials under concurrency', () => {
     expect((await t.request({ method: 'GET', url: '/v1/users', token: fresh })).statusCode).toBe(200);
   });
 });
+
+describe('user writes against attribute definition changes', () => {
+  /** Position of each created user's `user.created` event and whether the user holds `name`. */
+  async function createdAfter(definitionId: string, userIds: string[], name: string) {
+    const defEvent = (await eventsOf(definitionId))[0] as Json;
+    const late: Json[] = [];
+    for (const id of userIds) {
+      const created = (await eventsOf(id))[0] as Json;
+      if (Number(created.position) > Number(defEvent.position)) late.push(await get(`/v1/users/${id}`));
+    }
+    return late.filter((u) => (u.attributes as Json | undefined)?.[name] === undefined);
+  }
+
+  it('no user created concurrently with a new required attribute commits after it without that attribute', async () => {
+    for (let round = 0; round < 3; round++) {
+      const name = unique('rq').replaceAll('-', '_');
+      const results = await Promise.all([
+        ...Array.from({ length: 12 }, () => send('POST', '/v1/users', { email: `${unique('u')}@example.com` })),
+        send('POST', '/v1/attribute-definitions', { name, type: 'string', required: true }),
+      ]);
+      const definition = results.at(-1) as { statusCode: number; json(): Json };
+      expect(definition.statusCode).toBe(201);
+      const users = results.slice(0, -1);
+      // Each user write either committed before the definition, or checked against it (422).
+      for (const r of users) expect([201, 422]).toContain(r.statusCode);
+      const ids = users.filter((r) => r.statusCode === 201).map((r) => r.json().id as string);
+      expect(await createdAfter(definition.json().id, ids, name)).toEqual([]);
+      // A required attribute binds every later user write of this file's tenant: drop it.
+      expect((await send('DELETE', `/v1/attribute-definitions/${definition.json().id}`)).statusCode).toBe(204);
+    }
+  });
+
+  it('no value outside a narrowed enum is written after the narrowing commits', async () => {
+    const name = unique('en').replaceAll('-', '_');
+    const def = await post('/v1/attribute-definitions', { name, type: 'enum', enumValues: ['A', 'B'] });
+    const users = await times(8, async () => post('/v1/users', { email: `${unique('e')}@example.com`, attributes: { [name]: 'A' } }));
+    await Promise.all([
+      ...users.map((u) => send('PATCH', `/v1/users/${u.id}`, { attributes: { [name]: 'B' } })),
+      send('PATCH', `/v1/attribute-definitions/${def.id}`, { enumValues: ['A'] }),
+    ]);
+    const narrowed = (await eventsOf(def.id)).find((e) => e.type === 'attribute_definition.updated') as Json;
+    for (const u of users) {
+      const events = await eventsOf(u.id);
+      const late = events.filter((e) => e.type === 'user.updated' && Number(e.position) > Number(narrowed.position));
+      expect(late, `user ${u.id} got B after the narrowing`).toEqual([]);
+    }
+  });
+});

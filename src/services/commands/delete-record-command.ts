@@ -5,7 +5,7 @@ import { MEMBERSHIPS, applyEntries, identityEventView, membershipEventChanges, t
 import { newEvent } from '../event-factory.js';
 import type { ExpectedVersion } from './user-checks.js';
 import type { Command, UnitOfWork } from '../unit-of-work.js';
-import { label, loadRecordForWrite, recordEvent } from './directory-commands.js';
+import { label, loadRecordForWrite, lockDefinitionsOf, recordEvent } from './directory-commands.js';
 
 /**
  * Deletes a directory record and what hangs on it, in the caller's unit:
@@ -23,6 +23,7 @@ export function deleteRecord(def: DirectoryDefinition, id: string, expected: Exp
     // Lock order, shared by every write that touches users and directory records: users (by id)
     // first, then the record. Deleting a user or changing a membership locks the user and then
     // touches its groups; taking the record first here would deadlock with them on PostgreSQL.
+    await lockDefinitionsOf(unit, def);
     const membership = def.membership && MEMBERSHIPS[def.membership.kind];
     if (membership) await unit.repos.memberships.lockUsers(unit.tenantId, await unit.repos.directory.memberUserIds(membership.table, membership.column, unit.tenantId, id));
     const current = await loadRecordForWrite(unit, def, id, expected, 'delete');

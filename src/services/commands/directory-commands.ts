@@ -23,6 +23,7 @@ export interface RecordChange {
  */
 export function createRecord(def: DirectoryDefinition, input: Record<string, unknown>): Command<RecordChange> {
   return async (unit) => {
+    await lockDefinitionsOf(unit, def);
     const now = unit.now();
     const record = buildRecord(def, { id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1 }, input, now);
     await checkReferences(unit, def, record, null);
@@ -45,6 +46,7 @@ export function updateRecord(
   isReplace: boolean,
 ): Command<RecordChange> {
   return async (unit) => {
+    await lockDefinitionsOf(unit, def);
     const current = await loadRecordForWrite(unit, def, id, expected);
     const next = buildRecord(def, current, change(current), unit.now(), isReplace ? current : undefined);
     if (Object.keys(diffFields(current, next, Object.keys(def.fields))).length === 0) return { value: { before: current, after: current }, events: [] };
@@ -55,6 +57,14 @@ export function updateRecord(
     if (def.definesUserAttributes) unit.context.invalidateAttributeDefinitions();
     return { value: { before: current, after: next }, events: [recordEvent(unit, def, 'updated', id, current, next)] };
   };
+}
+
+/**
+ * A kind that defines user attributes changes the rules every user write checks: its writers
+ * take the `attribute-definitions` lock exclusively (user writes hold it shared, TenantContext).
+ */
+export async function lockDefinitionsOf(unit: UnitOfWork, def: DirectoryDefinition): Promise<void> {
+  if (def.definesUserAttributes) await unit.repos.locks.acquire(unit.tenantId, 'attribute-definitions');
 }
 
 /**

@@ -127,6 +127,26 @@ export function parseFormText(text: string): Record<string, string | string[]> {
 }
 
 /**
+ * A decimal number's value as digits and the position of the decimal point, independent of how
+ * it was written: `1.50`, `15e-1` and `0.15e1` all give `15@1`; zero is `0`. Two literals with
+ * the same key are the same number. Used to tell whether a JSON number survives the round trip
+ * through a double (its shortest form, `String(value)`) without changing: `9007199254740993.0`,
+ * `2e-324` and `0.1000000000000000000001` do not, and are refused rather than altered.
+ */
+function decimalKey(literal: string): string {
+  const match = /^-?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (!match) return literal;
+  const whole = match[1] ?? '';
+  let digits = whole + (match[2] ?? '');
+  let point = whole.length + Number(match[3] ?? 0);
+  const leading = /^0*/.exec(digits)?.[0].length ?? 0;
+  digits = digits.slice(leading).replace(/0+$/, '');
+  point -= leading;
+  if (digits === '') return '0';
+  return `${literal.startsWith('-') ? '-' : ''}${digits}@${point}`;
+}
+
+/**
  * In valid UTF-8 JSON text a NUL or a lone surrogate can only be written as a `\u` escape (raw
  * control characters are not JSON and a UTF-8 surrogate fails the strict decoder). A body whose
  * text has no such escape needs no walk of the parsed value in preValidation; one that has one
@@ -242,6 +262,9 @@ export function scanJsonText(text: string): ValueProblem | undefined {
       if (!Number.isFinite(value) && !Number.isNaN(value)) return { pointer: pointer(), message: `the number ${clip(literal)} is too large for a JSON number (IEEE 754 double)` };
       if (!/[.eE]/.test(literal) && literal.length > 15 && !Number.isSafeInteger(value)) {
         return { pointer: pointer(), message: `the integer ${clip(literal)} is beyond ±(2^53 − 1) and would not be kept exactly (RFC 7493 §2.2); send it as a string` };
+      }
+      if (!Number.isNaN(value) && decimalKey(literal) !== decimalKey(String(value))) {
+        return { pointer: pointer(), message: `the number ${clip(literal)} cannot be kept exactly (as an IEEE 754 double it reads back as ${String(value)}); send fewer digits, or a string` };
       }
       i = end - 1;
     }

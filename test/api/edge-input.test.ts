@@ -248,6 +248,17 @@ describe('values JSON cannot carry exactly and bodies in another charset are ref
     expect((ok.json() as { attributes: unknown }).attributes).toEqual({ max: 9007199254740991, float: 1.5e300, text, '99999999999999999999': -0.5 });
   });
 
+  it('refuses any number a double would change (rounded, underflowed, more digits than it keeps), however it is written', async () => {
+    const name = unique('exact');
+    for (const literal of ['9007199254740993.0', '9.007199254740993e15', '2e-324', '1e-400', '0.1000000000000000000001', '-123456789.1234567891234']) {
+      expectRefused(await post('/v1/users', `{"userName":"${name}","attributes":{"n":${literal}}}`), '/body/attributes/n', /cannot be kept exactly/);
+    }
+    // Numbers a double keeps as written, in any notation, still go in (and read back as sent).
+    const ok = await post('/v1/users', `{"userName":"${name}","attributes":{"a":1.50,"b":12.34e-5,"c":5e-324,"d":-1.5e3,"e":0.30000000000000004,"f":1E+21}}`);
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect((ok.json() as { attributes: unknown }).attributes).toEqual({ a: 1.5, b: 0.0001234, c: 5e-324, d: -1500, e: 0.30000000000000004, f: 1e21 });
+  });
+
   it('refuses a charset other than UTF-8 with a 415, and bytes that are not UTF-8 with a 400', async () => {
     for (const contentType of ['application/json; charset=latin1', 'application/json; charset="iso-8859-1"', 'application/merge-patch+json; charset=utf-16']) {
       const res = await post('/v1/users', JSON.stringify({ userName: unique('cs') }), contentType);

@@ -9,7 +9,7 @@ import { hasScope, type Principal } from '../domain/principal.js';
 import type { User, UserInput } from '../domain/user.js';
 import { USER_UNCLEARABLE_FIELDS } from '../domain/user-fields.js';
 import type { UserStatus } from '../domain/user-lifecycle.js';
-import { USER_RELATION_SCOPES, type ExpandRequest, type UserExpansion } from '../domain/user-expansion.js';
+import { USER_RELATION_SCOPES, type ExpandRequest, type UserExpansion, type UserRelation } from '../domain/user-expansion.js';
 import type { ListQuery } from '../domain/list-query.js';
 import type { FilterNode } from '../filter/filter-ast.js';
 import type { Repositories, Store } from '../repositories/store.js';
@@ -85,6 +85,7 @@ export class UserService {
    * cursor to the whole query. Errors: QueryError naming the query part.
    */
   async list(principal: Principal, query: ListQuery): Promise<UserListResult> {
+    if (query.filter) checkFilterScopes(principal, query.filter);
     // Declared attribute types make attributes/<name> typed; loaded only when the filter uses one.
     const attributeTypes =
       query.filter && usesAttributes(query.filter) ? attributeFilterTypes(await this.attributeDefinitions(this.store.repos, principal.tenantId)) : undefined;
@@ -171,6 +172,37 @@ function usesAttributes(node: FilterNode): boolean {
     default:
       return node.path[0] === 'attributes';
   }
+}
+
+/** The relations a filter reaches into (`groups/any(…)`, `roles/any(…)`), outside lambda bodies. */
+function filterRelations(node: FilterNode, found = new Set<UserRelation>()): Set<UserRelation> {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      filterRelations(node.left, found);
+      filterRelations(node.right, found);
+      break;
+    case 'not':
+      filterRelations(node.operand, found);
+      break;
+    default: {
+      const root = node.path[0];
+      if (root !== undefined && Object.hasOwn(USER_RELATION_SCOPES, root)) found.add(root as UserRelation);
+    }
+  }
+  return found;
+}
+
+/**
+ * A filter over a relation reads what it filters on (`roles/any(r: r/weight ge 10)` tells which
+ * users hold which roles and their weights): it needs the scope of that relation, as `$expand`
+ * and the membership lists do (USER_RELATION_SCOPES). 403 naming the scope otherwise.
+ */
+function checkFilterScopes(principal: Principal, filter: FilterNode): void {
+  const denied = [...filterRelations(filter)].filter((relation) => !hasScope(principal.scopes, USER_RELATION_SCOPES[relation]));
+  if (denied.length === 0) return;
+  const needs = [...new Set(denied.map((relation) => USER_RELATION_SCOPES[relation]))].join(', ');
+  throw new AppError('auth.forbidden', `A $filter over ${denied.join(', ')} needs the ${needs} scope, which this credential lacks.`);
 }
 
 function checkExpandScopes(principal: Principal, requests: readonly ExpandRequest[]): void {

@@ -319,7 +319,7 @@ describe('tenant isolation', () => {
 });
 
 describe('scopes', () => {
-  it('reads with users:read or directory:read, changes with users:write or directory:write', async () => {
+  it('reads with directory:read (the records listed are directory records), changes with users:write or directory:write', async () => {
     const user = await createUser();
     const group = await createGroup(t);
     const usersRead = await tokenWithScopes(t, ['users:read']);
@@ -331,7 +331,8 @@ describe('scopes', () => {
       expect(res.statusCode, `${method} ${url}`).toBe(status);
       if (status === 403) expect(res.json().code).toBe('auth.insufficient_scope');
     };
-    await check(usersRead, 'GET', `/v1/users/${user.id}/groups`, 200);
+    await check(usersRead, 'GET', `/v1/users/${user.id}/groups`, 403); // as $expand=groups: tenancy-secrets.test.ts
+    await check(dirRead, 'GET', `/v1/users/${user.id}/groups`, 200);
     await check(usersRead, 'PUT', `/v1/users/${user.id}/groups`, 403, []);
     await check(usersRead, 'POST', `/v1/users/${user.id}/groups/${group.id}`, 403);
     await check(dirWrite, 'POST', `/v1/users/${user.id}/groups/${group.id}`, 403);

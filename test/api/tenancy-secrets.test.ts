@@ -188,6 +188,33 @@ describe('$expand needs the scope of what it expands', () => {
     expect(expanded.statusCode).toBe(200);
     expect(expanded.json().groups).toMatchObject([{ id: group.id, description: 'codename X' }]);
   });
+
+  it('nor through the user side of a membership list or a $filter over a relation', async () => {
+    const group = (await t.request({ method: 'POST', url: '/v1/groups', token: admin, payload: { name: 'Engineering secrets' } })).json();
+    const role = (await t.request({ method: 'POST', url: '/v1/roles', token: admin, payload: { name: 'Root-ish', weight: 90 } })).json();
+    const user = (await t.request({ method: 'POST', url: '/v1/users', token: admin, payload: { userName: 'filter-member' } })).json();
+    expect((await t.request({ method: 'POST', url: `/v1/users/${user.id}/groups/${group.id}`, token: admin })).statusCode).toBe(201);
+    expect((await t.request({ method: 'POST', url: `/v1/users/${user.id}/roles/${role.id}`, token: admin })).statusCode).toBe(201);
+    const c = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'reader only', scopes: ['users:read'] } })).json();
+    const reader = await t.token(c.clientId, c.clientSecret);
+    const d = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'reader both', scopes: ['users:read', 'directory:read'] } })).json();
+    const both = await t.token(d.clientId, d.clientSecret);
+
+    const urls = [
+      ...['groups', 'roles', 'organizations', 'environments'].map((kind) => `/v1/users/${user.id}/${kind}`),
+      `/v1/users?$filter=${encodeURIComponent("groups/any(g: g/name eq 'Engineering secrets')")}`,
+      `/v1/users?$filter=${encodeURIComponent('roles/any(r: r/weight ge 10)')}`,
+      `/v1/users?$filter=${encodeURIComponent("userName eq 'filter-member' or not roles/any(r: r/weight ge 0)")}`,
+    ];
+    for (const url of urls) {
+      const denied = await t.request({ method: 'GET', url, token: reader });
+      expect(denied.statusCode, `${url}: ${denied.body}`).toBe(403);
+      expect(denied.json().detail).toContain('directory:read');
+      expect((await t.request({ method: 'GET', url, token: both })).statusCode, url).toBe(200);
+    }
+    // Filters over the user's own fields stay open to users:read.
+    expect((await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent("userName eq 'filter-member'")}`, token: reader })).statusCode).toBe(200);
+  });
 });
 
 describe('identity provider secrets are decided by a declared schema per provider type', () => {

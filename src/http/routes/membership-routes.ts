@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { USER_RELATION_SCOPES } from '../../domain/user-expansion.js';
 import { Type } from '@sinclair/typebox';
 import { MEMBERSHIP_KINDS, MEMBERSHIPS, type EnvironmentPermission, type MembershipDefinition } from '../../domain/membership.js';
 import type { User } from '../../domain/user.js';
@@ -62,10 +63,11 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Members
 
   // The user's side: /v1/users/{id}/<kind>
   app.get(userBase, {
-    config: { auth: 'users:read' },
+    // What the list shows are directory records: the scope `$expand` of the same relation needs.
+    config: { auth: USER_RELATION_SCOPES[def.kind] },
     schema: {
       tags, summary: `List the user's ${def.kind}`, params: IdParams, response: { 200: targetListSchema(def), ...problemResponses(404) },
-      operationId: `listUser${many}`, description: `Every ${def.label} the user is a member of, in one list.`,
+      operationId: `listUser${many}`, description: `Every ${def.label} the user is a member of, in one list (needs ${USER_RELATION_SCOPES[def.kind]}, as \`$expand\` does).`,
     },
   }, async (req) => ({ items: (await memberships.listOfUser(req.principal, def.kind, req.params.id)).map(presentTarget) }));
 

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { Config } from '../config.js';
 import { newId } from '../lib/ids.js';
@@ -25,13 +25,15 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export interface AppOptions {
   config: Config;
   services: Services;
-  logger?: FastifyServerOptions['logger'];
+  /** false: no log (tests); otherwise overrides of the request log (level, a stream to write to). */
+  logger?: false | { level?: string; stream?: { write(line: string): void } };
 }
 
 /** Builds the HTTP server: plugins, hooks and routes. Nothing here holds a business rule. */
 export async function buildApp({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    // A logger configuration passed in (tests give a stream) keeps the redaction.
+    logger: logger === false ? false : { ...requestLogOptions(config.logLevel), ...logger },
     bodyLimit: config.bodyLimitBytes,
     // A caller's X-Request-Id is kept when it is sane, so logs join up across services.
     genReqId: (req) => {
@@ -82,4 +84,39 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
 
   await app.ready();
   return app;
+}
+
+/**
+ * The request log: no Authorization or Cookie header, and no secret sent in a query string by
+ * mistake (client_secret, access_token, …): their values are replaced before the line is written.
+ */
+function requestLogOptions(level: string) {
+  return {
+    level,
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: redactQuery(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+    },
+  };
+}
+
+/** Query parameters whose values are secrets wherever they appear (OAuth 2.0, RFC 6749/6750/7009). */
+const SECRET_PARAMETERS = /^(client_secret|access_token|refresh_token|token|password|code|assertion|client_assertion|api_key|apikey)$/i;
+
+/** The URL with the value of every secret-bearing query parameter replaced by `[REDACTED]`. */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const parts = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    let name: string;
+    try {
+      name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+    } catch {
+      name = pair.slice(0, eq);
+    }
+    return SECRET_PARAMETERS.test(name.trim()) ? `${pair.slice(0, eq)}=[REDACTED]` : pair;
+  });
+  return `${url.slice(0, q)}?${parts.join('&')}`;
 }

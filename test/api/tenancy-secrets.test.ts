@@ -321,3 +321,20 @@ describe('identity provider secrets are decided by a declared schema per provide
     expect(await storedConfig(idp.id)).toEqual({ clientId: 'now' });
   });
 });
+
+describe('secrets stay out of the request log', () => {
+  it('a client_secret or access_token sent in the query string is logged as [REDACTED], with the Authorization header', async () => {
+    const lines: string[] = [];
+    const app = await buildApp({ config: t.config, services: t.runtime.services, logger: { level: 'info', stream: { write: (line) => void lines.push(line) } } });
+    try {
+      await app.inject({ method: 'POST', url: `/v1/oauth/token?grant_type=client_credentials&client_id=test-admin&client_secret=LEAKY-SECRET-1` });
+      await app.inject({ method: 'GET', url: '/v1/users?access_token=LEAKY-TOKEN-2', headers: { authorization: 'Bearer LEAKY-BEARER-3' } });
+    } finally {
+      await app.close();
+    }
+    const log = lines.join('');
+    expect(log).toContain('/v1/oauth/token?grant_type=client_credentials&client_id=test-admin&client_secret=[REDACTED]');
+    expect(log).toContain('access_token=[REDACTED]');
+    for (const secret of ['LEAKY-SECRET-1', 'LEAKY-TOKEN-2', 'LEAKY-BEARER-3']) expect(log).not.toContain(secret);
+  });
+});

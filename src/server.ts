@@ -60,6 +60,12 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   // (the handlers are `once`), for when a request or job does not finish.
   const shutdown = (signal: string) => {
     app.log.info({ signal }, 'shutting down');
+    // Whatever hangs (a request or job that never ends, a pool that never drains), the process
+    // exits: the jobs' grace period plus a margin.
+    setTimeout(() => {
+      app.log.error('shutdown took longer than 20 s; exiting');
+      process.exit(1);
+    }, 20_000).unref();
     stop().then(
       () => process.exit(0),
       (error: unknown) => {

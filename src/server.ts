@@ -110,7 +110,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
  */
 async function holdPort(config: Config): Promise<() => Promise<void>> {
   if (config.port === 0) return async () => undefined;
-  const probe = createServer();
+  // A client that connects meanwhile (a readiness poller) is reset at once: it retries, and an
+  // open connection would keep close() from ever finishing.
+  const probe = createServer((socket) => socket.destroy());
   try {
     await new Promise<void>((resolve, reject) => {
       probe.once('error', reject);

@@ -10,8 +10,8 @@
 #    except better-sqlite3, which is copied and rebuilt from source against that Node's headers
 #    (npm_config_nodedir): native modules are built for one Node ABI, and rebuilding in place would
 #    break every process using this checkout's node_modules.
-# 3. Runs vitest there with that Node (default: the unit and sqlite projects, plus postgres when
-#    TEST_DATABASE_URL is set), printing how long each step took.
+# 3. Runs vitest there with that Node and the given arguments (without a --project: the unit and
+#    sqlite projects, plus postgres when TEST_DATABASE_URL is set), printing how long each step took.
 #
 # Needs: npm, tar, a C++ toolchain (node-gyp), and an installed node_modules in this checkout.
 # Cache: $ROSTER_NODE_CACHE (default ~/.cache/roster-node). Scratch copy: $ROSTER_NODE_WORK
@@ -77,9 +77,9 @@ step "building"
 (cd "$work" && PATH="$nodedir/bin:$PATH" npm run build --silent)
 
 args=("$@")
-if [ ${#args[@]} -eq 0 ]; then
-  args=(--project unit --project sqlite)
-  [ -n "${TEST_DATABASE_URL:-}" ] && args+=(--project postgres)
+if [[ " ${args[*]-} " != *" --project"* ]]; then
+  args+=(--project unit --project sqlite)
+  if [ -n "${TEST_DATABASE_URL:-}" ]; then args+=(--project postgres); fi
 fi
 step "vitest run ${args[*]}"
 status=0

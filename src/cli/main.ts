@@ -54,10 +54,15 @@ async function withRuntime(work: (runtime: Runtime) => Promise<void>): Promise<v
 
 /** Every command taking --tenant fails on a tenant that does not exist, rather than printing nothing. */
 async function requireTenant(runtime: Runtime, id: string): Promise<Tenant> {
+  return naming(id, runtime.services.tenants.get(cliAdmin, id));
+}
+
+/** The service's tenant.not_found, with the tenant named (a CLI user may have mistyped it). */
+async function naming<T>(tenantId: string, work: Promise<T>): Promise<T> {
   try {
-    return await runtime.services.tenants.get(cliAdmin, id);
+    return await work;
   } catch (error) {
-    if (error instanceof AppError && error.code === 'tenant.not_found') throw new AppError('tenant.not_found', `No tenant "${id}" (see roster tenants list).`);
+    if (error instanceof AppError && error.code === 'tenant.not_found') throw new AppError('tenant.not_found', `No tenant "${tenantId}" (see roster tenants list).`);
     throw error;
   }
 }
@@ -136,7 +141,7 @@ tenants
   .action(async (id: string, opts: OutputOptions) => {
     await withRuntime(async ({ services }) => {
       // The service refuses the default tenant and names an unknown one (tenant.not_found).
-      await services.tenants.delete(cliAdmin, id);
+      await naming(id, services.tenants.delete(cliAdmin, id));
       printMessage(`Tenant ${id} deleted; its tokens stopped working at once.`, { deleted: id }, opts);
     });
   });

@@ -209,9 +209,10 @@ program
   .option('--top <n>', 'how many (1–1000)', positiveInt, 100)
   .option(...JSON_OPTION)
   .action(async (opts: OutputOptions & { tenant: string; filter?: string; top: number }) => {
+    // A bad filter is reported before the database is opened.
+    const filter = opts.filter ? parseODataFilter(opts.filter) : undefined;
     await withRuntime(async (runtime) => {
       await requireTenant(runtime, opts.tenant);
-      const filter = opts.filter ? parseODataFilter(opts.filter) : undefined;
       const page = await runtime.services.users.list(systemPrincipal(opts.tenant, 'cli'), { filter, sort: [], page: { size: opts.top }, count: false });
       printRecords(
         page.items.map((u) => ({ id: u.id, userName: u.userName, email: u.email, displayName: u.displayName, status: u.status })),

@@ -14,6 +14,13 @@ export interface Principal {
   /** The api client's clientId, the API token's id, or a system name (cli, bootstrap). */
   actorId: string;
   /**
+   * The stored row of the credential that authenticated the caller (`api_clients.id` of a client,
+   * `api_tokens.id` of an API token); absent for system actors. A client deleted and recreated
+   * with the same clientId gets another row, so what is kept per caller (idempotency keys) is
+   * kept per row and never passes to the recreated one.
+   */
+  credentialRef?: string;
+  /**
    * Where this call comes from (request id, later sync run, workflow or job), recorded on every
    * event it writes. Per call: set on a copy, never on a principal that is cached or shared.
    */

@@ -1,7 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config.js';
 import { newId } from '../lib/ids.js';
 import type { Services } from '../services/container.js';
@@ -9,6 +7,7 @@ import './fastify-types.js';
 import { registerAuth } from './auth-hook.js';
 import { registerErrorHandling } from './error-handler.js';
 import { registerIdempotency } from './idempotency-hook.js';
+import { registerOpenApi } from './openapi-document.js';
 import { jsonBodyParser, parseFormText, registerInputGuard } from './input-guard.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerDirectoryRoutes } from './routes/directory-routes.js';
@@ -18,7 +17,7 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
-import { ProblemSchema } from './schemas/common-schemas.js';
+import { NoQuery, ProblemSchema } from './schemas/common-schemas.js';
 import { validatorCompiler } from './validation.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -58,29 +57,18 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerInputGuard(app);
 
   app.addSchema(ProblemSchema);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Roster API',
-        version: '1.0.0',
-        description: 'User management and provisioning. Get a token at POST /v1/oauth/token, then call the API with "Authorization: Bearer <token>". Errors are application/problem+json with a stable `code`.',
-      },
-      servers: [{ url: config.issuer }],
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT access token or rst_ API token' },
-          clientBasic: { type: 'http', scheme: 'basic', description: 'client_id and client_secret' },
-        },
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
+  await registerOpenApi(app, config);
 
   registerErrorHandling(app);
   registerAuth(app, services.tokens);
   registerIdempotency(app, services.idempotency);
+
+  // A query parameter a route does not declare is a 400 naming it, also on routes that declare
+  // none: a misspelt option must not be silently ignored (`?filter=` instead of `?$filter=`).
+  app.addHook('onRoute', (route) => {
+    if (!/^\/(v1|\.well-known)\//.test(route.url) || route.schema?.querystring !== undefined) return;
+    route.schema = { ...route.schema, querystring: NoQuery };
+  });
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, services);

@@ -15,9 +15,9 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
     if (auth === 'public' || route.url.startsWith('/docs')) return;
+    // The OpenAPI security requirement follows from config.auth too (openapi-document.ts).
     route.schema = {
       ...route.schema,
-      security: [{ bearerAuth: [] }],
       response: { ...problemResponses(401, 403), ...(route.schema?.response as object | undefined) },
     };
   });

@@ -5,6 +5,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { QueryError, type QueryPart } from '../errors/query-error.js';
 import { sendProblem } from './problem.js';
 import { MAX_REPORTED_ERRORS } from './validation.js';
+import { knownProperties, readableIssues, suggestParameter, type AjvIssue } from './validation-messages.js';
 
 /** Fastify's own client-error codes, mapped to ours so every 4xx speaks the same language. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -33,9 +34,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return sendProblem(request, reply, { code: known.code, title: known.title, status: known.status, detail: known.message, ...(known.errors ? { errors: known.errors } : {}) });
     }
     if (error.validation) {
-      // At most MAX_REPORTED_ERRORS listed: a body of 520,000 wrong items must not answer 42 MB.
-      const shown = error.validation.slice(0, MAX_REPORTED_ERRORS);
-      const more = Math.max((error as { validationTotal?: number }).validationTotal ?? error.validation.length, error.validation.length) - shown.length;
+      // Unions collapsed and messages in plain words first (validation-messages.ts), then at most
+      // MAX_REPORTED_ERRORS listed: a body of 520,000 wrong items must not answer 42 MB.
+      const issues = readableIssues(error.validation as AjvIssue[]);
+      const shown = issues.slice(0, MAX_REPORTED_ERRORS);
+      const more = Math.max((error as { validationTotal?: number }).validationTotal ?? issues.length, issues.length) - shown.length;
       const errors = shown.map((v): FieldError => toFieldError(contextOf(v) ?? error.validationContext ?? 'body', v));
       const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ') + (more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'}` : '');
       return sendProblem(request, reply, { ...entry('request.validation_failed'), detail, errors });
@@ -70,20 +73,21 @@ function entry(code: ErrorCode) {
   return { code, ...errorCatalogue[code] };
 }
 
-interface AjvIssue {
-  instancePath?: string;
-  message?: string;
-  keyword?: string;
-  params?: Record<string, unknown>;
-}
-
 /** The request part an issue of the input guard names (params, querystring, headers, body). */
 const contextOf = (issue: AjvIssue): string | undefined => (typeof issue.params?.context === 'string' ? issue.params.context : undefined);
 
 function toFieldError(part: string, issue: AjvIssue): FieldError {
   const base = `/${part}${issue.instancePath ?? ''}`;
   if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
-    return { field: `${base}/${issue.params.additionalProperty}`, message: 'unknown field' };
+    const name = issue.params.additionalProperty;
+    const known = knownProperties(issue);
+    if (part === 'querystring') {
+      const suggestion = suggestParameter(name, known);
+      const takes = known.length > 0 ? `this route takes: ${known.join(', ')}` : 'this route takes no query parameters';
+      return { field: `${base}/${name}`, message: `unknown query parameter ${JSON.stringify(name)}${suggestion ? `; did you mean ${suggestion}?` : ''} (${takes})` };
+    }
+    const where = issue.instancePath ? ` in ${issue.instancePath}` : '';
+    return { field: `${base}/${name}`, message: `unknown field ${JSON.stringify(name)}${where}${known.length > 0 ? `; the fields here are: ${known.join(', ')}` : ''}` };
   }
   if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') {
     return { field: `${base}/${issue.params.missingProperty}`, message: 'is required' };

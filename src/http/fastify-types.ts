@@ -9,6 +9,8 @@ declare module 'fastify' {
     idempotent?: boolean;
     /** Routes with list queries: each query part's parameter name in errors (see odata-query.ts). */
     queryParameters?: Readonly<Record<QueryPart, string>>;
+    /** The media types the route takes for a body (input-guard.ts); default JSON, and on PATCH also merge-patch+json. */
+    bodyTypes?: readonly string[];
   }
   interface FastifyRequest {
     principal: Principal;

@@ -25,6 +25,7 @@ export function registerInputGuard(app: FastifyInstance): void {
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
       throw new AppError('request.unsupported_media_type', `Request bodies must be UTF-8 (RFC 8259 §8.1); send charset=utf-8 or no charset, not ${JSON.stringify(charset)}.`);
     }
+    if (hasBody && request.method !== 'GET' && request.method !== 'HEAD') checkMediaType(request);
   });
 
   app.addHook('preValidation', async (request) => {
@@ -42,9 +43,39 @@ export function registerInputGuard(app: FastifyInstance): void {
       problems.push({ context: 'querystring', problem });
     }
     check('headers', basicCredentials(request));
-    check('body', request.body);
+    if (!textCheckedBodies.has(request)) check('body', request.body);
     if (total > 0) throw inputError(problems.slice(0, MAX_REPORTED_ERRORS).map((p) => ({ ...p.problem, context: p.context })), total);
   });
+}
+
+/** What a route takes unless its config says otherwise: JSON, and on PATCH also JSON Merge Patch (RFC 7396). */
+const JSON_TYPES: readonly string[] = ['application/json'];
+const PATCH_TYPES: readonly string[] = ['application/json', 'application/merge-patch+json'];
+
+/** The media types a route accepts for a request body (its `config.bodyTypes`, or JSON). */
+export function acceptedBodyTypes(request: FastifyRequest): readonly string[] {
+  return request.routeOptions.config?.bodyTypes ?? (request.method === 'PATCH' ? PATCH_TYPES : JSON_TYPES);
+}
+
+/**
+ * A body must say what it is, and be what the route takes: a missing Content-Type (or curl -d's
+ * default, a form) is never guessed at, since a form parsed as fields makes a JSON text an
+ * "unknown field" and `email=x` a user. Body-less requests (action POSTs) are not checked.
+ * Routes that are not found keep their 404.
+ */
+function checkMediaType(request: FastifyRequest): void {
+  if (request.is404) return;
+  const accepted = acceptedBodyTypes(request);
+  const header = request.headers['content-type'];
+  const type = header?.split(';')[0]?.trim().toLowerCase();
+  if (type !== undefined && type !== '' && accepted.includes(type)) return;
+  const list = accepted.join(' or ');
+  const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+  const hint = type === 'application/x-www-form-urlencoded' && !accepted.includes(type) ? " (curl -d sends a form unless told otherwise: add -H 'Content-Type: application/json')" : '';
+  const sent = type ? `not ${type}${hint}` : 'but the request has a body and no Content-Type';
+  throw new AppError('request.unsupported_media_type', `${route} takes a body of type ${list}, ${sent}.`, [
+    { field: '/headers/content-type', message: `must be ${list}` },
+  ]);
 }
 
 /**
@@ -70,6 +101,7 @@ export function jsonBodyParser(parseJson: (request: FastifyRequest, body: string
       done(inputError([{ ...problem, context: 'body' }], 1));
       return;
     }
+    if (!MAY_ESCAPE_UNSTORABLE.test(text)) textCheckedBodies.add(request);
     parseJson(request, text, done);
   };
 }
@@ -93,6 +125,16 @@ export function parseFormText(text: string): Record<string, string | string[]> {
   }
   return { ...form };
 }
+
+/**
+ * In valid UTF-8 JSON text a NUL or a lone surrogate can only be written as a `\u` escape (raw
+ * control characters are not JSON and a UTF-8 surrogate fails the strict decoder). A body whose
+ * text has no such escape needs no walk of the parsed value in preValidation; one that has one
+ * (or an escaped backslash before `u0000`, a harmless false alarm) is walked as usual.
+ */
+const MAY_ESCAPE_UNSTORABLE = /\\u(?:0000|[dD][89a-fA-F])/;
+/** JSON bodies whose text showed no unstorable escape (see MAY_ESCAPE_UNSTORABLE). */
+const textCheckedBodies = new WeakSet<FastifyRequest>();
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 

@@ -50,7 +50,8 @@ function configure(ajv: Ajv): Ajv {
   return ajv;
 }
 
-const shared: Options = { strict: false, useDefaults: true, removeAdditional: false, allowUnionTypes: true };
+// verbose: issues carry their schema and data, so validation-messages.ts can say what was expected in plain words.
+const shared: Options = { strict: false, useDefaults: true, removeAdditional: false, allowUnionTypes: true, verbose: true };
 
 /**
  * Two validators: request bodies are JSON, so their types are checked strictly (a number sent

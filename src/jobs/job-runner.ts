@@ -28,7 +28,11 @@ export interface JobRunnerOptions {
   leaseMs?: number;
   /** Heartbeat interval in milliseconds (default leaseMs / 3: two heartbeats may fail before the lease ends). */
   heartbeatMs?: number;
-  /** Claim only these types (default: every type; a type without a handler then dies at once). */
+  /**
+   * Claim only these types. Default: the types of `handlers`, so in a rolling deploy an older
+   * process leaves a job type it does not know queued for a newer one instead of killing it.
+   * A type named here without a handler dies at once.
+   */
   types?: readonly string[];
   log?: JobLog;
 }
@@ -141,7 +145,7 @@ export class JobRunner {
     if (slots <= 0) return [];
     const now = this.options.clock.now();
     return this.write((repos) =>
-      repos.jobs.claim({ owner: this.owner, now: now.toISOString(), leaseExpiresAt: this.leaseEnd(now), limit: slots, types: this.options.types }),
+      repos.jobs.claim({ owner: this.owner, now: now.toISOString(), leaseExpiresAt: this.leaseEnd(now), limit: slots, types: this.options.types ?? [...this.options.handlers.keys()] }),
     );
   }
 

@@ -7,8 +7,11 @@ import type { DirectoryDefinition, DirectoryRecord } from '../domain/directory.j
 import type { ExternalId } from '../domain/user.js';
 import { identifierKey } from '../domain/identifier-key.js';
 import type { ListQuery } from '../domain/list-query.js';
+import type { ErrorCode } from '../errors/error-codes.js';
 import { fetchPage, type PageOf } from './keyset-page.js';
 import { directoryQuerySchema } from './directory-query.js';
+import { namingValues, takenError } from '../db/constraint-errors.js';
+import { firstTaken, insertValues } from './insert-values.js';
 
 export type DirectoryListQuery = ListQuery;
 
@@ -88,7 +91,7 @@ export class DirectoryRepository {
   }
 
   async insert(def: DirectoryDefinition, record: DirectoryRecord): Promise<void> {
-    await this.any.insertInto(def.table).values(this.toRow(def, record)).execute();
+    await this.any.insertInto(def.table).values(this.toRow(def, record)).execute().catch(namingValues(record));
     await this.writeExternalIdLookups(def, record, false);
   }
 
@@ -101,7 +104,8 @@ export class DirectoryRepository {
       .where('id', '=', id as string)
       .where('tenant_id', '=', tenant_id as string)
       .where('version', '=', expectedVersion)
-      .executeTakeFirst();
+      .executeTakeFirst()
+      .catch(namingValues(record));
     if (result.numUpdatedRows === 0n) return false;
     await this.writeExternalIdLookups(def, record, true);
     return true;
@@ -193,10 +197,14 @@ export class DirectoryRepository {
       if (replace) await this.any.deleteFrom(table).where(ownerColumn, '=', record.id).execute();
       const externalIds = (record[name] as ExternalId[] | undefined) ?? [];
       if (externalIds.length === 0) continue;
-      await this.any
-        .insertInto(table)
-        .values(externalIds.map((e) => ({ tenant_id: record.tenantId, origin: identifierKey(e.origin), key: identifierKey(e.key), [ownerColumn]: record.id })))
-        .execute();
+      // A taken entry is skipped, not an error, so the 409 names it as sent (as for users).
+      const keys = externalIds.map((e) => ({ origin: identifierKey(e.origin), key: identifierKey(e.key) }));
+      const rows = keys.map((k) => ({ tenant_id: record.tenantId, ...k, [ownerColumn]: record.id }));
+      const inserted = await insertValues(this.any as unknown as Kysely<DB>, this.dialect, table as keyof DB & string, rows, { skipTaken: { returning: ['origin', 'key'] } });
+      const index = firstTaken(keys, inserted);
+      if (index !== undefined) {
+        throw takenError(`${def.kind}.external_id_taken` as ErrorCode, `Another ${def.kind.replaceAll('_', ' ')} in this tenant`, name, externalIds[index], index);
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { IdentityLink } from '../domain/membership.js';
 import type { User } from '../domain/user.js';
+import { namingValues } from '../db/constraint-errors.js';
 import { toUser } from './user-repository.js';
 
 /** Identity links (user_identities): a user's account at an identity provider. */
@@ -35,7 +36,8 @@ export class IdentityRepository {
     await this.db
       .insertInto('user_identities')
       .values({ id: link.id, tenant_id: link.tenantId, user_id: link.userId, provider_id: link.providerId, subject: link.subject, user_name: link.userName, created_at: link.createdAt })
-      .execute();
+      .execute()
+      .catch(namingValues(link));
   }
 
   async delete(tenantId: string, userId: string, id: string): Promise<boolean> {

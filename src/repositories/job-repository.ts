@@ -84,7 +84,12 @@ export class JobRepository {
     let candidates = this.db.selectFrom('jobs').select('id').where(claimable).orderBy('run_at').orderBy('id').limit(request.limit);
     if (request.types !== undefined) candidates = candidates.where('type', 'in', [...request.types]);
     if (this.dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+    // The candidates are picked ONCE, in a materialized CTE. As `WHERE id IN (SELECT … LIMIT n FOR
+    // UPDATE SKIP LOCKED)`, PostgreSQL may run the subquery again during the update and, skipping
+    // the rows it has just locked, return others: a runner then claimed more jobs than its slots
+    // (seen: 8 claimed with 4 slots, test/service/job-processes.test.ts).
     const rows = await this.db
+      .with((wb) => wb('candidates').materialized(), () => candidates)
       .updateTable('jobs')
       .set((eb) => ({
         status: 'running',
@@ -94,7 +99,7 @@ export class JobRepository {
         started_at: now,
         updated_at: now,
       }))
-      .where('id', 'in', candidates)
+      .where('id', 'in', (eb) => eb.selectFrom('candidates').select('candidates.id'))
       .where(claimable)
       .returningAll()
       .execute();

@@ -76,13 +76,11 @@ export class OAuthTokenRepository {
    * recreated one has another row id), `revoked` when it is on the deny-list (RFC 7009).
    */
   async accessTokenStanding(tenantId: string, clientRef: string, jti: string): Promise<'active' | 'revoked' | 'gone'> {
-    const row = await this.db
-      .selectFrom('api_clients as c')
-      .leftJoin('revoked_access_tokens as r', (join) => join.on('r.jti', '=', jti))
-      .select(['c.id', 'r.jti'])
-      .where('c.id', '=', clientRef)
-      .where('c.tenant_id', '=', tenantId)
-      .executeTakeFirst();
+    // SQL text, not the builder: it runs for every authenticated request (see EventRepository.takePositions).
+    const { rows } = await sql<{ jti: string | null }>`
+      select r.jti from api_clients as c left join revoked_access_tokens as r on r.jti = ${jti}
+      where c.id = ${clientRef} and c.tenant_id = ${tenantId}`.execute(this.db);
+    const row = rows[0];
     if (!row) return 'gone';
     return row.jti === null ? 'active' : 'revoked';
   }

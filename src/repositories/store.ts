@@ -79,7 +79,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false):
     oauthTokens: new OAuthTokenRepository(db),
     signingKeys: new SigningKeyRepository(db),
     users: new UserRepository(db, dialect),
-    events: new EventRepository(db, unitOfWork),
+    events: new EventRepository(db, dialect, unitOfWork),
     idempotency: new IdempotencyRepository(db),
     memberships: new MembershipRepository(db, dialect),
     identities: new IdentityRepository(db),

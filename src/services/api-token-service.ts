@@ -81,6 +81,6 @@ export class ApiTokenService {
     if (token.lastUsedAt === null || now.getTime() - Date.parse(token.lastUsedAt) > TOUCH_INTERVAL_MS) {
       await this.store.repos.apiTokens.touch(token.id, now.toISOString());
     }
-    return { tenantId: token.tenantId, scopes: token.scopes, actorType: 'api_token', actorId: token.id };
+    return { tenantId: token.tenantId, scopes: token.scopes, actorType: 'api_token', actorId: token.id, credentialRef: token.id };
   }
 }

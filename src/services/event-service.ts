@@ -131,8 +131,10 @@ function toRange(request: EventListQuery): { range: Range; query: CursorQuery } 
   const parts = [['limit', request.limit], ['type', request.type], ['resourceType', request.resourceType], ['resourceId', request.resourceId]] as const;
   for (const [name, value] of parts) {
     if (value !== undefined && value !== decoded.query[name]) {
-      throw new AppError('request.invalid_cursor', `The cursor continues a query with another ${name}; send the cursor alone, or start again without it.`, [
-        { field: 'cursor', message: `issued for another ${name}` },
+      // The page size is `$top` on the wire (`limit` is its deprecated alias).
+      const said = name === 'limit' ? 'page size ($top)' : name;
+      throw new AppError('request.invalid_cursor', `The cursor continues a query with another ${said}; send the cursor alone, or start again without it.`, [
+        { field: 'cursor', message: `issued for another ${said}` },
       ]);
     }
   }

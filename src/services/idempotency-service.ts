@@ -42,7 +42,7 @@ export class IdempotencyService {
       const claimedAt = now.toISOString();
       const outcome = await repo.claim({
         tenantId: principal.tenantId,
-        actorId: principal.actorId,
+        actorId: keyOwner(principal),
         key,
         fingerprint,
         state: 'pending',
@@ -60,7 +60,7 @@ export class IdempotencyService {
       const abandoned = holder.state === 'pending' && now.getTime() - Date.parse(holder.createdAt) > ABANDONED_AFTER_MS;
       if (expired || abandoned) {
         // Conditional: of several requests that found this stale claim, one removes it; all claim again.
-        await repo.release(principal.tenantId, principal.actorId, key, holder.createdAt, holder.state);
+        await repo.release(principal.tenantId, keyOwner(principal), key, holder.createdAt, holder.state);
         continue;
       }
       if (holder.fingerprint !== fingerprint) {
@@ -74,7 +74,7 @@ export class IdempotencyService {
 
   /** Stores the response of the claim made by `begin` (ignored if that claim was taken over meanwhile). */
   async complete(principal: Principal, key: string, claimedAt: string, statusCode: number, headers: Record<string, string>, body: string): Promise<void> {
-    await this.store.repos.idempotency.complete(principal.tenantId, principal.actorId, key, claimedAt, statusCode, headers, body);
+    await this.store.repos.idempotency.complete(principal.tenantId, keyOwner(principal), key, claimedAt, statusCode, headers, body);
   }
 
   async purgeExpired(): Promise<void> {
@@ -83,8 +83,17 @@ export class IdempotencyService {
 
   /** A server error did not apply the request, so the key is freed for a retry (if this claim still holds it). */
   async release(principal: Principal, key: string, claimedAt: string): Promise<void> {
-    await this.store.repos.idempotency.release(principal.tenantId, principal.actorId, key, claimedAt, 'pending');
+    await this.store.repos.idempotency.release(principal.tenantId, keyOwner(principal), key, claimedAt, 'pending');
   }
+}
+
+/**
+ * Whose keys these are: the credential's stored row and its kind, so a client deleted and
+ * recreated with the same clientId, or an API token whose id happens to equal a clientId, never
+ * shares keys (and stored responses) with another credential.
+ */
+function keyOwner(principal: Principal): string {
+  return `${principal.actorType}:${principal.credentialRef ?? principal.actorId}`;
 }
 
 function inProgress(): AppError {

@@ -199,7 +199,7 @@ export class TokenService {
         throw new AppError('auth.invalid_token', 'The access token lacks required claims; request a new one.');
       }
       const scopes = scope.split(' ').filter(isScope);
-      const entry: VerifiedToken = { principal: { tenantId, scopes, actorType: 'client', actorId: payload.sub ?? '' }, jti: payload.jti, exp: payload.exp, clientRef };
+      const entry: VerifiedToken = { principal: { tenantId, scopes, actorType: 'client', actorId: payload.sub ?? '', credentialRef: clientRef }, jti: payload.jti, exp: payload.exp, clientRef };
       if (this.verified.size >= VERIFIED_CACHE_LIMIT) this.verified.clear();
       this.verified.set(token, entry);
       return entry;

@@ -384,7 +384,8 @@ describe('OpenAPI', () => {
     const doc = (await t.request({ method: 'GET', url: '/openapi.json' })).json();
     for (const kind of KINDS) {
       expect(doc.paths[`/v1/users/{id}/${kind}`]).toHaveProperty('put.requestBody');
-      expect(doc.paths[`/v1/${kind}/{id}/members`].get.tags).toEqual(['Memberships']);
+      // Grouped by kind: "Group memberships".
+      expect(doc.paths[`/v1/${kind}/{id}/members`].get.tags).toEqual([`${kind[0]!.toUpperCase()}${kind.slice(1, -1)} memberships`]);
       expect(doc.paths[`/v1/${kind}/{id}/members/{userId}`]).toHaveProperty('delete.responses.404');
     }
     expect(doc.paths['/v1/users/{id}/environments/{environmentId}'].post.requestBody).toBeDefined();

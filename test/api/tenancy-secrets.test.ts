@@ -92,6 +92,23 @@ describe('credentials never outlive the tenant or client they were issued to', (
     expect((await t.request({ method: 'GET', url: '/v1/users', token: await t.token('hr-feed', second.clientSecret) })).statusCode).toBe(200);
   });
 
+  it('a client recreated with the same client_id does not inherit the idempotency keys (or stored responses) of the deleted one', async () => {
+    const first = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'loader', scopes: ['users:write'], clientId: 'hr-loader' } })).json();
+    const post = async (token: string) =>
+      t.request({ method: 'POST', url: '/v1/users', token, headers: { 'idempotency-key': 'load-0001' }, payload: { userName: 'idem-recreated@example.com' } });
+    const created = await post(await t.token('hr-loader', first.clientSecret));
+    expect(created.statusCode).toBe(201);
+    expect((await t.request({ method: 'DELETE', url: `/v1/users/${created.json().id}`, token: admin })).statusCode).toBe(204);
+    expect((await t.request({ method: 'DELETE', url: `/v1/clients/${first.id}`, token: admin })).statusCode).toBe(204);
+
+    const second = (await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'loader again', scopes: ['users:write'], clientId: 'hr-loader' } })).json();
+    const again = await post(await t.token('hr-loader', second.clientSecret));
+    // A replay would answer 201 with the deleted user's id and the Idempotent-Replayed header.
+    expect(again.statusCode).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    expect(again.json().id).not.toBe(created.json().id);
+  });
+
   it('a deleted API token stops at once in every process', async () => {
     const created = (await t.request({ method: 'POST', url: '/v1/api-tokens', token: admin, payload: { name: 'short-lived', scopes: ['users:read'] } })).json();
     for (const server of [t, other]) expect((await server.request({ method: 'GET', url: '/v1/users', token: created.token })).statusCode).toBe(200);

@@ -4,7 +4,11 @@
  * DATABASE_URL, WORKER_OWNER (lease owner id), WORKER_LEASE_MS, WORKER_CONCURRENCY, WORKER_POLL_MS.
  * Handlers (test types only):
  * - `test.record`: sleeps 20–30 ms and inserts (job id, owner, start ms, end ms) into `job_runs`;
- * - `test.block`: prints `started <job id>` and never finishes (until the process dies).
+ * - `test.block`: prints `started <job id>` and never finishes (until the process dies);
+ * - `test.meet`: records its owner in `job_meets`, waits (up to 60 s) until a runner of another
+ *   owner has done the same, then records its run like `test.record`. A runner whose slots are
+ *   all held by waiting meets cannot take more, so the others go to the other process: both
+ *   processes provably take part, however unevenly a loaded machine schedules them.
  * Prints `ready` once the runner polls; SIGTERM stops the runner and exits.
  */
 import { sql } from 'kysely';
@@ -24,6 +28,18 @@ const record: JobHandler = async (job) => {
   await sql`insert into job_runs (job_id, owner, started_ms, ended_ms) values (${job.id}, ${owner}, ${start}, ${end})`.execute(runtime.database.db);
   return { owner };
 };
+const meet: JobHandler = async (job) => {
+  const start = Date.now();
+  await sql`insert into job_meets (owner) values (${owner})`.execute(runtime.database.db);
+  for (;;) {
+    const { rows } = await sql<{ n: number | string }>`select count(distinct owner) as n from job_meets`.execute(runtime.database.db);
+    if (Number(rows[0]?.n) >= 2) break;
+    if (Date.now() - start > 60_000) throw new Error('no runner of another owner took a meet job within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await sql`insert into job_runs (job_id, owner, started_ms, ended_ms) values (${job.id}, ${owner}, ${start}, ${Date.now()})`.execute(runtime.database.db);
+  return { owner };
+};
 const block: JobHandler = async (job) => {
   process.stdout.write(`started ${job.id}\n`);
   await new Promise(() => undefined);
@@ -31,8 +47,8 @@ const block: JobHandler = async (job) => {
 
 const runner = runtime.jobRunner({
   owner,
-  handlers: new Map([['test.record', record], ['test.block', block]]),
-  types: ['test.record', 'test.block'],
+  handlers: new Map([['test.record', record], ['test.block', block], ['test.meet', meet]]),
+  types: ['test.record', 'test.block', 'test.meet'],
   leaseMs: Number(env.WORKER_LEASE_MS ?? 30_000),
   concurrency: Number(env.WORKER_CONCURRENCY ?? 2),
   pollMs: Number(env.WORKER_POLL_MS ?? 50),

@@ -16,6 +16,7 @@ beforeAll(async () => {
   runtime = await openRuntime(loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent' }));
   await sql`create table job_runs (job_id text not null, owner text not null, started_ms bigint not null, ended_ms bigint not null)`
     .execute(runtime.database.db);
+  await sql`create table job_meets (owner text not null)`.execute(runtime.database.db);
 });
 afterAll(async () => {
   for (const worker of workers) worker.kill('SIGKILL');
@@ -65,9 +66,15 @@ describe.skipIf(testDialect() === 'sqlite')('two runner processes on one Postgre
   it('share the work and run every job exactly once, never two runs of one job at a time', { timeout: 120_000 }, async () => {
     const env = { WORKER_CONCURRENCY: '4', WORKER_POLL_MS: '20' };
     const [a, b] = await Promise.all([startWorker('process-a', env), startWorker('process-b', env)]);
-    const jobs = await enqueueAll(Array.from({ length: 200 }, (_, n) => ({ type: 'test.record', payload: { n } })));
-    const succeeded = () => runtime.services.store.repos.jobs.list(everyone, { type: 'test.record', status: 'succeeded', limit: 1000 });
-    await waitFor(async () => (await succeeded()).length === 200);
+    // Meets first (they run first: same run_at, earlier ids): each runner's 4 slots fill with meets
+    // that wait for the other owner, so both processes must take part (test.meet in the worker).
+    const meets = await enqueueAll(Array.from({ length: 8 }, (_, n) => ({ type: 'test.meet', payload: { n } })));
+    const records = await enqueueAll(Array.from({ length: 200 }, (_, n) => ({ type: 'test.record', payload: { n } })));
+    const jobs = [...meets, ...records];
+    const succeeded = async () =>
+      (await runtime.services.store.repos.jobs.list(everyone, { type: 'test.record', status: 'succeeded', limit: 1000 })).length +
+      (await runtime.services.store.repos.jobs.list(everyone, { type: 'test.meet', status: 'succeeded', limit: 1000 })).length;
+    await waitFor(async () => (await succeeded()) === jobs.length);
     a?.kill('SIGTERM');
     b?.kill('SIGTERM');
     await Promise.all([a, b].map((w) => w && exited(w)));

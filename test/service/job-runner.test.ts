@@ -150,6 +150,16 @@ describe('running', () => {
     expect(await find(job.id)).toMatchObject({ status: 'dead', attempts: 1, lastError: `no handler is registered for job type '${type}'` });
   });
 
+  it('leaves a job of a type it has no handler for queued when it was not told to claim that type (a rolling deploy)', async () => {
+    const type = uniqueType('newer');
+    const job = await enqueue({ type, payload: {} });
+    const older = runtime.jobRunner({ handlers: new Map([[uniqueType('known'), async () => undefined]]) });
+    expect(await older.runDue()).toBe(0);
+    expect(await find(job.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(await runner(type, async () => 'done').runDue()).toBe(1);
+    expect(await find(job.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
   it('reclaims a job whose runner died once its lease expired, and refuses the late outcome of the first runner', async () => {
     const type = uniqueType('lease');
     const job = await enqueue({ type, payload: {} });

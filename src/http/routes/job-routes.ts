@@ -1,9 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/container.js';
+import { ODATA_QUERY } from '../odata-query.js';
+import { pageSizeOf } from '../page-size.js';
+import { SelectQuery, pickFields, selectedFields, withSelection } from '../select.js';
 import { presentJob } from '../presenters/job-presenter.js';
 import { IdParams, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import { JobListQuery, JobSchema } from '../schemas/job-schemas.js';
+
+/** What `$select` may name on GET /v1/jobs/{id}. */
+const JOB_FIELDS = Object.keys(JobSchema.properties);
 
 /** Background jobs of the caller's tenant (read-only): the `admin` scope. */
 export function registerJobRoutes(fastify: FastifyInstance, services: Services): void {
@@ -14,22 +20,28 @@ export function registerJobRoutes(fastify: FastifyInstance, services: Services):
     schema: {
       tags: ['Jobs'],
       summary: 'List background jobs, newest first',
+      operationId: 'listJobs', description: 'Jobs of the tenant (imports, housekeeping, …) with their status, a page at a time; filter by status or type.',
       querystring: JobListQuery,
       response: { 200: pageOf(JobSchema), ...problemResponses(400) },
     },
   }, async (req) => {
-    const { limit, ...rest } = req.query;
-    const page = await services.jobs.list(req.principal, { limit: limit ?? 50, ...rest });
+    const { limit: _limit, $top: _top, ...rest } = req.query;
+    const page = await services.jobs.list(req.principal, { limit: pageSizeOf(req.query) ?? 50, ...rest });
     return { items: page.items.map(presentJob), nextCursor: page.nextCursor };
   });
 
   app.get('/v1/jobs/:id', {
-    config: { auth: 'admin' },
+    config: { auth: 'admin', ...ODATA_QUERY },
     schema: {
       tags: ['Jobs'],
       summary: 'Get a background job: status, attempts, timings, last error, progress',
+      operationId: 'getJob', description: 'Poll it to follow a job: status, attempts, timings, the last error and progress.',
       params: IdParams,
+      querystring: SelectQuery,
       response: { 200: JobSchema, ...problemResponses(400, 404) },
     },
-  }, async (req) => presentJob(await services.jobs.get(req.principal, req.params.id)));
+  }, async (req, reply) => {
+    const select = selectedFields(req.query, JOB_FIELDS);
+    return withSelection(reply, select).send(pickFields(presentJob(await services.jobs.get(req.principal, req.params.id)), select));
+  });
 }

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { AppError } from '../../errors/app-error.js';
 import { OAuthError } from '../../errors/oauth-error.js';
+import { MAX_REPORTED_ERRORS } from '../validation.js';
 import type { Config } from '../../config.js';
 import { SCOPES } from '../../domain/principal.js';
 import type { Services } from '../../services/container.js';
@@ -10,6 +12,8 @@ import { OAuthErrorSchema, RevokeRequestBody, TokenRequestBody, TokenResponseSch
 
 const tags = ['OAuth'];
 const oauthErrors = { 400: OAuthErrorSchema, 401: OAuthErrorSchema };
+/** The only routes that take forms (RFC 6749 §4.4.2, RFC 7009 §2.1); JSON is accepted too. */
+const FORM_OR_JSON = ['application/x-www-form-urlencoded', 'application/json'] as const;
 
 /**
  * Client authentication (RFC 6749 §2.3.1): HTTP Basic with url-encoded id and secret, or
@@ -35,25 +39,67 @@ function clientAuth(request: FastifyRequest, body: { client_id?: string | undefi
   return undefined;
 }
 
-/** Validation failures on OAuth routes are reported the OAuth way. */
+interface OAuthIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  data?: unknown;
+}
+
+/**
+ * One validation issue of an OAuth request in the words of RFC 6749: a parameter is missing,
+ * repeated (§3.2: at most once) or not what it should be. Parameters are named as sent.
+ */
+export function describeOAuthIssue(issue: OAuthIssue): string {
+  const name = (issue.instancePath ?? '').replace(/^\//, '').replace(/~1/g, '/').replace(/~0/g, '~');
+  if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') return `${issue.params.missingProperty} is missing`;
+  if (name === '') return 'the request must carry its parameters as an application/x-www-form-urlencoded (or JSON) body';
+  if (issue.keyword === 'type' && Array.isArray(issue.data)) return `${name} is sent more than once (each parameter at most once, RFC 6749 §3.2)`;
+  return `${name} ${issue.message ?? 'is not valid'}`;
+}
+
+/**
+ * Validation failures on OAuth routes are reported the OAuth way (RFC 6749 §5.2): 400
+ * invalid_request, saying which parameter is missing, repeated or wrong. So are the edge's
+ * refusals of the request itself (media type, charset, text that cannot be stored).
+ */
 function oauthErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof OAuthError) throw error;
-  if (error.validation || (error.statusCode !== undefined && error.statusCode < 500)) {
-    return reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: error.message });
+  const invalid = (description: string) => reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: description });
+  if (error instanceof AppError) {
+    if (error.status < 500 && error.code.startsWith('request.')) return invalid(error.message);
+    throw error;
   }
+  if (Array.isArray(error.validation)) {
+    const described = [...new Set((error.validation as OAuthIssue[]).map(describeOAuthIssue))];
+    const shown = described.slice(0, MAX_REPORTED_ERRORS);
+    const more = described.length - shown.length;
+    return invalid(`${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}.`);
+  }
+  if (error.statusCode !== undefined && error.statusCode < 500) return invalid(error.message);
   throw error;
+}
+
+/** RFC 6749 §3.1: a parameter sent without a value is treated as if it were omitted. */
+async function dropEmptyParameters(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  for (const [name, value] of Object.entries(body)) if (value === '') delete (body as Record<string, unknown>)[name];
 }
 
 export function registerOAuthRoutes(fastify: FastifyInstance, services: Services, config: Config): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   app.post('/v1/oauth/token', {
-    config: { auth: 'public' },
+    config: { auth: 'public', bodyTypes: FORM_OR_JSON },
     errorHandler: oauthErrorHandler,
+    preValidation: dropEmptyParameters,
     schema: {
       tags, summary: 'Get an access token (client_credentials) or rotate a refresh token (refresh_token)',
-      description: 'Form-encoded (application/x-www-form-urlencoded) or JSON. Client authentication by HTTP Basic or client_id/client_secret.',
-      security: [{ clientBasic: [] }],
+      description: 'Form-encoded (application/x-www-form-urlencoded) or JSON. Client authentication by HTTP Basic or client_id/client_secret in the body. ' +
+        'A client_credentials request without scope gets every scope of the client; errors are OAuth errors (RFC 6749 §5.2), not problem details.',
+      operationId: 'requestToken', consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: TokenRequestBody,
       response: { 200: TokenResponseSchema, ...oauthErrors },
     },
@@ -62,22 +108,25 @@ export function registerOAuthRoutes(fastify: FastifyInstance, services: Services
     const body = req.body;
     const auth = clientAuth(req, body);
     if (body.grant_type === 'client_credentials') {
-      if (!auth) throw new OAuthError('invalid_client', 'Client authentication is required.');
+      if (!auth) throw new OAuthError('invalid_client', 'Client authentication is missing: send client_id and client_secret, or HTTP Basic credentials.');
       return services.tokens.clientCredentials(auth, body.scope);
     }
     if (body.grant_type === 'refresh_token') {
-      if (!body.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required.');
+      if (!body.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is missing (grant_type=refresh_token needs it).');
       return services.tokens.refresh(body.refresh_token, auth, body.scope);
     }
-    throw new OAuthError('unsupported_grant_type', 'Supported grant types: client_credentials, refresh_token.');
+    throw new OAuthError('unsupported_grant_type', `grant_type ${JSON.stringify(body.grant_type)} is not supported; use client_credentials or refresh_token.`);
   });
 
   app.post('/v1/oauth/revoke', {
-    config: { auth: 'public' },
+    config: { auth: 'public', bodyTypes: FORM_OR_JSON },
     errorHandler: oauthErrorHandler,
+    preValidation: dropEmptyParameters,
     schema: {
-      tags, summary: 'Revoke an access token or refresh token (RFC 7009)', security: [{ clientBasic: [] }],
+      tags, summary: 'Revoke an access token or refresh token (RFC 7009)',
       body: RevokeRequestBody, response: { 200: Type.Object({}), ...oauthErrors },
+      operationId: 'revokeToken', consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      description: 'Answers 200 whether or not the token was valid (RFC 7009). A refresh token needs the client that holds it (HTTP Basic or client_id/client_secret).',
     },
   }, async (req, reply) => {
     await services.tokens.revoke(req.body.token, clientAuth(req, req.body));
@@ -86,12 +135,17 @@ export function registerOAuthRoutes(fastify: FastifyInstance, services: Services
 
   app.get('/.well-known/jwks.json', {
     config: { auth: 'public' },
-    schema: { tags, summary: 'Public keys that verify access tokens' },
+    schema: {
+      tags, summary: 'Public keys that verify access tokens', operationId: 'getJwks', description: 'A JSON Web Key Set (RFC 7517) with every key whose tokens may still be valid.',
+    },
   }, async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(await services.signingKeys.jwks()));
 
   app.get('/.well-known/oauth-authorization-server', {
     config: { auth: 'public' },
-    schema: { tags, summary: 'Authorization server metadata (RFC 8414)' },
+    schema: {
+      tags, summary: 'Authorization server metadata (RFC 8414)', operationId: 'getAuthorizationServerMetadata',
+      description: 'Where the token, revocation and key endpoints are and what they support, for OAuth client libraries.',
+    },
   }, async () => ({
     issuer: config.issuer,
     token_endpoint: `${config.issuer}/v1/oauth/token`,

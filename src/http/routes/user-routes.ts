@@ -10,8 +10,10 @@ import type { ExpectedVersion } from '../../services/user-service.js';
 import type { ExpandRequest, UserRelation } from '../../domain/user-expansion.js';
 import { parseExpand, type ExpandItem } from '../../filter/expand-parser.js';
 import { ODATA_QUERY, odataListQuery } from '../odata-query.js';
+import { pageSizeOf } from '../page-size.js';
 import { presentEvent } from '../presenters/event-presenter.js';
-import { USER_EXPANDABLE, presentUser, presentUserExpanded, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { USER_EXPANDABLE, presentUser, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
+import { selectedFields, withSelection } from '../select.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import { EventSchema } from '../schemas/event-schemas.js';
 import {
@@ -34,8 +36,15 @@ function sendUser(reply: FastifyReply, user: User, status = 200) {
 }
 
 const relationsOf = (expand: readonly ExpandItem[]): ExpandRequest[] => expand.map((e) => ({ relation: e.name as UserRelation, fields: e.select }));
-/** Parsed before the user is loaded, so a bad $expand is a 400 whether or not the user exists. */
-const expandOf = (query: { $expand?: string | undefined }): ExpandItem[] => parseExpand(query.$expand, USER_EXPANDABLE);
+/** $select and $expand of a single GET, parsed before the user is loaded: a bad one is a 400 whether or not the user exists. */
+const shapeOf = (query: { $select?: string | undefined; $expand?: string | undefined }): UserShape => ({
+  select: selectedFields(query, USER_FIELD_NAMES),
+  expand: parseExpand(query.$expand, USER_EXPANDABLE),
+});
+interface UserShape {
+  select: string[] | undefined;
+  expand: ExpandItem[];
+}
 
 export function registerUserRoutes(fastify: FastifyInstance, services: Services): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -45,6 +54,10 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     config: { auth: 'users:write', idempotent: true },
     schema: {
       tags, summary: 'Create a user', body: CreateUserBody,
+      operationId: 'createUser',
+      description: 'userName defaults to the email; displayName is derived from givenName and familyName when absent. A new user is `staged` unless status says otherwise. ' +
+        'The Location header names the new user and the ETag its version.',
+      responseHeaders: { 201: ['Location', 'ETag'] },
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: 'Retries with the same key and body replay the first response for 24 h.' })) }),
       response: { 201: UserSchema, ...problemResponses(400, 409, 413, 415, 422) },
     },
@@ -55,7 +68,12 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
 
   app.get('/v1/users', {
     config: { auth: 'users:read', ...ODATA_QUERY },
-    schema: { tags, summary: 'List and filter users', querystring: UserListQuery, response: { 200: UserListResponse, ...problemResponses(400) } },
+    schema: {
+      tags, summary: 'List and filter users', querystring: UserListQuery, response: { 200: UserListResponse, ...problemResponses(400) },
+      operationId: 'listUsers',
+      description: "OData query options: `$filter` (e.g. `department eq 'Sales' and startswith(familyName,'D')`), `$orderby`, `$select`, `$expand`, `$top` and `$count`. " +
+        'Pages are `{items, nextCursor}`: pass nextCursor back as `cursor` for the next page.',
+    },
   }, async (req) => {
     const query = odataListQuery(req.query, USER_FIELD_NAMES);
     const expand = parseExpand(req.query.$expand, USER_EXPANDABLE);
@@ -68,33 +86,45 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     };
   });
 
-  /** A single user, with the relations of `$expand` (one query per relation). */
-  const sendExpanded = async (req: { principal: Principal }, reply: FastifyReply, expand: ExpandItem[], user: User) => {
-    if (expand.length === 0) return sendUser(reply, user);
-    const expansion = (await users.expand(req.principal, [user], relationsOf(expand))).get(user.id);
-    return reply.header('etag', userEtag(user)).send(presentUserExpanded(user, expansion, expand));
+  /** A single user, with the fields of `$select` and the relations of `$expand` (one query per relation). */
+  const sendExpanded = async (req: { principal: Principal }, reply: FastifyReply, { select, expand }: UserShape, user: User) => {
+    if (expand.length === 0 && !select) return sendUser(reply, user);
+    const expansion = expand.length > 0 ? (await users.expand(req.principal, [user], relationsOf(expand))).get(user.id) : undefined;
+    return withSelection(reply.header('etag', userEtag(user)), select).send(presentUserSelected(user, select, expansion, expand));
   };
 
   app.get('/v1/users/:id', {
-    config: { auth: 'users:read' },
-    schema: { tags, summary: 'Get a user', params: IdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
-  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.get(req.principal, req.params.id)));
+    config: { auth: 'users:read', ...ODATA_QUERY },
+    schema: {
+      tags, summary: 'Get a user', params: IdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) },
+      operationId: 'getUser', description: 'The user by id, with the related records of `$expand`. The ETag is the version to send as If-Match.', responseHeaders: { 200: ['ETag'] },
+    },
+  }, async (req, reply) => sendExpanded(req, reply, shapeOf(req.query), await users.get(req.principal, req.params.id)));
 
   app.get('/v1/users/by-username/:userName', {
-    config: { auth: 'users:read' },
-    schema: { tags, summary: 'Get a user by userName (case-insensitive)', params: UserNameParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
-  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.getByUserName(req.principal, req.params.userName)));
+    config: { auth: 'users:read', ...ODATA_QUERY },
+    schema: {
+      tags, summary: 'Get a user by userName (case-insensitive)', params: UserNameParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) },
+      operationId: 'getUserByUserName', description: 'userName is compared as stored for uniqueness: ignoring case, width and Unicode normalization form.', responseHeaders: { 200: ['ETag'] },
+    },
+  }, async (req, reply) => sendExpanded(req, reply, shapeOf(req.query), await users.getByUserName(req.principal, req.params.userName)));
 
   app.get('/v1/users/by-external-id/:origin/:key', {
-    config: { auth: 'users:read' },
-    schema: { tags, summary: 'Get a user by an external id {origin, key}', params: ExternalIdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) } },
-  }, async (req, reply) => sendExpanded(req, reply, expandOf(req.query), await users.getByExternalId(req.principal, req.params.origin, req.params.key)));
+    config: { auth: 'users:read', ...ODATA_QUERY },
+    schema: {
+      tags, summary: 'Get a user by an external id {origin, key}', params: ExternalIdParams, querystring: UserGetQuery, response: { 200: UserSchema, ...problemResponses(400, 404) },
+      operationId: 'getUserByExternalId', description: 'The user whose externalIds contain {origin, key}, e.g. the person\'s id in an HR system.', responseHeaders: { 200: ['ETag'] },
+    },
+  }, async (req, reply) => sendExpanded(req, reply, shapeOf(req.query), await users.getByExternalId(req.principal, req.params.origin, req.params.key)));
 
   app.put('/v1/users/:id', {
     config: { auth: 'users:write' },
     schema: {
       tags, summary: 'Replace a user (omitted optional fields are cleared; status is kept unless sent)', params: IdParams, headers: IfMatchHeaders,
       body: ReplaceUserBody, response: { 200: UserSchema, ...problemResponses(400, 404, 409, 412, 422) },
+      operationId: 'replaceUser',
+      description: 'Sends the whole user: what GET returned may be sent back (read-only fields are ignored). Optional fields left out are cleared; status is kept unless sent.',
+      responseHeaders: { 200: ['ETag'] },
     },
   }, async (req, reply) => {
     const { id: _id, createdAt: _c, updatedAt: _u, lastLoginAt: _l, version: _v, ...input } = req.body;
@@ -109,12 +139,18 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     schema: {
       tags, summary: 'Update some fields of a user (JSON Merge Patch)', params: IdParams, headers: IfMatchHeaders,
       body: PatchUserBody, response: { 200: UserSchema, ...problemResponses(400, 404, 409, 412, 415, 422) },
+      operationId: 'patchUser', consumes: ['application/merge-patch+json', 'application/json'],
+      description: 'JSON Merge Patch (RFC 7396): only the fields sent change and `null` clears a field (userName and status cannot be cleared).',
+      responseHeaders: { 200: ['ETag'] },
     },
   }, async (req, reply) => sendUser(reply, await users.patch(req.principal, req.params.id, req.body as Record<string, unknown>, parseIfMatch(req.headers['if-match']))));
 
   app.delete('/v1/users/:id', {
     config: { auth: 'users:write' },
-    schema: { tags, summary: 'Delete a user permanently', params: IdParams, headers: IfMatchHeaders, response: { 204: Type.Null(), ...problemResponses(404, 412) } },
+    schema: {
+      tags, summary: 'Delete a user permanently', params: IdParams, headers: IfMatchHeaders, response: { 204: Type.Null(), ...problemResponses(404, 412) },
+      operationId: 'deleteUser', description: 'Removes the user, their memberships and identity links; their reports lose their manager. To keep the record, suspend the user instead.',
+    },
   }, async (req, reply) => {
     await users.delete(req.principal, req.params.id, parseIfMatch(req.headers['if-match']));
     return reply.code(204).send(null);
@@ -128,18 +164,25 @@ export function registerUserRoutes(fastify: FastifyInstance, services: Services)
     ['suspend', 'suspended', 'Suspend a user'],
     ['deactivate', 'suspended', 'Suspend a user (older name of /suspend, kept for one release)'],
   ] as const;
+  const actionDescription = 'A move through the lifecycle; a move that is not allowed is a 409 naming the allowed next states, and repeating one that already happened is a 200 that writes nothing.';
   for (const [action, status, summary] of actions) {
     app.post(`/v1/users/:id/${action}`, {
       config: { auth: 'users:write' },
-      schema: { tags, summary, params: IdParams, headers: IfMatchHeaders, response: { 200: UserSchema, ...problemResponses(404, 409, 412) } },
+      schema: {
+        tags, summary, params: IdParams, headers: IfMatchHeaders, response: { 200: UserSchema, ...problemResponses(404, 409, 412) },
+        operationId: `${action}User`, description: actionDescription, responseHeaders: { 200: ['ETag'] }, ...(action === 'deactivate' ? { deprecated: true } : {}),
+      },
     }, async (req, reply) => sendUser(reply, await users.setStatus(req.principal, req.params.id, status, parseIfMatch(req.headers['if-match']))));
   }
 
   app.get('/v1/users/:id/history', {
     config: { auth: 'users:read' },
-    schema: { tags, summary: "A user's change history, newest first (by event position)", params: IdParams, querystring: ListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400, 404) } },
+    schema: {
+      tags, summary: "A user's change history, newest first (by event position)", params: IdParams, querystring: ListQuery, response: { 200: pageOf(EventSchema), ...problemResponses(400, 404) },
+      operationId: 'listUserHistory', description: 'The events about this user (field-level before/after, who and when), newest first.',
+    },
   }, async (req) => {
-    const page = await services.events.userHistory(req.principal, req.params.id, { limit: req.query.limit, cursor: req.query.cursor });
+    const page = await services.events.userHistory(req.principal, req.params.id, { limit: pageSizeOf(req.query), cursor: req.query.cursor });
     return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };
   });
 }

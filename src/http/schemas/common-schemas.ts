@@ -66,17 +66,36 @@ export function FreeJsonObject(options: { maxProperties: number; description?: s
 }
 
 // No schema default: Ajv would fill it in, and a cursor (which carries its page size) could not tell it from a sent one.
-export const PageQueryLimit = Type.Integer({ minimum: 1, maximum: 1000, description: 'Page size (default 50; with a cursor, the cursor\'s page size).' });
+/** `$top`: the page size of every list (one paging vocabulary: `$top` and `cursor` in, `{items, nextCursor}` out). */
+export const PageQueryTop = Type.Integer({ minimum: 1, maximum: 1000, description: 'Page size (default 50; with a cursor, the cursor\'s page size).' });
+/** `limit`: the older name of `$top` on lists that had it, kept for one release; both at once is a 400. */
+export const PageQueryLimit = Type.Integer({ minimum: 1, maximum: 1000, deprecated: true, description: 'Deprecated alias of $top (sending both is a 400).' });
+/** The page-size parameters of a list that used to take `limit`. */
+export const PageSizeQuery = { $top: Type.Optional(PageQueryTop), limit: Type.Optional(PageQueryLimit) };
 export const ListQuery = Type.Object(
   {
-    limit: Type.Optional(PageQueryLimit),
+    ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
   },
   { additionalProperties: false },
 );
 
+/** The query of a route that takes no query parameters: any parameter is a 400 naming it. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+/**
+ * OpenAPI names a schema carrying this key `#/components/schemas/<name>` (http/openapi-document.ts);
+ * validation ignores it. Derived schemas (Type.Partial, spreads) copy it, so give them their own.
+ */
+export const COMPONENT = 'x-component';
+const componentName = (schema: TSchema): string | undefined => (typeof schema[COMPONENT] === 'string' ? schema[COMPONENT] : undefined);
+
+/** `{items, nextCursor}`; named `<Item>Page` when the item is named. */
 export const pageOf = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page.' })) });
+  Type.Object(
+    { items: Type.Array(item), nextCursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page.' })) },
+    componentName(item) === undefined ? {} : { [COMPONENT]: `${componentName(item)}Page` },
+  );
 
 /** List query options: a cursor is bound to the whole query, so $top has no fixed default with one. */
 export const TOP_DESCRIPTION = `Page size (default ${DEFAULT_PAGE_SIZE}; with a cursor, the cursor's page size).`;

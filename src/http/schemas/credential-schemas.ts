@@ -1,18 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import { SCOPES } from '../../domain/principal.js';
-import { Nullable, Timestamp, Uuid } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid } from './common-schemas.js';
 
 const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)));
 const ScopeList = Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: SCOPES.length * 2, description: `Any of: ${SCOPES.join(', ')}.` });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 
-export const TenantSchema = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Timestamp, updatedAt: Timestamp });
+export const TenantSchema = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Timestamp, updatedAt: Timestamp }, { 'x-component': 'Tenant' });
 export const CreateTenantBody = Type.Object(
   {
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,62}$', description: 'Lowercase letters, digits and hyphens; 2–63 characters.' }),
     name: Name,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, 'x-component': 'TenantCreate', examples: [{ id: 'acme', name: 'Acme Inc.' }] },
 );
 export const TenantIdParams = Type.Object({ id: Type.String({ maxLength: 63 }) }, { additionalProperties: false });
 
@@ -24,11 +24,11 @@ export const ClientSchema = Type.Object({
   scopes: Type.Array(ScopeSchema),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-});
+}, { 'x-component': 'Client' });
 export const ClientWithSecretSchema = Type.Object({
   ...ClientSchema.properties,
   clientSecret: Type.String({ description: 'Shown once. Only a hash is stored.' }),
-});
+}, { 'x-component': 'ClientWithSecret' });
 export const CreateClientBody = Type.Object(
   {
     name: Name,
@@ -36,12 +36,12 @@ export const CreateClientBody = Type.Object(
     tenantId: Type.Optional(Type.String({ maxLength: 63, description: 'Another tenant (installation admins only).' })),
     clientId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._~-]{3,128}$', description: 'Defaults to a generated id.' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, 'x-component': 'ClientCreate', examples: [{ name: 'HR sync', scopes: ['users:read', 'users:write'] }] },
 );
 export const ClientListQuery = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+    ...PageSizeQuery,
+    cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
     tenantId: Type.Optional(Type.String({ maxLength: 63 })),
   },
   { additionalProperties: false },
@@ -56,14 +56,14 @@ export const ApiTokenSchema = Type.Object({
   expiresAt: Nullable(Timestamp),
   lastUsedAt: Nullable(Timestamp),
   createdAt: Timestamp,
-});
+}, { 'x-component': 'ApiToken' });
 export const ApiTokenWithSecretSchema = Type.Object({
   ...ApiTokenSchema.properties,
   token: Type.String({ description: 'Shown once. Use as "Authorization: Bearer <token>".' }),
-});
+}, { 'x-component': 'ApiTokenWithSecret' });
 export const CreateApiTokenBody = Type.Object(
   { name: Name, scopes: ScopeList, expiresAt: Type.Optional(Type.String({ format: 'date-time' })) },
-  { additionalProperties: false },
+  { additionalProperties: false, 'x-component': 'ApiTokenCreate', examples: [{ name: 'Reporting', scopes: ['users:read', 'directory:read'] }] },
 );
 
 export const TokenRequestBody = Type.Object(
@@ -75,7 +75,11 @@ export const TokenRequestBody = Type.Object(
     scope: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   // RFC 6749 §3.2: unrecognised parameters are ignored, not rejected.
-  { additionalProperties: true },
+  {
+    additionalProperties: true,
+    'x-component': 'TokenRequest',
+    examples: [{ grant_type: 'client_credentials', client_id: 'my-client', client_secret: 'my-client-secret', scope: 'users:read' }],
+  },
 );
 export const TokenResponseSchema = Type.Object({
   access_token: Type.String(),
@@ -83,7 +87,7 @@ export const TokenResponseSchema = Type.Object({
   expires_in: Type.Integer(),
   refresh_token: Type.String(),
   scope: Type.String(),
-});
+}, { 'x-component': 'TokenResponse' });
 export const RevokeRequestBody = Type.Object(
   {
     token: Type.String({ maxLength: 4096 }),
@@ -91,6 +95,6 @@ export const RevokeRequestBody = Type.Object(
     client_id: Type.Optional(Type.String({ maxLength: 256 })),
     client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, 'x-component': 'RevokeRequest', examples: [{ token: '<refresh or access token>', token_type_hint: 'refresh_token' }] },
 );
-export const OAuthErrorSchema = Type.Object({ error: Type.String(), error_description: Type.String() });
+export const OAuthErrorSchema = Type.Object({ error: Type.String(), error_description: Type.String() }, { 'x-component': 'OAuthError', title: 'OAuth error (RFC 6749 §5.2)' });

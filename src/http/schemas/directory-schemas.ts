@@ -1,5 +1,5 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
-import { secretsFields, type DirectoryDefinition, type DirectoryField } from '../../domain/directory.js';
+import { secretsFields, type DirectoryDefinition, type DirectoryField, type DirectoryKind } from '../../domain/directory.js';
 import { CURSOR_DESCRIPTION, FreeJsonObject, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
 
 function fieldSchema(f: DirectoryField): TSchema {
@@ -27,6 +27,39 @@ function fieldSchema(f: DirectoryField): TSchema {
   }
 }
 
+const pascal = (text: string) => text.replace(/(^|[_-])([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+/** OpenAPI names of a kind, for schemas and operationIds: `Group`/`Groups`, `IdentityProvider`/`IdentityProviders`. */
+export const directoryNames = (def: DirectoryDefinition) => ({ one: pascal(def.kind), many: pascal(def.path) });
+
+/**
+ * A record of each kind as a client would create it: the examples /docs pre-fills, which must
+ * validate and succeed on an empty tenant (test/api/openapi.test.ts POSTs every one).
+ */
+export const DIRECTORY_EXAMPLES: Record<DirectoryKind, Record<string, unknown>> = {
+  role: { name: 'Billing admin', description: 'Manages invoices and payment methods.', weight: 10, permissions: ['billing:read', 'billing:write'] },
+  group: { name: 'Engineering', description: 'Everyone who builds the product.', externalIds: [{ origin: 'workday', key: 'ENG' }] },
+  organization: { name: 'Acme Europe', code: 'ACME-EU' },
+  environment: { name: 'Production', description: 'Live customer data.' },
+  position: { name: 'Software engineer' },
+  area: { name: 'Research and development' },
+  identity_provider: {
+    name: 'Company SSO',
+    alias: 'sso',
+    type: 'oidc',
+    enabled: true,
+    config: { issuer: 'https://login.example.com', clientId: 'roster', clientSecret: 'change-me', scopes: ['openid', 'profile', 'email'] },
+  },
+  identification_type: { name: 'Passport', code: 'passport' },
+  attribute_definition: { name: 'shirtSize', type: 'enum', enumValues: ['S', 'M', 'L', 'XL'], required: false, multiValued: false, indexed: false },
+};
+
+/** A merge patch of the example: its optional fields, or a new name when it has none. */
+function patchExample(def: DirectoryDefinition): Record<string, unknown> {
+  const example = DIRECTORY_EXAMPLES[def.kind];
+  const optional = Object.entries(example).filter(([name]) => !def.fields[name]?.required && def.fields[name]?.type !== 'configObject');
+  return optional.length > 0 ? Object.fromEntries(optional) : { name: `${String(example.name)} (renamed)` };
+}
+
 /** The request and response schemas of one directory kind, derived from its definition. */
 export interface DirectorySchemas {
   create: TObject;
@@ -39,9 +72,10 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
   const entries = Object.entries(def.fields);
   const writable = (nullableRequired: boolean) =>
     Object.fromEntries(entries.map(([name, f]) => [name, f.required && !nullableRequired ? fieldSchema(f) : Type.Optional(f.required ? fieldSchema(f) : Nullable(fieldSchema(f)))]));
+  const named = directoryNames(def).one;
   const create = Type.Object(
     Object.fromEntries(entries.map(([name, f]) => [name, f.required ? fieldSchema(f) : Type.Optional(Nullable(fieldSchema(f)))])),
-    { additionalProperties: false },
+    { additionalProperties: false, 'x-component': `${named}Create`, examples: [DIRECTORY_EXAMPLES[def.kind]] },
   );
   const readOnly = {
     id: Type.Optional(Uuid),
@@ -50,8 +84,17 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
     version: Type.Optional(Type.Integer()),
     ...Object.fromEntries(secretsFields(def).map((name) => [name, Type.Optional(Type.Array(Type.String()))])),
   };
-  const replace = Type.Object({ ...create.properties, ...readOnly }, { additionalProperties: false, description: 'The whole record; read-only fields returned by GET may be sent back and are ignored.' });
-  const patch = Type.Object(writable(true), { additionalProperties: false, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears.' });
+  const replace = Type.Object(
+    { ...create.properties, ...readOnly },
+    {
+      additionalProperties: false, description: 'The whole record; read-only fields returned by GET may be sent back and are ignored.',
+      'x-component': `${named}Replace`, examples: [DIRECTORY_EXAMPLES[def.kind]],
+    },
+  );
+  const patch = Type.Object(
+    writable(true),
+    { additionalProperties: false, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears.', 'x-component': `${named}Patch`, examples: [patchExample(def)] },
+  );
   const response = Type.Object(
     {
       id: Uuid,
@@ -61,7 +104,7 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
       updatedAt: Timestamp,
       version: Type.Integer({ description: 'Increments on every change; the ETag is W/"<version>".' }),
     },
-    { title: def.title },
+    { title: def.title, 'x-component': named },
   );
   return { create, replace, patch, response };
 }
@@ -73,6 +116,7 @@ export const DirectoryListQuery = Type.Object(
   {
     $filter: Type.Optional(Type.String({ maxLength: 4096, description: "OData filter, e.g. `startswith(name,'Sales')`." })),
     $orderby: Type.Optional(Type.String({ maxLength: 512 })),
+    $select: Type.Optional(Type.String({ maxLength: 1024, description: 'Comma-separated fields to return (id is always returned).' })),
     $top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: TOP_DESCRIPTION })),
     $skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
     $count: Type.Optional(Type.Boolean()),

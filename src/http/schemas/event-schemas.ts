@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { EVENT_CATALOGUE } from '../../domain/event-catalogue.js';
 import { DIRECTORY } from '../../domain/directory.js';
-import { Nullable, PageQueryLimit, Timestamp, Uuid } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid } from './common-schemas.js';
 
 const Position = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
@@ -12,7 +12,7 @@ export const EventContextSchema = Type.Object(
     workflowId: Type.Optional(Type.String()),
     jobId: Type.Optional(Type.String()),
   },
-  { description: 'Where the change came from, beyond the actor; empty when the caller had no context (e.g. the CLI).' },
+  { description: 'Where the change came from, beyond the actor; empty when the caller had no context (e.g. the CLI).', 'x-component': 'EventContext' },
 );
 
 export const EventSchema = Type.Object({
@@ -30,11 +30,11 @@ export const EventSchema = Type.Object({
   resource: Type.Object({ type: Type.String({ description: `user or a directory kind (${Object.keys(DIRECTORY).join(', ')})` }), id: Type.String() }),
   changes: Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }), { description: 'Field-level before/after.' }),
   context: EventContextSchema,
-});
+}, { 'x-component': 'Event' });
 
 export const EventListQuery = Type.Object(
   {
-    limit: Type.Optional(PageQueryLimit),
+    ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 64, description: 'A nextCursor or prevCursor of an earlier page.' })),
     before: Type.Optional({ ...Position, description: 'Events with a lower position, newest first.' }),
     after: Type.Optional({ ...Position, description: 'Events with a higher position, oldest first: the change-feed direction.' }),
@@ -51,12 +51,12 @@ export const EventPageSchema = Type.Object({
   prevCursor: Type.String({
     description: "Pass as ?cursor= for the other side of this page's first event (after a newest-first page: the newer events, oldest first).",
   }),
-});
+}, { 'x-component': 'EventFeedPage' });
 
 export const EventTypeSchema = Type.Object({
   type: Type.String({ description: 'e.g. user.created' }),
   resource: Type.String({ description: 'The resource.type of its events: user or a directory kind.' }),
   description: Type.String(),
   payload: Type.String({ description: 'What the event\'s changes carry.' }),
-});
-export const EventTypeList = Type.Object({ items: Type.Array(EventTypeSchema) });
+}, { 'x-component': 'EventType' });
+export const EventTypeList = Type.Object({ items: Type.Array(EventTypeSchema) }, { 'x-component': 'EventTypeList' });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { JOB_STATUSES } from '../../domain/job.js';
-import { Nullable, PageQueryLimit, Timestamp, Uuid } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid } from './common-schemas.js';
 
 const JobStatusSchema = Type.Union(
   JOB_STATUSES.map((s) => Type.Literal(s)),
@@ -22,11 +22,11 @@ export const JobSchema = Type.Object({
   lastError: Nullable(Type.String({ description: 'The error of the latest failed attempt.' })),
   progress: Type.Unknown({ description: 'What the job last reported as its progress, or null.' }),
   result: Type.Unknown({ description: 'What the job returned once succeeded, or null.' }),
-});
+}, { 'x-component': 'Job' });
 
 export const JobListQuery = Type.Object(
   {
-    limit: Type.Optional(PageQueryLimit),
+    ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
     status: Type.Optional(JobStatusSchema),
     type: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),

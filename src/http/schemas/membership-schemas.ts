@@ -1,6 +1,13 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ENVIRONMENT_PERMISSIONS, MAX_MEMBERSHIPS_PER_REPLACE, type MembershipDefinition } from '../../domain/membership.js';
-import { Nullable, PageQueryLimit, Timestamp, Uuid, pageOf } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Timestamp, Uuid, pageOf } from './common-schemas.js';
+import { directoryNames } from './directory-schemas.js';
+
+/** `RoleMembership`, `GroupMember`, …: OpenAPI names of a kind's membership schemas. */
+const named = (def: MembershipDefinition, suffix: string) => ({ 'x-component': `${directoryNames(def.target).one}${suffix}` });
+
+/** An id in the examples /docs pre-fills where a record must be named (unknown ids are refused without a change). */
+const EXAMPLE_ID = '0190f0c5-7b1e-7cc3-a5a4-2f1d3c9b8e10';
 
 export const EnvironmentPermissionSchema = Type.Union(ENVIRONMENT_PERMISSIONS.map((p) => Type.Literal(p)), { description: 'One of view, model, build, run, admin.' });
 export const PermissionList = Type.Array(EnvironmentPermissionSchema, { uniqueItems: true, maxItems: ENVIRONMENT_PERMISSIONS.length, description: 'What the membership grants in the environment.' });
@@ -33,11 +40,11 @@ export function targetSchema(def: MembershipDefinition): TSchema {
       ...(def.extra === 'code' ? { code: Type.String() } : {}),
       ...(def.permissions ? { permissions: PermissionList } : {}),
     },
-    { title: `User ${def.label}` },
+    { title: `User ${def.label}`, ...named(def, 'Membership') },
   );
 }
 
-export const targetListSchema = (def: MembershipDefinition): TSchema => Type.Object({ items: Type.Array(targetSchema(def)) });
+export const targetListSchema = (def: MembershipDefinition): TSchema => Type.Object({ items: Type.Array(targetSchema(def)) }, named(def, 'MembershipList'));
 
 const MembershipRef = Type.Object({ id: Uuid }, { additionalProperties: false });
 const EnvironmentMembershipRef = Type.Object({ environmentId: Uuid, permissions: PermissionList }, { additionalProperties: false });
@@ -47,6 +54,8 @@ export const replaceBodySchema = (def: MembershipDefinition) =>
   Type.Array(def.permissions ? EnvironmentMembershipRef : MembershipRef, {
     maxItems: MAX_MEMBERSHIPS_PER_REPLACE,
     description: `The user's complete list of ${def.kind}: members of exactly these afterwards. Each id at most once; unknown ids are refused (422) and nothing changes.`,
+    ...named(def, 'MembershipReplace'),
+    examples: [def.permissions ? [{ environmentId: EXAMPLE_ID, permissions: ['view', 'run'] }] : [{ id: EXAMPLE_ID }]],
   });
 
 /** The body PUT accepts, as one type for the handler. */
@@ -57,12 +66,17 @@ export const changeSchema = (def: MembershipDefinition): TSchema =>
     added: Type.Array(Uuid, { description: `Ids of the ${def.kind} the user joined.` }),
     removed: Type.Array(Uuid, { description: `Ids of the ${def.kind} the user left.` }),
     ...(def.permissions ? { updated: Type.Array(Uuid, { description: 'Ids of the environments whose permissions changed.' }) } : {}),
-  });
+  }, named(def, 'MembershipChange'));
 
 /** POST body for environments (optional): the permissions to grant. */
 export const AddEnvironmentBody = Type.Object(
   { permissions: Type.Optional(PermissionList) },
-  { additionalProperties: false, description: 'Optional. New memberships get ["view"] when permissions are not sent; an existing membership takes the permissions sent.' },
+  {
+    additionalProperties: false,
+    description: 'Optional. New memberships get ["view"] when permissions are not sent; an existing membership takes the permissions sent.',
+    'x-component': 'EnvironmentMembershipAdd',
+    examples: [{ permissions: ['view', 'run'] }],
+  },
 );
 
 const summaryProperties = {
@@ -76,18 +90,18 @@ const summaryProperties = {
 
 /** A user as listed among a resource's members. */
 export const memberSchema = (def: MembershipDefinition): TSchema =>
-  Type.Object({ ...summaryProperties, ...(def.permissions ? { permissions: PermissionList } : {}) }, { title: `Member of ${def.label === 'environment' ? 'an' : 'a'} ${def.label}` });
+  Type.Object({ ...summaryProperties, ...(def.permissions ? { permissions: PermissionList } : {}) }, { title: `Member of ${def.label === 'environment' ? 'an' : 'a'} ${def.label}`, ...named(def, 'Member') });
 
 export const memberPageSchema = (def: MembershipDefinition): TSchema => pageOf(memberSchema(def));
 
 export const ReportSchema = Type.Object(
   { ...summaryProperties, depth: Type.Integer({ minimum: 1, description: '1 for a direct report, 2 for their reports, …' }) },
-  { title: 'Report' },
+  { title: 'Report', 'x-component': 'Report' },
 );
 
 export const ReportsQuery = Type.Object(
   {
-    limit: Type.Optional(PageQueryLimit),
+    ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
     depth: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('all')], { default: '1', description: '`1`: direct reports; `all`: the whole subtree below the user.' })),
   },
@@ -104,7 +118,7 @@ export const IdentitySchema = Type.Object(
     userName: Nullable(Type.String()),
     createdAt: Timestamp,
   },
-  { title: 'Identity link' },
+  { title: 'Identity link', 'x-component': 'IdentityLink' },
 );
 
 export const LinkIdentityBody = Type.Object(
@@ -113,7 +127,7 @@ export const LinkIdentityBody = Type.Object(
     subject: Type.String({ minLength: 1, maxLength: 512, description: "The user's id at the provider; unique per provider." }),
     userName: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256, description: "The user's login name at the provider." }))),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, 'x-component': 'IdentityLinkCreate', examples: [{ providerId: EXAMPLE_ID, subject: '00u1a2b3c4d5e6f7g8h9', userName: 'ada.lovelace@example.com' }] },
 );
 
 export const IdentityParams = Type.Object({ id: Uuid, identityId: Uuid }, { additionalProperties: false });

@@ -5,7 +5,7 @@ import {
 } from '../../domain/user-fields.js';
 import { USER_STATUS_INPUTS, USER_STATUSES, type UserStatus, type UserStatusAlias } from '../../domain/user-lifecycle.js';
 import { CURSOR_DESCRIPTION, FreeJsonObject, MAX_CURSOR_LENGTH, Nullable, TOP_DESCRIPTION, Timestamp, Uuid } from './common-schemas.js';
-import { directorySchemas } from './directory-schemas.js';
+import { directoryNames, directorySchemas } from './directory-schemas.js';
 
 /*
  * The user's request and response schemas, derived from USER_FIELDS (src/domain/user-fields.ts):
@@ -18,11 +18,11 @@ const ExternalIdSchema = Type.Object(
     origin: Type.String({ minLength: 1, maxLength: 128, description: 'The source system, e.g. "workday" or an HR feed id.' }),
     key: Type.String({ minLength: 1, maxLength: 256, description: 'The person\'s key in that system.' }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, 'x-component': 'ExternalId' },
 );
 const IdentificationSchema = Type.Object(
   { typeId: Uuid, value: Type.String({ minLength: 1, maxLength: 256 }) },
-  { additionalProperties: false, description: 'A document or number of an identification type (passport, national id…).' },
+  { additionalProperties: false, description: 'A document or number of an identification type (passport, national id…).', 'x-component': 'Identification' },
 );
 
 const docOf = (field: UserFieldDefinition) => (field.description === undefined ? {} : { description: field.description });
@@ -122,9 +122,24 @@ type PatchProperties = { [K in UserWritableField]: Optional<Written<K> | null> }
 const closed = { additionalProperties: false } as const;
 const properties = <T>(entries: [string, TSchema][]): T => Object.fromEntries(entries) as T;
 
+/** The example /docs pre-fills: it must pass validation and create a user (test/api/openapi.test.ts). */
+const USER_EXAMPLE = {
+  userName: 'ada.lovelace',
+  email: 'ada.lovelace@example.com',
+  givenName: 'Ada',
+  familyName: 'Lovelace',
+  title: 'Analyst',
+  department: 'Research',
+  employeeId: '1815',
+  country: 'GB',
+  externalIds: [{ origin: 'workday', key: '1815' }],
+  attributes: { shirtSize: 'M' },
+  tags: ['founder'],
+};
+
 export const CreateUserBody = Type.Object(
   properties<CreateProperties>(writableFields.map(([name, field]) => [name, Type.Optional(nullableIf(field.write.nullOnCreate, inputSchema(field)))])),
-  closed,
+  { ...closed, 'x-component': 'UserCreate', examples: [USER_EXAMPLE] },
 );
 
 /** PUT accepts what GET returned: read-only fields may be sent back and are ignored. */
@@ -135,13 +150,18 @@ export const ReplaceUserBody = Type.Object(
       serverFields.map(([name, field]) => [name, Type.Optional(nullableIf(field.nullable, echoedSchema(field)))]),
     ),
   },
-  closed,
+  { ...closed, 'x-component': 'UserReplace', examples: [{ ...USER_EXAMPLE, title: 'Lead analyst', status: 'active' }] },
 );
 
 /** Every writable field may be sent as null: it clears the field (userName and status refuse it in the service). */
 export const PatchUserBody = Type.Object(
   properties<PatchProperties>(writableFields.map(([name, field]) => [name, Type.Optional(Nullable(inputSchema(field)))])),
-  { ...closed, description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears a field.' },
+  {
+    ...closed,
+    description: 'JSON Merge Patch (RFC 7396): only the fields sent change; null clears a field.',
+    'x-component': 'UserPatch',
+    examples: [{ title: 'Lead analyst', department: null }],
+  },
 );
 
 /** The user's own fields (without expansions): what presentUser returns. */
@@ -154,7 +174,8 @@ const UserCore = Type.Object(
 export type UserResource = Static<typeof UserCore>;
 
 /** An expanded directory record: the kind's fields, those named by a nested $select (id always). */
-const expandedRecord = (def: DirectoryDefinition) => Type.Partial(directorySchemas(def).response, { title: `Expanded ${def.kind.replaceAll('_', ' ')}` });
+const expandedRecord = (def: DirectoryDefinition) =>
+  Type.Partial(directorySchemas(def).response, { title: `Expanded ${def.kind.replaceAll('_', ' ')}`, 'x-component': `Expanded${directoryNames(def).one}` });
 const expanded = (what: string) => ({ description: `Present with $expand=${what}; a nested $select (e.g. ${what}($select=name)) limits the fields (id is always returned).` });
 
 /**
@@ -162,7 +183,7 @@ const expanded = (what: string) => ({ description: `Present with $expand=${what}
  * documents them and the serializer keeps them.
  */
 const UserExpansions = {
-  manager: Type.Optional(Type.Union([Type.Partial(UserCore, { title: 'Expanded manager' }), Type.Null()], expanded('manager'))),
+  manager: Type.Optional(Type.Union([Type.Partial(UserCore, { title: 'Expanded manager', 'x-component': 'ExpandedManager' }), Type.Null()], expanded('manager'))),
   position: Type.Optional(Type.Union([expandedRecord(DIRECTORY.position), Type.Null()], expanded('position'))),
   area: Type.Optional(Type.Union([expandedRecord(DIRECTORY.area), Type.Null()], expanded('area'))),
   roles: Type.Optional(Type.Array(expandedRecord(DIRECTORY.role), expanded('roles'))),
@@ -175,7 +196,7 @@ const UserExpansions = {
           ...directorySchemas(DIRECTORY.environment).response.properties,
           permissions: Type.Array(Type.String(), { description: 'What the user may do in the environment (this membership).' }),
         }),
-        { title: 'Expanded environment membership' },
+        { title: 'Expanded environment membership', 'x-component': 'ExpandedEnvironmentMembership' },
       ),
       expanded('environments'),
     ),
@@ -192,14 +213,14 @@ const UserExpansions = {
           userName: Nullable(Type.String()),
           createdAt: Timestamp,
         }),
-        { title: 'Expanded identity link' },
+        { title: 'Expanded identity link', 'x-component': 'ExpandedIdentityLink' },
       ),
       expanded('identities'),
     ),
   ),
 };
 
-export const UserSchema = Type.Object({ ...UserCore.properties, ...UserExpansions }, { title: 'User' });
+export const UserSchema = Type.Object({ ...UserCore.properties, ...UserExpansions }, { title: 'User', 'x-component': 'User' });
 
 const EXPAND_DESCRIPTION =
   'Related records to include, comma-separated, each optionally with a nested $select: manager, position, area, roles, groups, organizations, environments, identities. ' +
@@ -207,8 +228,14 @@ const EXPAND_DESCRIPTION =
   'Each needs the scope that reads those records on their own endpoints: position, area, roles, groups, organizations and environments need `directory:read` ' +
   '(403 without it); manager and identities need only `users:read`.';
 
-/** GET of a single user: only $expand. */
-export const UserGetQuery = Type.Object({ $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })) }, { additionalProperties: false });
+/** GET of a single user: $select and $expand, as on the list. */
+export const UserGetQuery = Type.Object(
+  {
+    $select: Type.Optional(Type.String({ maxLength: 1024, description: 'Comma-separated fields to return (id is always returned).' })),
+    $expand: Type.Optional(Type.String({ maxLength: 1024, description: EXPAND_DESCRIPTION })),
+  },
+  { additionalProperties: false },
+);
 
 export const UserListQuery = Type.Object(
   {
@@ -224,11 +251,14 @@ export const UserListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const UserListResponse = Type.Object({
-  items: Type.Array(Type.Partial(UserSchema)),
-  nextCursor: Nullable(Type.String()),
-  count: Type.Optional(Type.Integer()),
-});
+export const UserListResponse = Type.Object(
+  {
+    items: Type.Array(Type.Partial(UserSchema, { 'x-component': 'PartialUser', description: 'A user with the fields of $select (all without it) and the relations of $expand.' })),
+    nextCursor: Nullable(Type.String()),
+    count: Type.Optional(Type.Integer()),
+  },
+  { 'x-component': 'UserPage' },
+);
 
 export const UserNameParams = Type.Object({ userName: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
 export const ExternalIdParams = Type.Object(

@@ -47,7 +47,7 @@ export function createUser(input: UserInput): Command<User> {
     const now = unit.now();
     const user = buildUser({ id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null }, { ...input, status }, now);
     await checkUserReferences(unit, user, null, undefined, true);
-    await unit.repos.users.insert(user);
+    await unit.repos.users.insert(user).catch(explainDerivedUserName(input, user));
     return { value: user, events: [userEvent(unit, 'user.created', user.id, diffFields(null, writableFields(user), USER_EVENT_FIELDS))] };
   };
 }
@@ -79,12 +79,30 @@ export function updateUser(id: string, expected: ExpectedVersion, change: (curre
     next.version = current.version + 1;
     await checkUserReferences(unit, next, current, new Set(Object.keys(changes)), mode === 'replace');
     // The row is locked (loadUserForWrite), so the version cannot have moved: this is a safety net.
-    if (!(await unit.repos.users.update(next, current.version, changes.externalIds !== undefined))) throw new AppError('user.concurrent_update');
+    const updated = await unit.repos.users.update(next, current.version, changes.externalIds !== undefined).catch(explainDerivedUserName(input, next));
+    if (!updated) throw new AppError('user.concurrent_update');
 
     const events: DomainEvent[] = [];
     if (Object.keys(changes).length > 0) events.push(userEvent(unit, 'user.updated', id, changes));
     if (plan.kind === 'move') events.push(userEvent(unit, plan.transition.event, id, { status: { from: current.status, to: next.status } }));
     return { value: next, events };
+  };
+}
+
+/**
+ * A userName that was not sent is the email (user-rules.ts): when it is taken, the client sent
+ * an email, not a userName, so the 409 names `email` and its value rather than a field the
+ * client never wrote.
+ */
+function explainDerivedUserName(input: UserInput, user: User) {
+  return (error: unknown): never => {
+    const sentUserName = typeof input.userName === 'string' && input.userName.trim() !== '';
+    if (!(error instanceof AppError && error.code === 'user.username_taken') || sentUserName || !user.email) throw error;
+    throw new AppError(
+      'user.username_taken',
+      `Another user in this tenant already has the userName ${JSON.stringify(user.email)}, which this user would get from its email (a userName defaults to the email). Send another email, or a userName of its own.`,
+      [{ field: '/body/email', message: `${JSON.stringify(user.email)} is already the userName of another user` }],
+    );
   };
 }
 

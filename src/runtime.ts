@@ -1,6 +1,8 @@
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
+import { describeDatabaseError } from './db/database-check.js';
 import { migrateToLatest } from './db/migrator.js';
+import { StartupError } from './errors/startup-error.js';
 import { jobHandlers } from './jobs/job-handlers.js';
 import { DatabaseJobQueue, type JobQueue } from './jobs/job-queue.js';
 import { JobRunner, type JobRunnerOptions } from './jobs/job-runner.js';
@@ -12,6 +14,8 @@ import { createServices, type Services } from './services/container.js';
 export interface Runtime {
   database: Database;
   services: Services;
+  /** The migrations this runtime applied when it opened, in order; empty when the schema was up to date. */
+  appliedMigrations: string[];
   /**
    * A job runner over this runtime's store, clock, queue and the registered handlers
    * (src/jobs/job-handlers.ts); `options` override the defaults (and the handlers, for tests).
@@ -22,15 +26,27 @@ export interface Runtime {
 
 /**
  * The composition root shared by the server, the CLI and the tests: open the database, bring
- * its schema up to date, wire repositories and services.
+ * its schema up to date, wire repositories and services. A database that cannot be opened (not
+ * there, unreachable, unwritable) is a StartupError with one line saying what to fix.
  */
 export async function openRuntime(config: Config, overrides: { clock?: Clock; hasher?: SecretHasher; queue?: JobQueue } = {}): Promise<Runtime> {
-  const database = openDatabase(config.databaseUrl);
+  const asStartupError = (error: unknown): unknown => {
+    const line = describeDatabaseError(config.databaseUrl, error);
+    return line === undefined || error instanceof StartupError ? error : new StartupError(line, { cause: error });
+  };
+  let database: Database;
   try {
-    await migrateToLatest(database.db as never, database.dialect);
+    database = openDatabase(config.databaseUrl);
   } catch (error) {
-    await database.close();
-    throw error;
+    throw asStartupError(error);
+  }
+  let appliedMigrations: string[];
+  try {
+    const result = await migrateToLatest(database.db as never, database.dialect);
+    appliedMigrations = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw asStartupError(error);
   }
   const clock = overrides.clock ?? systemClock;
   const queue = overrides.queue ?? new DatabaseJobQueue(clock);
@@ -46,5 +62,5 @@ export async function openRuntime(config: Config, overrides: { clock?: Clock; ha
       leaseMs: config.jobLeaseSeconds * 1000,
       ...options,
     });
-  return { database, services, jobRunner, close: () => database.close() };
+  return { database, services, appliedMigrations, jobRunner, close: () => database.close() };
 }

@@ -1,19 +1,32 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { checkDatabase } from '../db/database-check.js';
+import type { ApiClient } from '../domain/credential.js';
 import { DEFAULT_TENANT_ID, systemPrincipal } from '../domain/principal.js';
+import type { Tenant } from '../domain/tenant.js';
+import { AppError } from '../errors/app-error.js';
+import { StartupError } from '../errors/startup-error.js';
+import { parseODataFilter } from '../filter/odata-filter-parser.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { startServer } from '../server.js';
-import { AppError } from '../errors/app-error.js';
-import { parseODataFilter } from '../filter/odata-filter-parser.js';
+import { printMessage, printRecords, type Column, type OutputOptions } from './output-format.js';
 
 /**
  * The `roster` command. Every subcommand reads the same environment as the server and calls the
- * same services, so the CLI can never bypass a rule the API enforces.
+ * same services, so the CLI can never bypass a rule the API enforces. Records print as a table,
+ * or as JSON with `--json`; an error prints one line (`error: <code>: <message>`) and exits 1.
  */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command()
   .name('roster')
+  .version(version, '-V, --version', 'print the version')
   .description('Roster: self-hosted user management and provisioning.\nConfiguration comes from environment variables (DATABASE_URL, PORT, …); see the README.')
   .showHelpAfterError();
+
+/** The CLI acts as an installation admin (the `admin` scope in the default tenant). */
+const cliAdmin = systemPrincipal(DEFAULT_TENANT_ID, 'cli');
 
 function config(): Config {
   try {
@@ -27,12 +40,30 @@ function config(): Config {
   }
 }
 
+/** Opens the database (checked first, so a missing or unreachable one is one line), runs `work`, closes. */
 async function withRuntime(work: (runtime: Runtime) => Promise<void>): Promise<void> {
-  const runtime = await openRuntime(config());
+  const cfg = config();
+  await checkDatabase(cfg.databaseUrl);
+  const runtime = await openRuntime(cfg);
   try {
     await work(runtime);
   } finally {
     await runtime.close();
+  }
+}
+
+/** Every command taking --tenant fails on a tenant that does not exist, rather than printing nothing. */
+async function requireTenant(runtime: Runtime, id: string): Promise<Tenant> {
+  return naming(id, runtime.services.tenants.get(cliAdmin, id));
+}
+
+/** The service's tenant.not_found, with the tenant named (a CLI user may have mistyped it). */
+async function naming<T>(tenantId: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'tenant.not_found') throw new AppError('tenant.not_found', `No tenant "${tenantId}" (see roster tenants list).`);
+    throw error;
   }
 }
 
@@ -42,63 +73,159 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
-program.command('serve').description('Start the HTTP server (migrates the database first)').action(async () => {
-  await startServer(config());
-});
+const JSON_OPTION = ['--json', 'print JSON (for scripts) instead of a table'] as const;
 
-program.command('migrate').description('Apply pending database migrations and exit').action(async () => {
-  await withRuntime(async () => console.log('Database is up to date.'));
-});
+const tenantColumns: Column<Tenant>[] = [
+  ['id', (t) => t.id],
+  ['name', (t) => t.name],
+  ['createdAt', (t) => t.createdAt],
+];
+const clientColumns: Column<ApiClient>[] = [
+  ['id', (c) => c.id],
+  ['client_id', (c) => c.clientId],
+  ['name', (c) => c.name],
+  ['scopes', (c) => c.scopes.join(' ')],
+  ['createdAt', (c) => c.createdAt],
+];
+/** What the CLI shows of a client: never its secret hash. */
+const clientJson = (c: ApiClient) => ({ id: c.id, tenantId: c.tenantId, clientId: c.clientId, name: c.name, scopes: c.scopes, createdAt: c.createdAt, updatedAt: c.updatedAt });
+
+program
+  .command('serve')
+  .description('Start the HTTP server (migrates the database first); Ctrl-C or SIGTERM stops it')
+  .action(async () => {
+    await startServer(config());
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations and exit')
+  .option(...JSON_OPTION)
+  .action(async (opts: OutputOptions) => {
+    await withRuntime(async ({ appliedMigrations }) =>
+      printMessage(
+        appliedMigrations.length === 0 ? 'Database already up to date: no migration applied.' : `Applied ${appliedMigrations.length} migration(s):\n${appliedMigrations.map((m) => `  ${m}`).join('\n')}`,
+        { applied: appliedMigrations },
+        opts,
+      ),
+    );
+  });
 
 const tenants = program.command('tenants').description('Manage tenants');
 tenants
   .command('create <id>')
   .description('Create a tenant')
   .option('--name <name>', 'display name (defaults to the id)')
-  .action(async (id: string, opts: { name?: string }) => {
+  .option(...JSON_OPTION)
+  .action(async (id: string, opts: OutputOptions & { name?: string }) => {
     await withRuntime(async ({ services }) => {
-      const tenant = await services.tenants.create(systemPrincipal(DEFAULT_TENANT_ID, 'cli'), { id, name: opts.name ?? id });
-      console.log(JSON.stringify(tenant, null, 2));
+      printRecords(await services.tenants.create(cliAdmin, { id, name: opts.name ?? id }), tenantColumns, opts);
     });
   });
-tenants.command('list').description('List tenants').action(async () => {
-  await withRuntime(async ({ services }) => {
-    for (const t of await services.tenants.list(systemPrincipal(DEFAULT_TENANT_ID, 'cli'), 1000)) console.log(`${t.id}\t${t.name}`);
+tenants
+  .command('list')
+  .description('List tenants')
+  .option(...JSON_OPTION)
+  .action(async (opts: OutputOptions) => {
+    await withRuntime(async ({ services }) => {
+      const all: Tenant[] = [];
+      for (let page = await services.tenants.list(cliAdmin, 1000); page.length > 0; page = await services.tenants.list(cliAdmin, 1000, page.at(-1)!.id)) all.push(...page);
+      printRecords(all, tenantColumns, opts);
+    });
   });
-});
+tenants
+  .command('delete <id>')
+  .description('Delete a tenant with all its users, directory, credentials and events (not the default tenant)')
+  .requiredOption('--yes', 'confirm the deletion (required)')
+  .option(...JSON_OPTION)
+  .action(async (id: string, opts: OutputOptions) => {
+    await withRuntime(async ({ services }) => {
+      // The service refuses the default tenant and names an unknown one (tenant.not_found).
+      await naming(id, services.tenants.delete(cliAdmin, id));
+      printMessage(`Tenant ${id} deleted; its tokens stopped working at once.`, { deleted: id }, opts);
+    });
+  });
 
-program
-  .command('clients')
-  .description('Manage API clients')
+const clients = program.command('clients').description('Manage API clients (OAuth 2.0 client credentials)');
+clients
   .command('create')
   .description('Create an API client and print its secret (shown once)')
-  .requiredOption('--tenant <id>', 'tenant the client belongs to')
-  .requiredOption('--scopes <scopes>', 'comma- or space-separated: users:read,users:write,directory:read,directory:write,admin')
+  .requiredOption('--tenant <id>', 'tenant the client belongs to (required)')
+  .requiredOption('--scopes <scopes>', 'comma- or space-separated: users:read,users:write,directory:read,directory:write,admin (required)')
   .option('--name <name>', 'display name', 'CLI client')
-  .action(async (opts: { tenant: string; scopes: string; name: string }) => {
-    await withRuntime(async ({ services }) => {
-      const { client, secret } = await services.clients.create(systemPrincipal(DEFAULT_TENANT_ID, 'cli'), {
-        name: opts.name,
-        scopes: opts.scopes.split(/[\s,]+/).filter(Boolean),
-        tenantId: opts.tenant,
-      });
-      console.log(`client_id:     ${client.clientId}\nclient_secret: ${secret}\nscopes:        ${client.scopes.join(' ')}\n(The secret is shown only now.)`);
+  .option(...JSON_OPTION)
+  .action(async (opts: OutputOptions & { tenant: string; scopes: string; name: string }) => {
+    await withRuntime(async (runtime) => {
+      await requireTenant(runtime, opts.tenant);
+      const { client, secret } = await runtime.services.clients.create(cliAdmin, { name: opts.name, scopes: opts.scopes.split(/[\s,]+/).filter(Boolean), tenantId: opts.tenant });
+      printRecords({ client, secret }, [...clientColumns.map(([h, v]): Column<{ client: ApiClient; secret: string }> => [h, (r) => v(r.client)]), ['client_secret', (r) => r.secret]], opts, (r) => ({
+        ...clientJson(r.client),
+        clientSecret: r.secret,
+      }));
+      if (!opts.json) console.log('The secret is shown only now; only a hash is stored.');
     });
   });
+clients
+  .command('list')
+  .description('List the API clients of a tenant')
+  .requiredOption('--tenant <id>', 'tenant (required)')
+  .option(...JSON_OPTION)
+  .action(async (opts: OutputOptions & { tenant: string }) => {
+    await withRuntime(async (runtime) => {
+      await requireTenant(runtime, opts.tenant);
+      printRecords(await allClients(runtime, opts.tenant), clientColumns, opts, clientJson);
+    });
+  });
+clients
+  .command('delete <id>')
+  .description('Delete an API client (by id or client_id); its tokens stop working at once')
+  .requiredOption('--tenant <id>', 'tenant the client belongs to (required)')
+  .option(...JSON_OPTION)
+  .action(async (id: string, opts: OutputOptions & { tenant: string }) => {
+    await withRuntime(async (runtime) => {
+      await requireTenant(runtime, opts.tenant);
+      const client = (await allClients(runtime, opts.tenant)).find((c) => c.id === id || c.clientId === id);
+      if (!client) throw new AppError('client.not_found', `No client "${id}" in tenant "${opts.tenant}" (see roster clients list --tenant ${opts.tenant}).`);
+      await runtime.services.clients.delete(systemPrincipal(opts.tenant, 'cli'), client.id);
+      printMessage(`Client ${client.clientId} deleted; its tokens stopped working at once.`, { deleted: clientJson(client) }, opts);
+    });
+  });
+
+async function allClients(runtime: Runtime, tenantId: string): Promise<ApiClient[]> {
+  const all: ApiClient[] = [];
+  for (let page = await runtime.services.clients.list(cliAdmin, tenantId, 1000); page.length > 0; page = await runtime.services.clients.list(cliAdmin, tenantId, 1000, page.at(-1)!.id)) {
+    all.push(...page);
+  }
+  return all;
+}
 
 program
   .command('users')
   .description('Read users')
   .command('list')
-  .description('List users of a tenant as JSON lines')
+  .description('List users of a tenant')
   .option('--tenant <id>', 'tenant', DEFAULT_TENANT_ID)
   .option('--filter <odata>', "OData $filter, e.g. \"department eq 'Sales'\"")
-  .option('--top <n>', 'how many', positiveInt, 100)
-  .action(async (opts: { tenant: string; filter?: string; top: number }) => {
-    await withRuntime(async ({ services }) => {
-      const filter = opts.filter ? parseODataFilter(opts.filter) : undefined;
-      const page = await services.users.list(systemPrincipal(opts.tenant, 'cli'), { filter, sort: [], page: { size: opts.top }, count: false });
-      for (const u of page.items) console.log(JSON.stringify({ id: u.id, userName: u.userName, email: u.email, displayName: u.displayName, status: u.status }));
+  .option('--top <n>', 'how many (1–1000)', positiveInt, 100)
+  .option(...JSON_OPTION)
+  .action(async (opts: OutputOptions & { tenant: string; filter?: string; top: number }) => {
+    // A bad filter is reported before the database is opened.
+    const filter = opts.filter ? parseODataFilter(opts.filter) : undefined;
+    await withRuntime(async (runtime) => {
+      await requireTenant(runtime, opts.tenant);
+      const page = await runtime.services.users.list(systemPrincipal(opts.tenant, 'cli'), { filter, sort: [], page: { size: opts.top }, count: false });
+      printRecords(
+        page.items.map((u) => ({ id: u.id, userName: u.userName, email: u.email, displayName: u.displayName, status: u.status })),
+        [
+          ['id', (u) => u.id],
+          ['userName', (u) => u.userName],
+          ['email', (u) => u.email],
+          ['displayName', (u) => u.displayName],
+          ['status', (u) => u.status],
+        ],
+        opts,
+      );
+      if (!opts.json && page.nextCursor) console.log(`(first ${opts.top}; more with --top)`);
     });
   });
 
@@ -106,16 +233,31 @@ program
   .command('keys')
   .description('Manage token signing keys')
   .command('rotate')
-  .description('Start signing with a new key; old keys stay valid until their tokens expire')
-  .action(async () => {
-    await withRuntime(async ({ services }) => console.log(`New signing key: ${await services.signingKeys.rotate()}`));
+  .description('Start signing with a new key; tokens signed with the old key stay valid until they expire')
+  .option(...JSON_OPTION)
+  .action(async (opts: OutputOptions) => {
+    await withRuntime(async ({ services }) => {
+      const kid = await services.signingKeys.rotate();
+      // SigningKeyService: a process reloads its keys when its copy is a minute old, and at once
+      // when it meets a token signed with a key id it does not know.
+      printMessage(
+        `New signing key ${kid}.\n` +
+          'Running servers sign new tokens with it within 60 s (each reloads its keys every minute) and accept tokens signed with it at once.\n' +
+          'Tokens signed with the previous key stay valid until they expire (ACCESS_TOKEN_TTL_SECONDS).',
+        { kid, serversSignWithinSeconds: 60 },
+        opts,
+      );
+    });
   });
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof AppError) {
-    console.error(`${error.code}: ${error.message}`);
-    process.exit(1);
+    console.error(`error: ${error.code}: ${error.message}`);
+  } else if (error instanceof StartupError) {
+    console.error(`error: ${error.message}`);
+  } else {
+    // Not a failure an operator can fix by a setting: keep the stack trace for the bug report.
+    console.error(error);
   }
-  console.error(error);
   process.exit(1);
 });

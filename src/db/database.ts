@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyConfig } from 'kysely';
 import pg from 'pg';
+import { ensureDirectory } from './database-check.js';
 import type { DB } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -48,7 +48,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
 
 function openSqlite(path: string): Database {
   const inMemory = path === ':memory:' || path === '';
-  if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (!inMemory) ensureDirectory(dirname(resolve(path)));
   const database = new SqliteDatabase(inMemory ? ':memory:' : path);
   // WAL lets readers proceed during a write; synchronous=NORMAL in WAL mode never loses a
   // committed transaction when the process dies (only on power loss of the host).

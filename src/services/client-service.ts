@@ -98,7 +98,13 @@ export class ClientService {
         }
       }
       if (existing && !(await this.hasher.verify(existing.secretHash, credentials.clientSecret))) {
-        await this.store.repos.clients.updateSecret(existing.id, await this.hasher.hash(credentials.clientSecret), now);
+        // A changed ROSTER_ADMIN_CLIENT_SECRET replaces the old secret, as rotate-secret does:
+        // the old one stops working and so do the refresh tokens issued under it.
+        const secretHash = await this.hasher.hash(credentials.clientSecret);
+        await this.store.transaction(async (repos) => {
+          await repos.clients.updateSecret(existing.id, secretHash, now);
+          await repos.oauthTokens.revokeAllForClient(existing.id, now);
+        });
       }
       return { clientId: credentials.clientId };
     }

@@ -81,8 +81,10 @@ if [[ " ${args[*]-} " != *" --project"* ]]; then
   args+=(--project unit --project sqlite)
   if [ -n "${TEST_DATABASE_URL:-}" ]; then args+=(--project postgres); fi
 fi
-step "vitest run ${args[*]}"
+step "npm test -- ${args[*]}"
 status=0
-(cd "$work" && PATH="$nodedir/bin:$PATH" "$nodedir/bin/node" node_modules/vitest/vitest.mjs run "${args[@]}") || status=$?
+# The README's test command (`npm test`, i.e. `vitest run`), with that Node first on PATH: npm and
+# the vitest it starts both run on it.
+(cd "$work" && PATH="$nodedir/bin:$PATH" npm test -- "${args[@]}") || status=$?
 step "done (exit $status)"
 exit "$status"

@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { checkDatabase } from './db/database-check.js';
 import { StartupError } from './errors/startup-error.js';
 import { buildApp } from './http/app.js';
-import { scheduleHousekeeping } from './jobs/housekeeping-job.js';
+import { keepHousekeepingScheduled } from './jobs/housekeeping-job.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /**
@@ -36,7 +36,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   }
   // JOB_CONCURRENCY=0: this process serves the API only; others run the jobs.
   const runner = config.jobConcurrency > 0 ? runtime.jobRunner({ log: app.log }) : undefined;
+  let stopHousekeeping: (() => void) | undefined;
   const stop = async () => {
+    stopHousekeeping?.();
     await app.close();
     // Running jobs get a grace period; any still running afterwards is retried by another
     // process once its lease expires.
@@ -77,8 +79,9 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 
-  // Every process asks for the recurring housekeeping job; its unique key keeps it to one.
-  await scheduleHousekeeping(runtime.services);
+  // Every process asks for the recurring housekeeping job (and again every 15 minutes, in case it
+  // died); its unique key keeps it to one.
+  stopHousekeeping = await keepHousekeepingScheduled(runtime.services, app.log);
   runner?.start();
 
   // Bootstrapping after listen succeeded: a generated secret must never be created and then lost

@@ -22,11 +22,26 @@ export function housekeepingHandler(services: Services): JobHandler {
 }
 
 /**
- * Called by every server process at start: the unique key makes N processes create one job.
- * If housekeeping died (its attempts used up), the next start schedules it again.
+ * Called by every server process at start and then every INTERVAL_MS: the unique key makes N
+ * processes create one job, and a call while one is queued or running adds nothing. So if
+ * housekeeping died (its attempts used up while the database was away, say), it is back within
+ * one interval, not at the next start.
  */
 export async function scheduleHousekeeping(services: Services): Promise<void> {
   await services.store.transaction((repos) => services.queue.enqueue(repos, nextHousekeeping()));
+}
+
+/**
+ * Schedules housekeeping now and re-checks every `everyMs` (default INTERVAL_MS); returns the
+ * function that stops the re-checks. A failed check is logged and tried again next time.
+ */
+export async function keepHousekeepingScheduled(services: Services, log: { warn(details: object, message: string): void }, everyMs = INTERVAL_MS): Promise<() => void> {
+  await scheduleHousekeeping(services);
+  const timer = setInterval(() => {
+    scheduleHousekeeping(services).catch((error: unknown) => log.warn({ err: error }, 'scheduling housekeeping failed; will retry'));
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 const nextHousekeeping = (runAt?: string): Parameters<JobQueue['enqueue']>[1] => ({

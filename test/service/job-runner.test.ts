@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { BACKOFF_BASE_MS, MAX_ERROR_LENGTH, type Job, type NewJob } from '../../src/domain/job.js';
-import { HOUSEKEEPING_JOB, scheduleHousekeeping } from '../../src/jobs/housekeeping-job.js';
+import { HOUSEKEEPING_JOB, keepHousekeepingScheduled, scheduleHousekeeping } from '../../src/jobs/housekeeping-job.js';
 import type { JobHandler } from '../../src/jobs/job-handlers.js';
 import type { JobRunnerOptions } from '../../src/jobs/job-runner.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
@@ -264,5 +265,23 @@ describe('housekeeping', () => {
     const interval = Date.parse(next?.runAt ?? '') - Date.parse(done?.finishedAt ?? '');
     expect(interval).toBeGreaterThan(14 * 60_000);
     expect(interval).toBeLessThanOrEqual(15 * 60_000);
+  });
+
+  it('comes back by itself after it died: the periodic check schedules it again, and adds nothing while one is queued', async () => {
+    const repos = runtime.services.store.repos;
+    const housekeeping = () => repos.jobs.list(everyone, { type: HOUSEKEEPING_JOB, limit: 50 });
+    // Kill every housekeeping job (as if its attempts were used up while the database was away).
+    await sql`update jobs set status = 'dead', last_error = 'killed by the test' where type = ${HOUSEKEEPING_JOB}`.execute(runtime.database.db);
+    expect((await housekeeping()).filter((j) => j.status === 'queued')).toEqual([]);
+    const warnings: unknown[] = [];
+    const stop = await keepHousekeepingScheduled(runtime.services, { warn: (details) => void warnings.push(details) }, 50);
+    try {
+      expect((await housekeeping()).filter((j) => j.status === 'queued')).toHaveLength(1);
+      await sleep(250); // several periodic checks: still one queued job
+      expect((await housekeeping()).filter((j) => j.status === 'queued')).toHaveLength(1);
+      expect(warnings).toEqual([]);
+    } finally {
+      stop();
+    }
   });
 });

@@ -21,6 +21,12 @@ import { MAX_REPORTED_ERRORS } from './validation.js';
 export function registerInputGuard(app: FastifyInstance): void {
   app.addHook('preParsing', async (request) => {
     const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    // Compressed request bodies are not decoded (RFC 9110 §8.4): say so rather than call the
+    // compressed bytes "not UTF-8".
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (hasBody && encoding && encoding !== 'identity') {
+      throw new AppError('request.unsupported_media_type', `Request bodies must not be compressed: Content-Encoding ${JSON.stringify(clip(encoding))} is not supported; send the body as is.`);
+    }
     const charset = hasBody ? charsetOf(request.headers['content-type']) : undefined;
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
       throw new AppError('request.unsupported_media_type', `Request bodies must be UTF-8 (RFC 8259 §8.1); send charset=utf-8 or no charset, not ${JSON.stringify(charset)}.`);
@@ -226,7 +232,9 @@ function basicCredentials(request: FastifyRequest): Record<string, string> | und
  */
 export function scanJsonText(text: string): ValueProblem | undefined {
   // One frame per open container: arrays count elements, objects remember their current key.
-  const frames: { array: boolean; index: number; key: [number, number] | undefined; expectKey: boolean }[] = [];
+  // Objects also remember the keys seen so far: a repeated one is refused (RFC 7493 §2.3), since
+  // the parser would silently keep only the last value.
+  const frames: { array: boolean; index: number; key: [number, number] | undefined; expectKey: boolean; seen?: Set<string> }[] = [];
   const pointer = () => frames.map((f) => `/${f.array ? f.index : pointerSegment(keyText(text, f.key))}`).join('');
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -241,6 +249,14 @@ export function scanJsonText(text: string): ValueProblem | undefined {
       if (top && !top.array && top.expectKey) {
         top.key = [start, i + 1];
         top.expectKey = false;
+        const raw = text.slice(start + 1, i);
+        const name = raw.includes('\\') ? keyText(text, top.key) : raw;
+        top.seen ??= new Set();
+        if (top.seen.has(name)) {
+          return { pointer: pointer(), message: `repeats the key ${JSON.stringify(clip(name))} in one object; only one value can be kept (RFC 7493 §2.3)` };
+        }
+        top.seen.add(name);
+        if (name === '__proto__') return { pointer: pointer(), message: 'the key "__proto__" is not accepted (JavaScript clients would take it for the object\'s prototype)' };
       }
     } else if (c === 0x7b || c === 0x5b) {
       frames.push({ array: c === 0x5b, index: 0, key: undefined, expectKey: c === 0x7b });

@@ -259,6 +259,28 @@ describe('values JSON cannot carry exactly and bodies in another charset are ref
     expect((ok.json() as { attributes: unknown }).attributes).toEqual({ a: 1.5, b: 0.0001234, c: 5e-324, d: -1500, e: 0.30000000000000004, f: 1e21 });
   });
 
+  it('refuses a key repeated in one object (the parser would keep only the last value) and a __proto__ key, naming where', async () => {
+    const name = unique('dup');
+    expectRefused(await post('/v1/users', `{"userName":"${name}","email":"a@example.com","email":"b@example.com"}`), '/body/email', /repeats the key "email"/);
+    expectRefused(await post('/v1/users', `{"userName":"${name}","attributes":{"x":1,"\\u0078":2}}`), '/body/attributes/x', /repeats the key "x"/);
+    expectRefused(await post('/v1/users', `{"userName":"${name}","attributes":{"list":[{"k":1,"k":2}]}}`), '/body/attributes/list/0/k', /repeats the key "k"/);
+    expectRefused(await post('/v1/users', `{"userName":"${name}","attributes":{"__proto__":{"admin":true}}}`), '/body/attributes/__proto__', /__proto__/);
+    // The same key in different objects is no repeat.
+    const ok = await post('/v1/users', `{"userName":"${name}","attributes":{"a":{"k":1},"b":{"k":2}}}`);
+    expect(ok.statusCode, ok.body).toBe(201);
+  });
+
+  it('refuses a compressed body with a 415 naming the Content-Encoding, not as bytes that are not UTF-8', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const res = await t.request({
+      method: 'POST', url: '/v1/users', token,
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: gzipSync(JSON.stringify({ userName: unique('gz') })),
+    });
+    expect(res.statusCode, res.body).toBe(415);
+    expect((res.json() as Problem).detail).toMatch(/Content-Encoding "gzip"/);
+  });
+
   it('refuses a charset other than UTF-8 with a 415, and bytes that are not UTF-8 with a 400', async () => {
     for (const contentType of ['application/json; charset=latin1', 'application/json; charset="iso-8859-1"', 'application/merge-patch+json; charset=utf-16']) {
       const res = await post('/v1/users', JSON.stringify({ userName: unique('cs') }), contentType);

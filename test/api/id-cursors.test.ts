@@ -26,7 +26,7 @@ beforeAll(async () => {
     expect((await t.request({ method: 'POST', url: '/v1/api-tokens', token, payload: { name: `cursor token ${n}`, scopes: ['users:read'] } })).statusCode).toBe(201);
     await t.runtime.services.store.transaction((repos) => t.runtime.services.queue.enqueue(repos, { type: 'api.cursor', tenantId: 'default', payload: {} }));
   }
-  const post = async (url: string, payload: unknown) => {
+  const post = async (url: string, payload?: Record<string, unknown>) => {
     const res = await t.request({ method: 'POST', url, token, payload });
     expect(res.statusCode, res.body).toBe(201);
     return (res.json() as { id: string }).id;

@@ -5,7 +5,7 @@ import { newId } from '../lib/ids.js';
 import type { Services } from '../services/container.js';
 import './fastify-types.js';
 import { registerAuth } from './auth-hook.js';
-import { registerErrorHandling } from './error-handler.js';
+import { frameworkErrorProblem, registerErrorHandling } from './error-handler.js';
 import { registerIdempotency } from './idempotency-hook.js';
 import { registerOpenApi } from './openapi-document.js';
 import { jsonBodyParser, parseFormText, registerInputGuard } from './input-guard.js';
@@ -43,6 +43,9 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false } },
     routerOptions: { maxParamLength: 512 },
+    // Errors met before routing (a path that is not percent-encoded UTF-8, an overlong
+    // parameter) answer problem+json with a request id like every other 4xx.
+    frameworkErrors: frameworkErrorProblem,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.addHook('onRequest', async (request, reply) => {

@@ -54,6 +54,29 @@ export function registerErrorHandling(app: FastifyInstance): void {
 }
 
 /**
+ * Fastify's `frameworkErrors`: what fails before a route is found, and so before the error
+ * handler and the hooks run. A path whose percent-encoded bytes are not UTF-8 (`%FF`, an encoded
+ * surrogate, an overlong form) is a 400 naming the path; an overlong path parameter keeps its 414.
+ */
+export function frameworkErrorProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('x-request-id', request.id);
+  const path = request.url.split('?')[0] ?? request.url;
+  if (error.code === 'FST_ERR_BAD_URL') {
+    const message = `${JSON.stringify(clipPath(path))} is not percent-encoded UTF-8`;
+    return sendProblem(request, reply, { ...entry('request.validation_failed'), detail: `/params: ${message}`, errors: [{ field: '/params', message }] });
+  }
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    const message = `a segment of ${JSON.stringify(clipPath(path))} is longer than the 512 characters a path parameter may have`;
+    return sendProblem(request, reply, { ...entry('request.validation_failed'), status: 414, detail: `/params: ${message}`, errors: [{ field: '/params', message }] });
+  }
+  request.log.error({ err: error }, 'framework error');
+  return sendProblem(request, reply, { ...entry('internal.error'), detail: `An unexpected error occurred. Quote request id ${request.id} when reporting it.` });
+}
+
+/** A hostile path may be megabytes long: the problem shows its start. */
+const clipPath = (path: string): string => (path.length > 200 ? `${path.slice(0, 200)}…` : path);
+
+/**
  * A query error names a query part (filter, sort, cursor, …); the route's query language names
  * the parameter the client wrote for it, e.g. `$filter`, which goes into `errors[].field` and
  * before the detail. A language's own parser may have named it already.

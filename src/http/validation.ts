@@ -47,7 +47,37 @@ function configure(ajv: Ajv): Ajv {
       return false;
     },
   });
+  ajv.addKeyword({
+    keyword: LOWER_CASE_KEYWORD,
+    type: 'string',
+    schemaType: 'boolean',
+    modifying: true,
+    errors: false,
+    validate: (_on: boolean, data: string, _schema?: unknown, where?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) => {
+      if (where?.parentData !== undefined && data !== data.toLowerCase()) where.parentData[where.parentDataProperty] = data.toLowerCase();
+      return true;
+    },
+  });
   return ajv;
+}
+
+/** Internal keyword (never published): the string is replaced by its lower-case form once it is valid. */
+const LOWER_CASE_KEYWORD = 'x-roster-lower-case';
+
+/**
+ * UUIDs compare case-insensitively (RFC 9562 §4) and Roster stores and compares them in lower
+ * case, so every string of format uuid a request carries (path and query parameters, body ids
+ * such as managerId and membership ids) is lower-cased where it enters: the copy of the schema
+ * given to Ajv marks each uuid with LOWER_CASE_KEYWORD. The route schemas (and the OpenAPI
+ * document) stay as written.
+ */
+function lowerCaseUuids(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(lowerCaseUuids);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) copy[key] = lowerCaseUuids(value);
+  if (copy.format === 'uuid') copy[LOWER_CASE_KEYWORD] = true;
+  return copy;
 }
 
 // verbose: issues carry their schema and data, so validation-messages.ts can say what was expected in plain words.
@@ -64,10 +94,11 @@ const bodyFirst = configure(new Ajv({ ...shared, allErrors: false, coerceTypes: 
 const bodyAll = configure(new Ajv({ ...shared, allErrors: true, coerceTypes: false }));
 const textAjv = configure(new Ajv({ ...shared, allErrors: true, coerceTypes: true }));
 
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  if (httpPart !== 'body') return textAjv.compile(schema as object);
-  const first = bodyFirst.compile(schema as object);
-  const all = bodyAll.compile(schema as object);
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema: declared, httpPart }) => {
+  const schema = lowerCaseUuids(declared) as object;
+  if (httpPart !== 'body') return textAjv.compile(schema);
+  const first = bodyFirst.compile(schema);
+  const all = bodyAll.compile(schema);
   const validate = (data: unknown): boolean => {
     if (first(data)) return true;
     validate.errors = countValues(data, FULL_REPORT_MAX_VALUES) > FULL_REPORT_MAX_VALUES || all(data) ? first.errors : all.errors;

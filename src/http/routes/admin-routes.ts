@@ -5,19 +5,13 @@ import type { Services } from '../../services/container.js';
 import { requireInstallationAdmin } from '../../services/tenant-service.js';
 import { presentApiToken, presentClient, presentTenant } from '../presenters/credential-presenter.js';
 import { ODATA_QUERY } from '../odata-query.js';
-import { pageSizeOf } from '../page-size.js';
+import { idPage, idPageQuery } from '../id-cursor.js';
 import { SelectQuery, pickFields, selectedFields, withSelection } from '../select.js';
 import { IdParams, ListQuery, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import {
   ApiTokenSchema, ApiTokenWithSecretSchema, ClientListQuery, ClientSchema, ClientWithSecretSchema, CreateApiTokenBody, CreateClientBody,
   CreateTenantBody, TenantIdParams, TenantSchema,
 } from '../schemas/credential-schemas.js';
-
-/** Cursor of simple id-ordered lists: the last id of the page, when the page was full. */
-function idPage<T extends { id: string }, R>(rows: T[], limit: number, present: (row: T) => R) {
-  const items = rows.slice(0, limit);
-  return { items: items.map(present), nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
-}
 
 /** What `$select` may name on each single GET: every field the resource shows. */
 const TENANT_FIELDS = Object.keys(TenantSchema.properties);
@@ -43,8 +37,8 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
       operationId: 'listTenants', description: 'Every tenant of the installation, in id order, a page at a time.',
     },
   }, async (req) => {
-    const limit = pageSizeOf(req.query) ?? 50;
-    return idPage(await services.tenants.list(req.principal, limit + 1, req.query.cursor), limit, presentTenant);
+    const page = idPageQuery('tenants', req.query, {});
+    return idPage(page, await services.tenants.list(req.principal, page.size + 1, page.after), presentTenant);
   });
 
   app.get('/v1/tenants/:id', {
@@ -88,8 +82,8 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
       operationId: 'listClients', description: 'The clients of the tenant (never their secrets), a page at a time.',
     },
   }, async (req) => {
-    const limit = pageSizeOf(req.query) ?? 50;
-    return idPage(await services.clients.list(req.principal, req.query.tenantId, limit + 1, req.query.cursor), limit, presentClient);
+    const page = idPageQuery('clients', req.query, { tenantId: req.query.tenantId });
+    return idPage(page, await services.clients.list(req.principal, page.params.tenantId, page.size + 1, page.after), presentClient);
   });
 
   app.get('/v1/clients/:id', {
@@ -144,8 +138,8 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
       operationId: 'listApiTokens', description: 'The API tokens of the tenant, with their prefix and when each was last used, a page at a time.',
     },
   }, async (req) => {
-    const limit = pageSizeOf(req.query) ?? 50;
-    return idPage(await services.apiTokens.list(req.principal, limit + 1, req.query.cursor), limit, presentApiToken);
+    const page = idPageQuery('api-tokens', req.query, {});
+    return idPage(page, await services.apiTokens.list(req.principal, page.size + 1, page.after), presentApiToken);
   });
 
   app.get('/v1/api-tokens/:id', {

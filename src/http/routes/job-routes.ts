@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/container.js';
 import { ODATA_QUERY } from '../odata-query.js';
-import { pageSizeOf } from '../page-size.js';
+import { encodeIdCursor, idPageQuery } from '../id-cursor.js';
 import { SelectQuery, pickFields, selectedFields, withSelection } from '../select.js';
 import { presentJob } from '../presenters/job-presenter.js';
 import { IdParams, pageOf, problemResponses } from '../schemas/common-schemas.js';
@@ -25,9 +25,10 @@ export function registerJobRoutes(fastify: FastifyInstance, services: Services):
       response: { 200: pageOf(JobSchema), ...problemResponses(400) },
     },
   }, async (req) => {
-    const { limit: _limit, $top: _top, ...rest } = req.query;
-    const page = await services.jobs.list(req.principal, { limit: pageSizeOf(req.query) ?? 50, ...rest });
-    return { items: page.items.map(presentJob), nextCursor: page.nextCursor };
+    const query = idPageQuery('jobs', req.query, { status: req.query.status, type: req.query.type });
+    const { status, type } = query.params;
+    const page = await services.jobs.list(req.principal, { limit: query.size, cursor: query.after, status, type });
+    return { items: page.items.map(presentJob), nextCursor: page.nextCursor === null ? null : encodeIdCursor(query, page.nextCursor) };
   });
 
   app.get('/v1/jobs/:id', {

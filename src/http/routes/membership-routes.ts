@@ -6,7 +6,7 @@ import { MEMBERSHIP_KINDS, MEMBERSHIPS, type EnvironmentPermission, type Members
 import type { User } from '../../domain/user.js';
 import type { Services } from '../../services/container.js';
 import type { DesiredMembership } from '../../services/membership-service.js';
-import { pageSizeOf } from '../page-size.js';
+import { encodeIdCursor, idPageQuery } from '../id-cursor.js';
 import { presentChange, presentIdentity, presentReport, presentSummary, presentTarget } from '../presenters/membership-presenter.js';
 import { presentUser, presentUserSelected, userEtag } from '../presenters/user-presenter.js';
 import { USER_FIELD_NAMES } from '../../domain/user-fields.js';
@@ -115,8 +115,9 @@ function registerKind(fastify: FastifyInstance, services: Services, def: Members
       operationId: `list${one}Members`, description: `The users in the ${def.label}, a page at a time (\`{items, nextCursor}\`).`,
     },
   }, async (req) => {
-    const page = await memberships.members(req.principal, def.kind, req.params.id, { limit: pageSizeOf(req.query) ?? 50, cursor: req.query.cursor });
-    return { items: page.items.map(presentSummary), nextCursor: page.nextCursor };
+    const query = idPageQuery(`${def.kind}/members`, req.query, { target: req.params.id });
+    const page = await memberships.members(req.principal, def.kind, req.params.id, { limit: query.size, cursor: query.after });
+    return { items: page.items.map(presentSummary), nextCursor: page.nextCursor === null ? null : encodeIdCursor(query, page.nextCursor) };
   });
 
   app.post(`${resourceBase}/:userId`, {
@@ -203,8 +204,9 @@ function registerReportRoutes(fastify: FastifyInstance, services: Services): voi
       operationId: 'listUserReports', description: 'The people who report to the user (managerId), a page at a time; `depth=all` follows the whole hierarchy below.',
     },
   }, async (req) => {
-    const page = await services.users.reports(req.principal, req.params.id, { all: req.query.depth === 'all', limit: pageSizeOf(req.query) ?? 50, cursor: req.query.cursor });
-    return { items: page.items.map(presentReport), nextCursor: page.nextCursor };
+    const query = idPageQuery('reports', req.query, { manager: req.params.id, depth: req.query.depth });
+    const page = await services.users.reports(req.principal, req.params.id, { all: query.params.depth === 'all', limit: query.size, cursor: query.after });
+    return { items: page.items.map(presentReport), nextCursor: page.nextCursor === null ? null : encodeIdCursor(query, page.nextCursor) };
   });
 }
 

@@ -103,7 +103,7 @@ export const ReportsQuery = Type.Object(
   {
     ...PageSizeQuery,
     cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
-    depth: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('all')], { default: '1', description: '`1`: direct reports; `all`: the whole subtree below the user.' })),
+    depth: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('all')], { description: '`1` (the default): direct reports; `all`: the whole subtree below the user. A cursor carries the depth of its query.' })),
   },
   { additionalProperties: false },
 );

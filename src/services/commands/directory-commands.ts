@@ -46,7 +46,7 @@ export function updateRecord(
 ): Command<RecordChange> {
   return async (unit) => {
     const current = await loadRecordForWrite(unit, def, id, expected);
-    const next = buildRecord(def, current, change(current), unit.now(), isReplace ? current : undefined);
+    const next = buildRecord(def, current, change(current), unit.now(), isReplace ? current : undefined, current);
     if (Object.keys(diffFields(current, next, Object.keys(def.fields))).length === 0) return { value: { before: current, after: current }, events: [] };
     next.version = current.version + 1;
     await checkReferences(unit, def, next, current);

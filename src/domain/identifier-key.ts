@@ -1,4 +1,5 @@
 import type { FieldError } from '../errors/app-error.js';
+import { emailDomainKey } from './email-address.js';
 
 /**
  * Fullwidth and halfwidth code points: U+3000 IDEOGRAPHIC SPACE and the Halfwidth and Fullwidth
@@ -17,13 +18,20 @@ const mapped = (value: string): string => value.replace(WIDTH_VARIANT, (c) => c.
  *  1. width mapping: fullwidth and halfwidth characters to their decomposition (`ａｂｃ` → `abc`);
  *  2. case mapping: Unicode toLowerCase (locale-independent; `ß` stays `ß`);
  *  3. normalization: NFC (`ü` written as u + U+0308 becomes U+00FC).
- * So `Jürgen` in NFC or NFD and `ＪＵＲＧＥＮ` compare as they read. Which characters a value may hold is checked on writes
+ * So `Jürgen` in NFC or NFD and `ＪＵＲＧＥＮ` compare as they read. A value that is an email
+ * address then has its domain in one form, its Unicode one (`jürgen@xn--mnchen-3ya.de` compares as
+ * `jürgen@münchen.de`, the same mailbox: domain/email-address.ts), for an email and for a userName
+ * that is (or defaults to) one. Which characters a value may hold is checked on writes
  * (`identifierProblem`, `nameProblem`), not here: lookups and filters map any text. The value a
  * client sent is kept as it was; only the comparison copy is mapped.
  * Idempotent: identifierKey(identifierKey(x)) === identifierKey(x).
  */
 export function identifierKey(value: string): string {
-  return mapped(value);
+  const key = mapped(value);
+  const at = key.lastIndexOf('@');
+  if (at <= 0) return key;
+  const domain = emailDomainKey(key);
+  return domain === undefined ? key : `${key.slice(0, at + 1)}${mapped(domain)}`;
 }
 
 /**

@@ -200,3 +200,32 @@ describe('identifiers hold only what RFC 8265 allows (IdentifierClass); names re
     expectRefused(await post('/v1/positions', { name: 'Line\u2028Break' }), '/body/name', 'U+2028 LINE SEPARATOR');
   });
 });
+
+describe('the domain of an email address compares in one form (Unicode), whatever form was sent', () => {
+  it('jürgen@xn--mnchen-3ya.de is the mailbox jürgen@münchen.de: a 409 naming email, and found by either form', async () => {
+    const created = await post('/v1/users', { email: 'idn@münchen.de' });
+    expect(created.statusCode, created.body).toBe(201);
+    const again = await post('/v1/users', { email: 'idn@xn--mnchen-3ya.de' });
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json().errors[0].field).toBe('/body/email');
+    expect((await post('/v1/users', { email: 'IDN@XN--MNCHEN-3YA.DE' })).statusCode).toBe(409);
+    for (const form of ['idn@xn--mnchen-3ya.de', 'IDN@MÜNCHEN.DE', NFD('idn@münchen.de')]) {
+      expect((await get(`/v1/users/by-username/${encodeURIComponent(form)}`)).json().id, form).toBe(created.json().id);
+      expect(ids(await filter('/v1/users', `email eq '${form}'`)), form).toEqual([created.json().id]);
+    }
+  });
+
+  it('keeps the form that was sent for display, and the other order is a 409 too', async () => {
+    const created = await post('/v1/users', { email: 'puny@xn--bcher-kva.example' });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ email: 'puny@xn--bcher-kva.example', userName: 'puny@xn--bcher-kva.example' });
+    const again = await post('/v1/users', { email: 'puny@bücher.example' });
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json().errors[0].field).toBe('/body/email');
+    // email itself is not unique: with a userName of its own the same mailbox is accepted, and both are found by either form.
+    const second = await post('/v1/users', { userName: 'puny-2', email: 'puny@bücher.example' });
+    expect(second.statusCode, second.body).toBe(201);
+    expect(second.json().email).toBe('puny@bücher.example');
+    expect(ids(await filter('/v1/users', `email eq 'puny@xn--bcher-kva.example'`)).sort()).toEqual([created.json().id, second.json().id].sort());
+  });
+});

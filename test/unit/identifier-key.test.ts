@@ -12,6 +12,15 @@ describe('identifierKey (RFC 8265 UsernameCaseMapped mapping rules)', () => {
     expect(identifierKey('a\u3000b')).toBe('a b');
   });
 
+  it('puts the domain of an email address in its Unicode form, leaving other values with @ alone', () => {
+    for (const form of ['jürgen@xn--mnchen-3ya.de', 'JÜRGEN@MÜNCHEN.DE', 'Ju\u0308rgen@Mu\u0308nchen.de', 'ｊüｒｇｅｎ＠ＸＮ--mnchen-3ya.de']) {
+      expect(identifierKey(form), form).toBe('jürgen@münchen.de');
+    }
+    expect(identifierKey('user@xn--fiqs8s.xn--55qx5d')).toBe('user@中国.公司');
+    for (const value of ['a@b', 'x@xn--', 'team@HQ', '@xn--mnchen-3ya.de']) expect(identifierKey(value), value).toBe(value.toLowerCase());
+    for (const value of ['jürgen@xn--mnchen-3ya.de', 'A@XN--BCHER-KVA.EXAMPLE', '用户@例子.广告']) expect(identifierKey(identifierKey(value))).toBe(identifierKey(value));
+  });
+
   it('is idempotent on every BMP code point', () => {
     for (let c = 0; c < 0x10000; c++) {
       if (c >= 0xd800 && c < 0xe000) continue;

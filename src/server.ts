@@ -36,9 +36,10 @@ export async function startServer(config: Config): Promise<FastifyInstance> {
   }
   // JOB_CONCURRENCY=0: this process serves the API only; others run the jobs.
   const runner = config.jobConcurrency > 0 ? runtime.jobRunner({ log: app.log }) : undefined;
-  let stopHousekeeping: (() => void) | undefined;
+  // Replaced once housekeeping is scheduled (after listen); a stop before that has nothing to stop.
+  let stopHousekeeping = (): void => undefined;
   const stop = async () => {
-    stopHousekeeping?.();
+    stopHousekeeping();
     await app.close();
     // Running jobs get a grace period; any still running afterwards is retried by another
     // process once its lease expires.

@@ -6,6 +6,7 @@ import { userStatusMigration } from './migrations/0003-user-status.js';
 import { jobsMigration } from './migrations/0004-jobs.js';
 import { eventPositionsMigration } from './migrations/0005-event-positions.js';
 import { identifierKeysMigration } from './migrations/0006-identifier-keys.js';
+import { emailDomainKeysMigration } from './migrations/0007-email-domain-keys.js';
 
 /**
  * Migrations are code, listed here in order, so the compiled server carries them and no file
@@ -19,6 +20,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0004-jobs': jobsMigration(dialect),
     '0005-event-positions': eventPositionsMigration(dialect),
     '0006-identifier-keys': identifierKeysMigration(),
+    '0007-email-domain-keys': emailDomainKeysMigration(),
   };
 }
 

@@ -2,6 +2,7 @@ import type { FieldError } from '../errors/app-error.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 import { describeConfigSchema, type ConfigSchema } from './config-schema.js';
 import { IDENTITY_PROVIDER_CONFIGS, IDENTITY_PROVIDER_TYPES } from './identity-provider-config.js';
+import type { TextClass } from './identifier-key.js';
 
 export { IDENTITY_PROVIDER_TYPES } from './identity-provider-config.js';
 
@@ -35,6 +36,12 @@ export interface DirectoryField {
    * mapping, lowercase, NFC): what uniqueness, filters and sorting use.
    */
   lowerColumn?: string;
+  /**
+   * For 'string': which characters a written value may hold (domain/identifier-key.ts):
+   * `identifier` (codes, aliases: RFC 8264 IdentifierClass) or `name` (unique display names:
+   * anything but what is never text). The {origin, key} of 'externalIds' are identifiers.
+   */
+  characters?: TextClass;
   maxLength?: number;
   pattern?: string;
   minimum?: number;
@@ -124,7 +131,7 @@ export interface DirectoryRecord {
 export const ENVIRONMENT_PERMISSIONS = ['view', 'model', 'build', 'run', 'admin'] as const;
 export const ATTRIBUTE_TYPES = ['string', 'number', 'boolean', 'date', 'enum'] as const;
 
-const name = (description: string): DirectoryField => ({ column: 'name', type: 'string', required: true, lowerColumn: 'name_lower', maxLength: 200, description });
+const name = (description: string): DirectoryField => ({ column: 'name', type: 'string', required: true, lowerColumn: 'name_lower', characters: 'name', maxLength: 200, description });
 const description: DirectoryField = { column: 'description', type: 'string', maxLength: 2000 };
 
 export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
@@ -154,7 +161,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     kind: 'organization', path: 'organizations', table: 'organizations', title: 'Organizations', notFound: 'organization.not_found', tree: true,
     fields: {
       name: { ...name('Display name.'), lowerColumn: 'name_lower' },
-      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 100, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. a company code.' },
+      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', characters: 'identifier', maxLength: 100, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. a company code.' },
       parentId: { column: 'parent_id', type: 'reference', references: 'organization', description: 'The parent organization (a tree; cycles are refused).' },
     },
     membership: { kind: 'organizations', table: 'user_organizations', column: 'organization_id', param: 'organizationId', extra: 'code', permissions: false },
@@ -184,7 +191,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     userLinks: { table: 'user_identities', column: 'provider_id' },
     fields: {
       name: name('Display name.'),
-      alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', maxLength: 64, description: 'Unique prefix (compared ignoring case, width and Unicode normalization form), e.g. "entra".' },
+      alias: { column: 'alias', type: 'string', required: true, lowerColumn: 'alias_lower', characters: 'identifier', maxLength: 64, description: 'Unique prefix (compared ignoring case, width and Unicode normalization form), e.g. "entra".' },
       type: { column: 'type', type: 'enum', required: true, enumValues: IDENTITY_PROVIDER_TYPES },
       enabled: { column: 'enabled', type: 'boolean', default: true },
       config: {
@@ -200,7 +207,7 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
     kind: 'identification_type', path: 'identification-types', table: 'identification_types', title: 'Identification types', notFound: 'identification_type.not_found',
     fields: {
       name: name('e.g. Passport.'),
-      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', maxLength: 64, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. "passport".' },
+      code: { column: 'code', type: 'string', required: true, lowerColumn: 'code_lower', characters: 'identifier', maxLength: 64, description: 'Unique per tenant (compared ignoring case, width and Unicode normalization form), e.g. "passport".' },
     },
   },
   attribute_definition: {

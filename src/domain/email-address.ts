@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /**
  * A local part: dot-atoms (RFC 5322 §3.2.3) whose atext also admits every non-ASCII character
@@ -32,4 +32,17 @@ export function isEmailAddress(value: string): boolean {
   const labels = ascii.split('.');
   if (labels.length < 2 || !labels.every((label) => LDH_LABEL.test(label))) return false;
   return !/^[0-9]+$/.test(labels[labels.length - 1] as string);
+}
+
+/**
+ * The domain of an email address in the one form it is compared in, its Unicode form (UTS #46,
+ * as `node:url` maps it): `xn--mnchen-3ya.de`, `MÜNCHEN.DE` and `münchen.de` are one domain, so
+ * `jürgen@xn--mnchen-3ya.de` and `jürgen@münchen.de` are one mailbox. Undefined when `value` is
+ * not an email address (isEmailAddress). Used by identifierKey for the comparison copy of an
+ * email and of a userName that is one; the value sent is kept for display.
+ */
+export function emailDomainKey(value: string): string | undefined {
+  if (!isEmailAddress(value)) return undefined;
+  const unicode = domainToUnicode(value.slice(value.lastIndexOf('@') + 1));
+  return unicode === '' ? undefined : unicode;
 }

@@ -1,5 +1,6 @@
 import type { ExternalId, Identification } from './user.js';
 import type { UserStatus } from './user-lifecycle.js';
+import type { TextClass } from './identifier-key.js';
 
 /**
  * The user, described once. Every public field of a user is one entry of `USER_FIELDS`: its
@@ -86,6 +87,12 @@ export interface UserFieldDefinition {
    * ignore case, width and Unicode normalization form and are served by a plain index.
    */
   lowerColumn?: string;
+  /**
+   * Which characters a written value may hold (domain/identifier-key.ts): `identifier` is the
+   * RFC 8264 IdentifierClass RFC 8265 prescribes for usernames (no spaces, symbols, invisible,
+   * control or unassigned code points). Checked by the write rules (services/user-rules.ts).
+   */
+  characters?: TextClass;
   /** The value may be null (stored, returned, and compared with `eq null`). */
   nullable: boolean;
   write?: UserFieldWrite;
@@ -133,6 +140,7 @@ export const USER_FIELDS = {
     type: { kind: 'text', minLength: 1, maxLength: 256 },
     column: 'user_name',
     lowerColumn: 'user_name_lower',
+    characters: 'identifier',
     nullable: false,
     write: { whenAbsent: 'derived', nullOnCreate: false, clearable: false },
     filterable: true,
@@ -144,6 +152,7 @@ export const USER_FIELDS = {
     type: { kind: 'email', maxLength: 320 },
     column: 'email',
     lowerColumn: 'email_lower',
+    characters: 'identifier',
     nullable: true,
     write: { whenAbsent: 'null', nullOnCreate: true, clearable: true },
     filterable: true,
@@ -276,4 +285,9 @@ export const USER_UNCLEARABLE_FIELDS = namesWhere((f) => f.write?.clearable === 
 /** Optional free-text fields: "" and spaces are cleared to null on write (HR feeds send "" for "none"). */
 export const USER_OPTIONAL_TEXT_FIELDS = namesWhere<UserOptionalTextField>(
   (f) => (f.type.kind === 'text' || f.type.kind === 'email') && f.write?.whenAbsent === 'null',
+);
+
+/** Text fields whose characters are restricted on write, with their class (userName, email). */
+export const USER_CHECKED_TEXT_FIELDS: readonly (readonly [UserFieldName, TextClass])[] = Object.freeze(
+  entries.flatMap(([name, field]) => (field.characters === undefined ? [] : [[name, field.characters] as const])),
 );

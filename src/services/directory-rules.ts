@@ -1,6 +1,6 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { keepConfigSecrets, validateConfig } from '../domain/config-schema.js';
-import { duplicateExternalIds } from '../domain/identifier-key.js';
+import { duplicateExternalIds, externalIdProblems, textProblem } from '../domain/identifier-key.js';
 import { configSchemaOf, type DirectoryDefinition, type DirectoryField, type DirectoryRecord } from '../domain/directory.js';
 import { applyMergePatch, withinFreeJsonLimits } from './user-rules.js';
 
@@ -13,7 +13,9 @@ const clean = (value: unknown): unknown => {
 /**
  * The complete record a write asks for: every field from `input`, defaults for what is absent.
  * Write-only config secrets survive a replace that omits them (a client echoing a GET body back
- * never sees them), and are removed only by an explicit null.
+ * never sees them), and are removed only by an explicit null. Names, codes, aliases and external
+ * ids must hold only the characters their class allows (DirectoryField.characters); on an update
+ * (`stored`), a value the record already has is not judged again.
  */
 export function buildRecord(
   def: DirectoryDefinition,
@@ -22,6 +24,8 @@ export function buildRecord(
   now: string,
   /** On a full replace: the stored record, whose secrets survive when not sent. */
   replacing?: DirectoryRecord,
+  /** On an update: the stored record, whose unchanged values are not judged again. */
+  stored?: DirectoryRecord,
 ): DirectoryRecord {
   const record: DirectoryRecord = { id: base.id, tenantId: base.tenantId, createdAt: base.createdAt, updatedAt: now, version: base.version };
   const errors: FieldError[] = [];
@@ -30,7 +34,14 @@ export function buildRecord(
     if (value === undefined || value === null) value = f.default ?? null;
     if (f.required && (value === null || value === undefined)) errors.push({ field: `/body/${name}`, message: 'is required' });
     if (f.type === 'stringArray' && Array.isArray(value)) value = [...new Set(value as string[])];
-    if (f.type === 'externalIds') errors.push(...duplicateExternalIds(name, value as { origin: string; key: string }[]));
+    if (f.type === 'externalIds') {
+      const ids = value as { origin: string; key: string }[];
+      errors.push(...duplicateExternalIds(name, ids), ...externalIdProblems(name, ids, stored?.[name] as { origin: string; key: string }[] | undefined));
+    }
+    if (f.characters && typeof value === 'string' && stored?.[name] !== value) {
+      const problem = textProblem(f.characters, value);
+      if (problem !== undefined) errors.push({ field: `/body/${name}`, message: problem });
+    }
     record[name] = value;
   }
   // Config objects last: their schema depends on another field (an identity provider's type).

@@ -1,8 +1,8 @@
 import { freeJsonProblem } from '../domain/storable-values.js';
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { USER_WRITABLE_FIELDS, type User, type UserInput, type UserStatus } from '../domain/user.js';
-import { USER_OPTIONAL_TEXT_FIELDS, type UserOptionalTextField } from '../domain/user-fields.js';
-import { duplicateExternalIds } from '../domain/identifier-key.js';
+import { USER_CHECKED_TEXT_FIELDS, USER_OPTIONAL_TEXT_FIELDS, type UserOptionalTextField } from '../domain/user-fields.js';
+import { duplicateExternalIds, externalIdProblems, textProblem } from '../domain/identifier-key.js';
 
 /** HR feeds send "" for "no value"; storing it as null keeps filters like `title eq null` honest. */
 const clean = (value: string | null | undefined): string | null => {
@@ -15,15 +15,33 @@ const clean = (value: string | null | undefined): string | null => {
  * Builds the complete user a write asks for: every writable field but status taken from `input`, absent
  * optional fields cleared, derived fields (userName from email, displayName from the names)
  * filled in. Create, full replace and merge-patch all end here, so the rules live in one place.
+ * Identifiers (userName, email, external ids) must hold only what RFC 8265 allows
+ * (domain/identifier-key.ts); on an update (`stored`), a value the user already has is not
+ * judged again, so a user stored before the rule can still be changed in other fields.
  */
-export function buildUser(base: { id: string; tenantId: string; createdAt: string; version: number; status: UserStatus; lastLoginAt: string | null }, input: UserInput, now: string): User {
+export function buildUser(
+  base: { id: string; tenantId: string; createdAt: string; version: number; status: UserStatus; lastLoginAt: string | null },
+  input: UserInput,
+  now: string,
+  stored?: User,
+): User {
   const errors: FieldError[] = [];
   const email = clean(input.email);
-  const userName = clean(input.userName) ?? email;
+  const sentUserName = clean(input.userName);
+  const userName = sentUserName ?? email;
   if (userName === null) errors.push({ field: '/body/userName', message: 'userName is required when there is no email' });
+  const values: Record<string, string | null> = { userName: sentUserName, email };
+  for (const [field, textClass] of USER_CHECKED_TEXT_FIELDS) {
+    // A userName taken from the email is judged (and reported) as the email.
+    const value = values[field];
+    if (value === null || value === undefined || (stored && stored[field] === value)) continue;
+    const problem = textProblem(textClass, value);
+    if (problem !== undefined) errors.push({ field: `/body/${field}`, message: problem });
+  }
 
   const externalIds = input.externalIds ?? [];
   errors.push(...duplicateExternalIds('externalIds', externalIds));
+  errors.push(...externalIdProblems('externalIds', externalIds, stored?.externalIds));
   const identificationTypes = new Set<string>();
   (input.identifications ?? []).forEach((i, index) => {
     if (identificationTypes.has(i.typeId)) errors.push({ field: `/body/identifications/${index}`, message: `more than one identification of type ${i.typeId}` });

@@ -138,3 +138,94 @@ describe('external ids compare the same way, for users and groups', () => {
     expect(twice.statusCode).toBe(400);
   });
 });
+
+describe('identifiers hold only what RFC 8265 allows (IdentifierClass); names refuse only what is never text', () => {
+  const patch = (url: string, payload: unknown) => t.request({ method: 'PATCH', url, token, payload: payload as Record<string, unknown> });
+  const expectRefused = (res: { statusCode: number; body: string; json(): { errors: { field: string; message: string }[] } }, field: string, message: string) => {
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().errors).toContainEqual({ field, message: expect.stringContaining(message) });
+  };
+
+  it('refuses a userName with an invisible, control, unassigned or emoji character, naming the code point', async () => {
+    expect((await post('/v1/users', { email: 'ada@example.com' })).statusCode).toBe(201);
+    const lookalike = await post('/v1/users', { email: 'zz1@example.com', userName: 'ada\u200b@example.com' });
+    expectRefused(lookalike, '/body/userName', 'must not contain U+200B ZERO WIDTH SPACE (an invisible character)');
+    expectRefused(await post('/v1/users', { userName: 'a\u0007b' }), '/body/userName', 'U+0007 BELL (a control character)');
+    expectRefused(await post('/v1/users', { userName: 'a\u0378b' }), '/body/userName', 'U+0378 (an unassigned code point)');
+    expectRefused(await post('/v1/users', { userName: 'ada😀' }), '/body/userName', 'U+1F600 "😀" (an emoji)');
+    expectRefused(await post('/v1/users', { userName: 'ada lovelace' }), '/body/userName', 'U+0020 SPACE (a space)');
+    expectRefused(await post('/v1/users', { userName: 'ﬁnance' }), '/body/userName', 'U+FB01 "ﬁ" (a compatibility character; write "fi")');
+    // Nothing was written, and letters of any script, fullwidth forms and printable ASCII stay allowed.
+    expect((await get(`/v1/users/by-username/${encodeURIComponent('ada\u200b@example.com')}`)).statusCode).toBe(404);
+    for (const userName of ['用户名', wide('Wide-Name'), "o'brien+tag_1.x@host", 'l·l-catalan', 'Straße']) {
+      const res = await post('/v1/users', { userName });
+      expect(res.statusCode, `${userName}: ${res.body}`).toBe(201);
+    }
+  });
+
+  it('refuses them in userName changes, and does not judge again a value already stored', async () => {
+    const user = (await post('/v1/users', { userName: 'clean-name' })).json();
+    expectRefused(await patch(`/v1/users/${user.id}`, { userName: 'clean\u2060name' }), '/body/userName', 'U+2060 WORD JOINER');
+    // A userName stored before the rule (written here behind the API's back) does not block other changes.
+    await t.runtime.database.db.updateTable('users').set({ user_name: 'legacy\u200bname', user_name_lower: 'legacy\u200bname' }).where('id', '=', user.id).execute();
+    const titled = await patch(`/v1/users/${user.id}`, { title: 'Engineer' });
+    expect(titled.statusCode, titled.body).toBe(200);
+    expect(titled.json().userName).toBe('legacy\u200bname');
+  });
+
+  it('a userName taken from the email is judged as the email', async () => {
+    expectRefused(await post('/v1/users', { email: '😀@example.com' }), '/body/email', 'U+1F600');
+  });
+
+  it('refuses them in codes, aliases and external ids of users and groups', async () => {
+    expectRefused(await post('/v1/organizations', { name: 'Org', code: 'ACME\u200b' }), '/body/code', 'U+200B ZERO WIDTH SPACE');
+    expectRefused(await post('/v1/identification-types', { name: 'Passport', code: 'pass port' }), '/body/code', 'U+0020 SPACE');
+    expectRefused(await post('/v1/identity-providers', { name: 'IdP', type: 'oidc', alias: 'entra\u00ad' }), '/body/alias', 'U+00AD SOFT HYPHEN');
+    expectRefused(await post('/v1/users', { userName: 'ext-bad', externalIds: [{ origin: 'hr', key: 'K\u202e1' }] }), '/body/externalIds/0/key', 'U+202E RIGHT-TO-LEFT OVERRIDE');
+    expectRefused(await post('/v1/groups', { name: 'ext-bad', externalIds: [{ origin: 'entra\u0007', key: 'k' }] }), '/body/externalIds/0/origin', 'U+0007 BELL');
+    const org = await post('/v1/organizations', { name: 'Org', code: 'ACME-1' });
+    expect(org.statusCode, org.body).toBe(201);
+    expectRefused(await patch(`/v1/organizations/${org.json().id}`, { code: 'ACME-\uE000' }), '/body/code', 'U+E000 (a private-use character)');
+  });
+
+  it('directory names may hold spaces, punctuation and symbols, but not what is never text', async () => {
+    for (const name of ['Sales Team', 'R&D / Ops (EMEA)', 'Café ☕ Club', 'Ｓｐａｃｅｄ　Ｏｕｔ']) {
+      const res = await post('/v1/groups', { name });
+      expect(res.statusCode, `${name}: ${res.body}`).toBe(201);
+    }
+    expectRefused(await post('/v1/groups', { name: 'Sales\u200bTeam' }), '/body/name', 'U+200B ZERO WIDTH SPACE (an invisible character)');
+    expectRefused(await post('/v1/roles', { name: 'Admin\u0007' }), '/body/name', 'U+0007 BELL (a control character)');
+    expectRefused(await post('/v1/environments', { name: 'Prod\u0378' }), '/body/name', 'U+0378 (an unassigned code point)');
+    expectRefused(await post('/v1/areas', { name: 'Area\uE000' }), '/body/name', 'U+E000 (a private-use character)');
+    expectRefused(await post('/v1/positions', { name: 'Line\u2028Break' }), '/body/name', 'U+2028 LINE SEPARATOR');
+  });
+});
+
+describe('the domain of an email address compares in one form (Unicode), whatever form was sent', () => {
+  it('jürgen@xn--mnchen-3ya.de is the mailbox jürgen@münchen.de: a 409 naming email, and found by either form', async () => {
+    const created = await post('/v1/users', { email: 'idn@münchen.de' });
+    expect(created.statusCode, created.body).toBe(201);
+    const again = await post('/v1/users', { email: 'idn@xn--mnchen-3ya.de' });
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json().errors[0].field).toBe('/body/email');
+    expect((await post('/v1/users', { email: 'IDN@XN--MNCHEN-3YA.DE' })).statusCode).toBe(409);
+    for (const form of ['idn@xn--mnchen-3ya.de', 'IDN@MÜNCHEN.DE', NFD('idn@münchen.de')]) {
+      expect((await get(`/v1/users/by-username/${encodeURIComponent(form)}`)).json().id, form).toBe(created.json().id);
+      expect(ids(await filter('/v1/users', `email eq '${form}'`)), form).toEqual([created.json().id]);
+    }
+  });
+
+  it('keeps the form that was sent for display, and the other order is a 409 too', async () => {
+    const created = await post('/v1/users', { email: 'puny@xn--bcher-kva.example' });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ email: 'puny@xn--bcher-kva.example', userName: 'puny@xn--bcher-kva.example' });
+    const again = await post('/v1/users', { email: 'puny@bücher.example' });
+    expect(again.statusCode, again.body).toBe(409);
+    expect(again.json().errors[0].field).toBe('/body/email');
+    // email itself is not unique: with a userName of its own the same mailbox is accepted, and both are found by either form.
+    const second = await post('/v1/users', { userName: 'puny-2', email: 'puny@bücher.example' });
+    expect(second.statusCode, second.body).toBe(201);
+    expect(second.json().email).toBe('puny@bücher.example');
+    expect(ids(await filter('/v1/users', `email eq 'puny@xn--bcher-kva.example'`)).sort()).toEqual([created.json().id, second.json().id].sort());
+  });
+});

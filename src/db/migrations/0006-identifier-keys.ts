@@ -13,13 +13,20 @@ import { identifierKey } from '../../domain/identifier-key.js';
  * copy, the others keep their old one, so they stay distinct and can be renamed through the API;
  * a warning names how many. New writes cannot create such pairs.
  */
-export function identifierKeysMigration(): Migration {
+export function identifierKeysMigration(name = '0006-identifier-keys', only: (source: string) => boolean = () => true): Migration {
+  const run: Run = { name, only };
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      for (const column of COPIES) await recompute(db, column);
-      for (const table of ['user_external_ids', 'group_external_ids'] as const) await recomputeExternalIds(db, table);
+      for (const column of COPIES) await recompute(db, column, run);
+      for (const table of ['user_external_ids', 'group_external_ids'] as const) await recomputeExternalIds(db, table, run);
     },
   };
+}
+
+/** A run of the recomputation: the migration it belongs to (for warnings) and the source values it considers. */
+interface Run {
+  name: string;
+  only: (source: string) => boolean;
 }
 
 interface Copy {
@@ -56,14 +63,14 @@ interface Change {
   next: string;
 }
 
-async function recompute(db: Kysely<unknown>, { table, source, target, unique }: Copy): Promise<void> {
+async function recompute(db: Kysely<unknown>, { table, source, target, unique }: Copy, { name, only }: Run): Promise<void> {
   const changes: Change[] = [];
   for (let after = ''; ; ) {
     const { rows } = await sql<{ id: string; tenant_id: string; source: string | null; target: string | null }>`
       select id, tenant_id, ${sql.ref(source)} as source, ${sql.ref(target)} as target from ${sql.table(table)}
       where id > ${after} order by id limit ${PAGE}`.execute(db);
     for (const row of rows) {
-      const next = row.source === null ? null : identifierKey(row.source);
+      const next = row.source === null || !only(row.source) ? null : identifierKey(row.source);
       if (next !== null && next !== row.target) changes.push({ id: row.id, tenantId: row.tenant_id, next });
     }
     if (rows.length < PAGE) break;
@@ -85,10 +92,10 @@ async function recompute(db: Kysely<unknown>, { table, source, target, unique }:
     }
     await sql`update ${sql.table(table)} set ${sql.ref(target)} = ${change.next} where id = ${change.id}`.execute(db);
   }
-  if (kept > 0) warn(`${kept} row(s) of ${table} keep their old ${target}: their ${source} now equals another row's (rename one of each pair).`);
+  if (kept > 0) warn(name, `${kept} row(s) of ${table} keep their old ${target}: their ${source} now equals another row's (rename one of each pair).`);
 }
 
-async function recomputeExternalIds(db: Kysely<unknown>, table: 'user_external_ids' | 'group_external_ids'): Promise<void> {
+async function recomputeExternalIds(db: Kysely<unknown>, table: 'user_external_ids' | 'group_external_ids', { name, only }: Run): Promise<void> {
   const changes: { tenantId: string; origin: string; key: string; nextOrigin: string; nextKey: string }[] = [];
   for (let after: [string, string, string] | undefined; ; ) {
     const { rows } = await sql<{ tenant_id: string; origin: string; key: string }>`
@@ -96,6 +103,7 @@ async function recomputeExternalIds(db: Kysely<unknown>, table: 'user_external_i
       ${after ? sql`where (tenant_id, origin, ${sql.ref('key')}) > (${after[0]}, ${after[1]}, ${after[2]})` : sql``}
       order by tenant_id, origin, ${sql.ref('key')} limit ${PAGE}`.execute(db);
     for (const row of rows) {
+      if (!only(row.origin) && !only(row.key)) continue;
       const nextOrigin = identifierKey(row.origin);
       const nextKey = identifierKey(row.key);
       if (nextOrigin !== row.origin || nextKey !== row.key) changes.push({ tenantId: row.tenant_id, origin: row.origin, key: row.key, nextOrigin, nextKey });
@@ -114,9 +122,9 @@ async function recomputeExternalIds(db: Kysely<unknown>, table: 'user_external_i
     await sql`update ${sql.table(table)} set origin = ${c.nextOrigin}, ${sql.ref('key')} = ${c.nextKey}
       where tenant_id = ${c.tenantId} and origin = ${c.origin} and ${sql.ref('key')} = ${c.key}`.execute(db);
   }
-  if (kept > 0) warn(`${kept} external id(s) in ${table} keep their old form: they now equal another external id of their tenant.`);
+  if (kept > 0) warn(name, `${kept} external id(s) in ${table} keep their old form: they now equal another external id of their tenant.`);
 }
 
-function warn(message: string): void {
-  console.warn(`roster migrate 0006-identifier-keys: ${message}`);
+function warn(name: string, message: string): void {
+  console.warn(`roster migrate ${name}: ${message}`);
 }

@@ -48,7 +48,7 @@ export function updateRecord(
   return async (unit) => {
     await lockDefinitionsOf(unit, def);
     const current = await loadRecordForWrite(unit, def, id, expected);
-    const next = buildRecord(def, current, change(current), unit.now(), isReplace ? current : undefined);
+    const next = buildRecord(def, current, change(current), unit.now(), isReplace ? current : undefined, current);
     if (Object.keys(diffFields(current, next, Object.keys(def.fields))).length === 0) return { value: { before: current, after: current }, events: [] };
     next.version = current.version + 1;
     await checkReferences(unit, def, next, current);

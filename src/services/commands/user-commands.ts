@@ -64,7 +64,7 @@ export function updateUser(id: string, expected: ExpectedVersion, change: (curre
     const current = await loadUserForWrite(unit, id, expected);
     const input = change(current);
     const wanted = input.status === undefined ? current.status : requestedStatus(input.status);
-    const next = buildUser(current, { ...input, status: current.status }, unit.now());
+    const next = buildUser(current, { ...input, status: current.status }, unit.now(), current);
     const changes = diffFields(writableFields(current), writableFields(next), UPDATE_FIELDS);
     const plan = planTransition(current.status, wanted, actorOf(unit));
     if (plan.kind === 'refused') {

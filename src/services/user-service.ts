@@ -44,7 +44,8 @@ export class UserService {
   }
 
   async getByUserName(principal: Principal, userName: string): Promise<User> {
-    const user = await this.store.repos.users.findByUserName(principal.tenantId, userName);
+    // Stored values are trimmed (user-rules.ts): a lookup of what was sent finds what was stored.
+    const user = await this.store.repos.users.findByUserName(principal.tenantId, userName.trim());
     if (!user) throw new AppError('user.not_found', `No user with userName ${JSON.stringify(userName)}.`);
     return user;
   }

@@ -99,6 +99,9 @@ describe('reading users', () => {
     expect(byId.headers.etag).toBe('W/"1"');
     expect(byId.json()).toEqual(user);
     expect((await t.request({ method: 'GET', url: `/v1/users/by-username/${encodeURIComponent(name.toUpperCase())}`, token })).json().id).toBe(user.id);
+    // Stored trimmed, so a lookup with the spaces a client sent finds it too.
+    const padded = await create({ userName: `  ${unique('padded')}  ` });
+    expect((await t.request({ method: 'GET', url: `/v1/users/by-username/${encodeURIComponent(`  ${padded.userName}  `)}`, token })).json().id).toBe(padded.id);
     expect((await t.request({ method: 'GET', url: '/v1/users/by-external-id/workday/W-1906', token })).json().id).toBe(user.id);
     expect((await t.request({ method: 'GET', url: '/v1/users/by-external-id/workday/nope', token })).statusCode).toBe(404);
     expect((await t.request({ method: 'GET', url: '/v1/users/0190a0a0-0000-7000-8000-000000000000', token })).json().code).toBe('user.not_found');

@@ -21,7 +21,7 @@ type OperandHint = Literal | 'text' | 'raw';
 const SYMBOL: Record<ComparisonOperator, string> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
 const COMPLEMENT: Record<ComparisonOperator, ComparisonOperator> = { eq: 'ne', ne: 'eq', gt: 'le', ge: 'lt', lt: 'ge', le: 'gt' };
 const ELEMENT_ALIAS = '_filter_el';
-const FIELD_TYPES: readonly string[] = ['string', 'number', 'boolean', 'datetime', 'uuid', 'enum'];
+const FIELD_TYPES: readonly string[] = ['string', 'number', 'boolean', 'datetime', 'date', 'uuid', 'enum'];
 
 /** Field lookup that ignores inherited names such as 'constructor' or 'toString'. */
 const own = <T>(record: Record<string, T>, key: string | undefined): T | undefined =>
@@ -77,7 +77,7 @@ class FilterCompiler {
       if (op !== 'eq' && op !== 'ne') throw filterError(`Only eq and ne can compare ${quote(operand.label)} with null.`);
       return (op === 'eq') !== negated ? sql`${expr} is null` : sql`${expr} is not null`;
     }
-    if (op !== 'eq' && op !== 'ne' && !['string', 'number', 'datetime'].includes(operand.type)) {
+    if (op !== 'eq' && op !== 'ne' && !['string', 'number', 'datetime', 'date'].includes(operand.type)) {
       throw filterError(`${quote(operand.label)} can only be compared with eq, ne or in, not ${op}.`);
     }
     const effective = negated ? COMPLEMENT[op] : op;
@@ -98,7 +98,7 @@ class FilterCompiler {
   }
 
   private like(operand: Operand, name: StringFunctionName, value: string, negated: boolean): Condition {
-    if (operand.type !== 'string') throw filterError(`${name}() only applies to text fields; ${quote(operand.label)} is ${operand.type}.`);
+    if (operand.type !== 'string' && operand.type !== 'date') throw filterError(`${name}() only applies to text fields; ${quote(operand.label)} is ${operand.type}.`);
     // A comparison copy (identifierKey) is matched as stored, so its index stays usable for startswith.
     const folded = operand.caseInsensitive ? identifierKey(value) : asciiLower(value);
     const escaped = folded.replace(/[\\%_]/g, (ch) => `\\${ch}`);
@@ -177,7 +177,7 @@ class FilterCompiler {
         }
         if (hint === 'raw') return jsonKeyOperand(label, field.column, key, undefined, this.dialect);
         const resolved = field.resolveType?.(key);
-        const declared = resolved !== undefined && FIELD_TYPES.includes(resolved) ? resolved : undefined;
+        const declared = resolved !== undefined && FIELD_TYPES.includes(resolved.type) ? resolved.type : undefined;
         // An enum declared on an attribute has no value list here: compare it as text.
         const type = declared === 'enum' ? 'string' : (declared ?? (hint === 'text' ? 'string' : inferType(hint)));
         return jsonKeyOperand(label, field.column, key, type, this.dialect);

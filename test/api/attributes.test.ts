@@ -214,6 +214,62 @@ describe('date attributes: one stored form, literals read the same way', () => {
       expect(res.json().detail, expression).toContain('is a date');
     }
   });
+
+  it('normalises multi-valued date elements and their any() literals', async () => {
+    expect(await names("attributes/hds/any(d: d eq '2020-01-02T01:00:00+05:00')")).toEqual(['d-shifted']);
+    expect(await names("attributes/hds/any(d: d eq '2021-06-30')")).toEqual(['d-shifted']);
+    expect(await names("attributes/hds/any(d: d gt '2021-01-01')")).toEqual(['d-shifted']);
+    expect(await names("attributes/hds/any(d: d lt '2019-01-01')")).toEqual([]);
+  });
+});
+
+describe('multi-valued attributes in filters', () => {
+  beforeAll(async () => {
+    await define({ name: 't', type: 'string', multiValued: true });
+    await define({ name: 'scores', type: 'number', multiValued: true });
+    await define({ name: 'grades', type: 'enum', enumValues: ['a', 'b'], multiValued: true });
+    for (const [userName, attributes] of [
+      ['m-ab', { costCode: 'M', t: ['alpha', 'beta'], scores: [1, 20], grades: ['a'] }],
+      ['m-g', { costCode: 'M', t: ['gamma'], scores: [5] }],
+      ['m-empty', { costCode: 'M', t: [] }],
+      ['m-none', { costCode: 'M' }],
+    ] as const) {
+      const res = await createUser({ userName, attributes });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+  });
+
+  it('filters elements with any(), typed by the definition', async () => {
+    expect(await names("attributes/t/any(v: v eq 'alpha')")).toEqual(['m-ab']);
+    expect(await names("attributes/t/any(v: v eq 'alpha' or v eq 'gamma')")).toEqual(['m-ab', 'm-g']);
+    expect(await names("attributes/t/any(v: startswith(v, 'g'))")).toEqual(['m-g']);
+    expect(await names('attributes/scores/any(s: s gt 10)')).toEqual(['m-ab']);
+    expect(await names('attributes/scores/any(s: s eq 5)')).toEqual(['m-g']);
+    expect(await names("attributes/grades/any(g: g eq 'a')")).toEqual(['m-ab']);
+    expect(await names("startswith(userName, 'm-') and not attributes/t/any(v: v eq 'alpha')")).toEqual(['m-empty', 'm-g', 'm-none']);
+  });
+
+  it('answers "has a value" and null tests on the whole list', async () => {
+    expect(await names("startswith(userName, 'm-') and attributes/t eq null")).toEqual(['m-none']);
+    expect(await names("startswith(userName, 'm-') and attributes/t ne null")).toEqual(['m-ab', 'm-empty', 'm-g']);
+  });
+
+  it('refuses a comparison with the whole list, pointing at any()', async () => {
+    for (const expression of ["attributes/t eq 'alpha'", "attributes/t in ('alpha')", "contains(attributes/t, 'al')", 'attributes/scores gt 1']) {
+      const res = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent(expression)}`, token });
+      expect(res.statusCode, expression).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'request.invalid_filter' });
+      expect(res.json().detail, expression).toContain('/any(v: v eq');
+    }
+  });
+
+  it('refuses a mistyped element literal, and any() on a single-valued attribute', async () => {
+    const quoted = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent("attributes/scores/any(s: s eq '5')")}`, token });
+    expect(quoted.statusCode).toBe(400);
+    const single = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent("attributes/costCode/any(v: v eq 'M')")}`, token });
+    expect(single.statusCode).toBe(400);
+    expect(single.json().detail).toContain('multiValued');
+  });
 });
 
 describe('indexed attributes', () => {

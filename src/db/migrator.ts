@@ -7,6 +7,7 @@ import { jobsMigration } from './migrations/0004-jobs.js';
 import { eventPositionsMigration } from './migrations/0005-event-positions.js';
 import { identifierKeysMigration } from './migrations/0006-identifier-keys.js';
 import { emailDomainKeysMigration } from './migrations/0007-email-domain-keys.js';
+import { dateAttributeValuesMigration } from './migrations/0008-date-attribute-values.js';
 
 /**
  * Migrations are code, listed here in order, so the compiled server carries them and no file
@@ -21,6 +22,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0005-event-positions': eventPositionsMigration(dialect),
     '0006-identifier-keys': identifierKeysMigration(),
     '0007-email-domain-keys': emailDomainKeysMigration(),
+    '0008-date-attribute-values': dateAttributeValuesMigration(),
   };
 }
 

@@ -2,7 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { formatPath, MAX_FILTER_DEPTH, type ComparisonOperator, type FilterNode, type Literal, type StringFunctionName } from './filter-ast.js';
 import { allowedHint, filterError, quote } from './filter-errors.js';
 import { columnOperand, inferType, jsonElementOperand, jsonKeyOperand, valueSql, type Operand } from './filter-operands.js';
-import { describeFields, type CollectionField, type FilterDialect, type FilterSchema, type JsonArrayField } from './filter-schema.js';
+import { describeFields, type CollectionField, type FieldType, type FilterDialect, type FilterSchema, type JsonKeyType, type JsonObjectField } from './filter-schema.js';
 import { asciiLower, SEGMENT } from './literal-validators.js';
 import { identifierKey } from '../domain/identifier-key.js';
 
@@ -10,10 +10,18 @@ export type { FieldType, FilterDialect, FilterSchema } from './filter-schema.js'
 
 type Condition = RawBuilder<SqlBool>;
 
+/** A JSON array a lambda iterates: a jsonArray column, or a multi-valued key of a jsonObject column. */
+interface ArrayTarget {
+  kind: 'array';
+  column: string;
+  key?: string | undefined;
+  elementType: FieldType;
+}
+
 type Scope =
   | { kind: 'root' }
   | { kind: 'collection'; name: string; variable: string; field: CollectionField }
-  | { kind: 'array'; name: string; variable: string; field: JsonArrayField };
+  | { kind: 'array'; name: string; variable: string; field: ArrayTarget };
 
 /** What a path needs to be resolved to: typed after a literal, text for functions, raw for null tests. */
 type OperandHint = Literal | 'text' | 'raw';
@@ -21,7 +29,7 @@ type OperandHint = Literal | 'text' | 'raw';
 const SYMBOL: Record<ComparisonOperator, string> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' };
 const COMPLEMENT: Record<ComparisonOperator, ComparisonOperator> = { eq: 'ne', ne: 'eq', gt: 'le', ge: 'lt', lt: 'ge', le: 'gt' };
 const ELEMENT_ALIAS = '_filter_el';
-const FIELD_TYPES: readonly string[] = ['string', 'number', 'boolean', 'datetime', 'uuid', 'enum'];
+const FIELD_TYPES: readonly string[] = ['string', 'number', 'boolean', 'datetime', 'date', 'uuid', 'enum'];
 
 /** Field lookup that ignores inherited names such as 'constructor' or 'toString'. */
 const own = <T>(record: Record<string, T>, key: string | undefined): T | undefined =>
@@ -77,7 +85,7 @@ class FilterCompiler {
       if (op !== 'eq' && op !== 'ne') throw filterError(`Only eq and ne can compare ${quote(operand.label)} with null.`);
       return (op === 'eq') !== negated ? sql`${expr} is null` : sql`${expr} is not null`;
     }
-    if (op !== 'eq' && op !== 'ne' && !['string', 'number', 'datetime'].includes(operand.type)) {
+    if (op !== 'eq' && op !== 'ne' && !['string', 'number', 'datetime', 'date'].includes(operand.type)) {
       throw filterError(`${quote(operand.label)} can only be compared with eq, ne or in, not ${op}.`);
     }
     const effective = negated ? COMPLEMENT[op] : op;
@@ -98,7 +106,7 @@ class FilterCompiler {
   }
 
   private like(operand: Operand, name: StringFunctionName, value: string, negated: boolean): Condition {
-    if (operand.type !== 'string') throw filterError(`${name}() only applies to text fields; ${quote(operand.label)} is ${operand.type}.`);
+    if (operand.type !== 'string' && operand.type !== 'date') throw filterError(`${name}() only applies to text fields; ${quote(operand.label)} is ${operand.type}.`);
     // A comparison copy (identifierKey) is matched as stored, so its index stays usable for startswith.
     const folded = operand.caseInsensitive ? identifierKey(value) : asciiLower(value);
     const escaped = folded.replace(/[\\%_]/g, (ch) => `\\${ch}`);
@@ -109,8 +117,9 @@ class FilterCompiler {
   }
 
   private present(path: string[], scope: Scope, negated: boolean): Condition {
-    const field = scope.kind === 'root' && path.length === 1 ? own(this.schema.fields, path[0]) : undefined;
-    if (field?.kind === 'collection' || field?.kind === 'jsonArray') return this.exists(field, undefined, negated);
+    const list = scope.kind === 'root' ? this.listTarget(path) : undefined;
+    // A list has a value when it has an element.
+    if (list) return this.exists(list, undefined, negated);
     const operand = this.operand(path, scope, 'raw');
     const { expr } = operand;
     // SCIM: an empty string is no value.
@@ -122,16 +131,34 @@ class FilterCompiler {
     const name = formatPath(path);
     if (scope.kind !== 'root') throw filterError(`any() inside another any() is not supported (${quote(name)} inside ${quote(scope.name)}).`);
     if (!SEGMENT.test(variable)) throw filterError(`The lambda variable ${quote(variable)} is not a valid name.`);
-    const field = path.length === 1 ? own(this.schema.fields, path[0]) : undefined;
-    if (field?.kind !== 'collection' && field?.kind !== 'jsonArray') {
+    const field = this.listTarget(path);
+    if (!field) {
       const lists = Object.entries(this.schema.fields).filter(([, f]) => f.kind === 'collection' || f.kind === 'jsonArray').map(([n]) => n);
-      throw filterError(`${quote(name)} is not a list, so any() does not apply. ${allowedHint(name, lists)}`);
+      const multi = path.length === 2 ? ' (an attribute is a list only when its definition is multiValued)' : '';
+      throw filterError(`${quote(name)} is not a list, so any() does not apply${multi}. ${allowedHint(name, lists)}`);
     }
     const inner: Scope = field.kind === 'collection' ? { kind: 'collection', name, variable, field } : { kind: 'array', name, variable, field };
     return this.exists(field, this.compile(predicate, inner, false, depth + 1), negated);
   }
 
-  private exists(field: CollectionField | JsonArrayField, predicate: Condition | undefined, negated: boolean): Condition {
+  /**
+   * The list a root path names, if it is one: a collection, a JSON array column, or
+   * `<object>/<key>` where the key's definition is multi-valued (attributes/skills).
+   */
+  private listTarget(path: string[]): CollectionField | ArrayTarget | undefined {
+    const field = own(this.schema.fields, path[0]);
+    if (path.length === 1) {
+      if (field?.kind === 'collection') return field;
+      if (field?.kind === 'jsonArray') return { kind: 'array', column: field.column, elementType: elementType(field.elementType) };
+      return undefined;
+    }
+    if (path.length !== 2 || field?.kind !== 'jsonObject') return undefined;
+    const key = path[1] as string;
+    const declared = declaredKeyType(field, key);
+    return declared?.multiValued ? { kind: 'array', column: field.column, key, elementType: elementType(declared.type) } : undefined;
+  }
+
+  private exists(field: CollectionField | ArrayTarget, predicate: Condition | undefined, negated: boolean): Condition {
     const where = predicate ?? sql`1 = 1`;
     let subquery: RawBuilder<unknown>;
     if (field.kind === 'collection') {
@@ -139,11 +166,16 @@ class FilterCompiler {
     } else {
       const col = sql.ref(field.column);
       const alias = sql.ref(ELEMENT_ALIAS);
-      // A column holding a non-array (bad data) is treated as empty rather than failing the query.
-      subquery =
-        this.dialect === 'sqlite'
-          ? sql`select 1 from json_each(case when json_type(${col}) = 'array' then ${col} else '[]' end) as ${alias} where ${where}`
-          : sql`select 1 from jsonb_array_elements(case when jsonb_typeof(${col}) = 'array' then ${col} else '[]'::jsonb end) as ${alias}(value) where ${where}`;
+      // A value that is not an array (bad or legacy data) is treated as empty rather than failing the query.
+      if (this.dialect === 'sqlite') {
+        const path = field.key === undefined ? undefined : sql.lit(`$.${field.key}`);
+        const type = path ? sql`json_type(${col}, ${path})` : sql`json_type(${col})`;
+        const array = path ? sql`json_extract(${col}, ${path})` : col;
+        subquery = sql`select 1 from json_each(case when ${type} = 'array' then ${array} else '[]' end) as ${alias} where ${where}`;
+      } else {
+        const array = field.key === undefined ? col : sql`(${col} -> ${sql.lit(field.key)})`;
+        subquery = sql`select 1 from jsonb_array_elements(case when jsonb_typeof(${array}) = 'array' then ${array} else '[]'::jsonb end) as ${alias}(value) where ${where}`;
+      }
     }
     return negated ? sql`not exists (${subquery})` : sql`exists (${subquery})`;
   }
@@ -176,10 +208,15 @@ class FilterCompiler {
           throw filterError(`${quote(name)} is addressed one key at a time, e.g. ${name}/costCenter eq 'x' (got ${quote(label)}).`);
         }
         if (hint === 'raw') return jsonKeyOperand(label, field.column, key, undefined, this.dialect);
-        const resolved = field.resolveType?.(key);
-        const declared = resolved !== undefined && FIELD_TYPES.includes(resolved) ? resolved : undefined;
-        // An enum declared on an attribute has no value list here: compare it as text.
-        const type = declared === 'enum' ? 'string' : (declared ?? (hint === 'text' ? 'string' : inferType(hint)));
+        const resolved = declaredKeyType(field, key);
+        if (resolved?.multiValued) {
+          // eq/ne null asks whether the attribute has a value at all: the raw value, array or not.
+          if (typeof hint === 'object' && hint.type === 'null') return jsonKeyOperand(label, field.column, key, undefined, this.dialect);
+          // A comparison with the whole array would never match: say how to ask instead of answering nothing.
+          throw filterError(`${quote(label)} holds several values; filter its elements with a lambda, e.g. ${label}/any(v: v eq ${exampleValue(resolved.type)}).`);
+        }
+        const declared = resolved?.type;
+        const type = declared !== undefined ? elementType(declared) : hint === 'text' ? 'string' : inferType(hint);
         return jsonKeyOperand(label, field.column, key, type, this.dialect);
       }
       case 'jsonArray':
@@ -190,4 +227,22 @@ class FilterCompiler {
         return columnOperand(label, field);
     }
   }
+}
+
+/** The declared type of a key of a JSON object column, when its definition gives a known one. */
+function declaredKeyType(field: JsonObjectField, key: string): JsonKeyType | undefined {
+  if (!SEGMENT.test(key)) return undefined;
+  const resolved = field.resolveType?.(key);
+  return resolved !== undefined && FIELD_TYPES.includes(resolved.type) ? resolved : undefined;
+}
+
+/** An enum declared on an attribute or array has no value list here: compare it as text. */
+const elementType = (type: FieldType): FieldType => (type === 'enum' ? 'string' : type);
+
+/** A literal of the type, for "write it like this" hints. */
+function exampleValue(type: FieldType): string {
+  if (type === 'number') return '42';
+  if (type === 'boolean') return 'true';
+  if (type === 'date') return "'2024-01-31'";
+  return "'x'";
 }

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { describeLiteral, type Literal } from './filter-ast.js';
 import { clip, filterError, quote } from './filter-errors.js';
 import type { FieldType, FilterDialect, ScalarField } from './filter-schema.js';
-import { isUuidText, normaliseDateTime } from './literal-validators.js';
+import { isUuidText, normaliseDateTime, normaliseDateValue } from './literal-validators.js';
 import { identifierKey } from '../domain/identifier-key.js';
 
 /** The left-hand side of a condition: an SQL expression and the rules for its values. */
@@ -122,6 +122,12 @@ function convert(operand: Operand, literal: Literal): string | number | boolean 
       const iso = literal.type === 'datetime' ? literal.value : literal.type === 'string' ? normaliseDateTime(literal.value) : undefined;
       if (iso !== undefined) return iso;
       throw filterError(`${quote(label)} is a date-time; write e.g. ${label} gt 2024-01-31T09:30:00Z or ${label} ge 2024-01-31 (got ${clip(shown)}).`);
+    }
+    case 'date': {
+      // An unquoted date-time arrives already in toISOString form; quoted text is normalised here.
+      const value = literal.type === 'datetime' ? literal.value : literal.type === 'string' ? normaliseDateValue(literal.value) : undefined;
+      if (value !== undefined) return value;
+      throw filterError(`${quote(label)} is a date; write e.g. ${label} ge '2024-01-31' or ${label} lt '2024-01-31T09:30:00Z' (got ${clip(shown)}).`);
     }
     case 'uuid':
       if ((literal.type === 'guid' || literal.type === 'string') && isUuidText(literal.value)) return literal.value.toLowerCase();

@@ -4,7 +4,7 @@ import type { RawBuilder, SqlBool } from 'kysely';
  * What a resource exposes to filters: the public field names and how each maps onto SQL.
  * Only names listed here can ever reach a query, which is what keeps filters injection-proof.
  */
-export type FieldType = 'string' | 'number' | 'boolean' | 'datetime' | 'uuid' | 'enum';
+export type FieldType = 'string' | 'number' | 'boolean' | 'datetime' | 'date' | 'uuid' | 'enum';
 
 export type FilterDialect = 'sqlite' | 'postgres';
 
@@ -24,13 +24,23 @@ export interface ScalarField {
   enumAliases?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a definition says about one key of a JSON object column. `date` keys hold 'YYYY-MM-DD'
+ * or a date-time in `toISOString()` form as text, so literals are normalised the same way.
+ * A `multiValued` key holds an array of the type and is filtered with a lambda only.
+ */
+export interface JsonKeyType {
+  type: FieldType;
+  multiValued?: boolean;
+}
+
 /** A JSON object column addressed as `<name>/<key>`, e.g. attributes/costCenter. */
 export interface JsonObjectField {
   kind: 'jsonObject';
   /** TEXT holding JSON on SQLite, jsonb on PostgreSQL. */
   column: string;
   /** The declared type of a key; undefined means "infer from the literal". */
-  resolveType?: (name: string) => FieldType | undefined;
+  resolveType?: (name: string) => JsonKeyType | undefined;
 }
 
 /** A JSON array of primitives, filtered with a lambda: tags/any(t: t eq 'x'). */

@@ -40,6 +40,19 @@ export function normaliseDateTime(text: string): string | undefined {
   return /^(?!0000)\d{4}-/.test(iso) ? iso : undefined;
 }
 
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A `date` value in the one form it is stored and compared in: a real 'YYYY-MM-DD' stays as
+ * written, a date-time becomes `toISOString()` (UTC), so text comparison orders instants right.
+ * Undefined when the text is neither.
+ */
+export function normaliseDateValue(text: string): string | undefined {
+  const iso = normaliseDateTime(text);
+  if (iso === undefined) return undefined;
+  return DATE_ONLY.test(text) ? text : iso;
+}
+
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return [4, 6, 9, 11].includes(month) ? 30 : 31;

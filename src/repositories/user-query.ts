@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
 import { USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserValueKind } from '../domain/user-fields.js';
 import { USER_STATUS_ALIASES, USER_STATUSES } from '../domain/user-lifecycle.js';
-import type { CollectionField, FieldType, FilterField, FilterSchema, ScalarField } from '../filter/filter-schema.js';
+import type { CollectionField, FieldType, FilterField, FilterSchema, JsonKeyType, ScalarField } from '../filter/filter-schema.js';
 import type { SortableField } from '../filter/sort-keys.js';
 
 /** The JSON column behind `attributes/<name>` (attribute-index-repository indexes expressions on it). */
@@ -116,7 +116,7 @@ function membershipCollection(def: DirectoryDefinition, extra: readonly string[]
  * each defined attribute (number → numeric, boolean, date/enum/string → text), and infers the
  * type from the literal for keys without a definition.
  */
-export function userFilterSchema(attributeTypes: ReadonlyMap<string, FieldType> | undefined): FilterSchema {
+export function userFilterSchema(attributeTypes: ReadonlyMap<string, JsonKeyType> | undefined): FilterSchema {
   if (!attributeTypes || attributeTypes.size === 0) return USER_FILTER_SCHEMA;
   return {
     fields: {

@@ -8,7 +8,7 @@ import { identifierKey } from '../domain/identifier-key.js';
 import { USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserValueKind } from '../domain/user-fields.js';
 import { compileFieldMapper } from '../lib/field-mapper.js';
 import { fromDbBool, toDbBool } from '../db/booleans.js';
-import type { FieldType } from '../filter/filter-schema.js';
+import type { JsonKeyType } from '../filter/filter-schema.js';
 import type { ListQuery } from '../domain/list-query.js';
 import { fetchPage, type PageOf } from './keyset-page.js';
 import { USER_SORTABLE, userFilterSchema } from './user-query.js';
@@ -18,7 +18,7 @@ import { namingValues, takenError } from '../db/constraint-errors.js';
 
 export interface UserListQuery extends ListQuery {
   /** Declared types of the tenant's attributes, for `attributes/<name>` in the filter. */
-  attributeTypes?: ReadonlyMap<string, FieldType> | undefined;
+  attributeTypes?: ReadonlyMap<string, JsonKeyType> | undefined;
 }
 
 export type UserListResult = PageOf<User>;

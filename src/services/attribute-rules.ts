@@ -1,7 +1,7 @@
 import { AppError, type FieldError } from '../errors/app-error.js';
 import type { ATTRIBUTE_TYPES, DirectoryRecord } from '../domain/directory.js';
-import type { FieldType } from '../filter/filter-schema.js';
-import { normaliseDateTime } from '../filter/literal-validators.js';
+import type { FieldType, JsonKeyType } from '../filter/filter-schema.js';
+import { normaliseDateTime, normaliseDateValue } from '../filter/literal-validators.js';
 
 /**
  * The rules for `user.attributes` once a tenant has attribute definitions. Pure functions: the
@@ -50,9 +50,49 @@ export function attributeFilterType(type: AttributeType): AttributeFilterType {
   return 'string';
 }
 
-/** The declared filter type of each attribute, for `attributes/<name>` in `$filter`. */
-export function attributeFilterTypes(definitions: readonly AttributeDefinition[]): Map<string, FieldType> {
-  return new Map(definitions.map((d) => [d.name, attributeFilterType(d.type)]));
+/**
+ * The declared filter type of each attribute, for `attributes/<name>` in `$filter`: dates
+ * compare as text after their literals are normalised like stored values (normaliseDateValue),
+ * and multi-valued attributes are filtered through any().
+ */
+export function attributeFilterTypes(definitions: readonly AttributeDefinition[]): Map<string, JsonKeyType> {
+  return new Map(definitions.map((d) => [d.name, { type: d.type === 'date' ? 'date' : attributeFilterType(d.type), multiValued: d.multiValued }]));
+}
+
+/**
+ * The attributes as they are stored: date-time values of `date` attributes (multi-valued ones
+ * too) in UTC `toISOString()` form, so one instant has one text and text comparison orders
+ * instants; date-only values stay as written. Only keys whose value differs from `previous` are
+ * touched, like the checks, and only values the checks accept (the others are refused anyway).
+ * Returns the same object when nothing changes.
+ */
+export function normaliseAttributes(
+  attributes: Readonly<Record<string, unknown>>,
+  definitions: readonly AttributeDefinition[],
+  previous?: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  let result: Record<string, unknown> | undefined;
+  for (const definition of definitions) {
+    if (definition.type !== 'date' || !Object.hasOwn(attributes, definition.name)) continue;
+    const value = attributes[definition.name];
+    if (previous && Object.hasOwn(previous, definition.name) && sameJson(previous[definition.name], value)) continue;
+    const normalised = definition.multiValued ? (Array.isArray(value) ? value.map(normaliseDate) : value) : normaliseDate(value);
+    if (sameJson(normalised, value)) continue;
+    result ??= { ...attributes };
+    result[definition.name] = normalised;
+  }
+  return result ?? attributes;
+}
+
+const normaliseDate = (value: unknown): unknown => (typeof value === 'string' && isAttributeDate(value) ? normaliseDateValue(value) : value);
+
+/**
+ * Whether any value could be a date-time that normaliseAttributes would rewrite: a cheap test
+ * that spares loading the definitions on writes that hold none.
+ */
+export function mayHoldDateTimes(attributes: Readonly<Record<string, unknown>>): boolean {
+  const candidate = (v: unknown) => typeof v === 'string' && FULL_DATE_TIME.test(v) && normaliseDateTime(v) !== v;
+  return Object.values(attributes).some((v) => candidate(v) || (Array.isArray(v) && v.some(candidate)));
 }
 
 /** The expression index an attribute wants, or undefined: none unless indexed, none for lists (eq never matches an array). */

@@ -168,9 +168,8 @@ function usesAttributes(node: FilterNode): boolean {
       return usesAttributes(node.left) || usesAttributes(node.right);
     case 'not':
       return usesAttributes(node.operand);
-    case 'any':
-      return false; // paths inside a lambda start with its variable
     default:
+      // attributes/<name>/any(…) iterates a multi-valued attribute; paths inside a lambda start with its variable.
       return node.path[0] === 'attributes';
   }
 }

@@ -165,6 +165,113 @@ describe('typed attribute filters', () => {
   });
 });
 
+describe('date attributes: one stored form, literals read the same way', () => {
+  let shifted: { id: string; userName: string };
+  beforeAll(async () => {
+    await define({ name: 'hd', type: 'date' });
+    await define({ name: 'hds', type: 'date', multiValued: true });
+    // 01:00 at +05:00 is 20:00 UTC the day before.
+    const res = await createUser({ userName: 'd-shifted', attributes: { costCode: 'D', hd: '2020-01-02T01:00:00+05:00', hds: ['2020-01-02T01:00:00+05:00', '2021-06-30'] } });
+    expect(res.statusCode, res.body).toBe(201);
+    shifted = res.json();
+    expect((await createUser({ userName: 'd-dateonly', attributes: { costCode: 'D', hd: '2020-01-01' } })).statusCode).toBe(201);
+  });
+
+  it('stores date-times in UTC toISOString form and date-only values as written', async () => {
+    expect(shifted).toMatchObject({ attributes: { hd: '2020-01-01T20:00:00.000Z', hds: ['2020-01-01T20:00:00.000Z', '2021-06-30'] } });
+    const got = (await t.request({ method: 'GET', url: `/v1/users/${shifted.id}`, token })).json();
+    expect(got.attributes).toMatchObject({ hd: '2020-01-01T20:00:00.000Z', hds: ['2020-01-01T20:00:00.000Z', '2021-06-30'] });
+  });
+
+  it('treats the same instant in another offset as no change', async () => {
+    const same = await t.request({ method: 'PATCH', url: `/v1/users/${shifted.id}`, token, payload: { attributes: { hd: '2020-01-01T15:00:00-05:00' } } });
+    expect(same.statusCode, same.body).toBe(200);
+    expect(same.json().version).toBe(1);
+    const moved = await t.request({ method: 'PATCH', url: `/v1/users/${shifted.id}`, token, payload: { attributes: { hds: ['2019-12-31T23:30:00-01:00'] } } });
+    expect(moved.json()).toMatchObject({ version: 2, attributes: { hds: ['2020-01-01T00:30:00.000Z'] } });
+    expect((await t.request({ method: 'PATCH', url: `/v1/users/${shifted.id}`, token, payload: { attributes: { hds: ['2020-01-02T01:00:00+05:00', '2021-06-30'] } } })).statusCode).toBe(200);
+  });
+
+  it('compares filter literals as instants, whatever offset they are written in', async () => {
+    expect(await names("attributes/hd lt '2020-01-01T21:00:00Z'")).toEqual(['d-dateonly', 'd-shifted']);
+    expect(await names('attributes/hd lt 2020-01-01T21:00:00Z')).toEqual(['d-dateonly', 'd-shifted']);
+    expect(await names("attributes/hd eq '2020-01-01T20:00:00Z'")).toEqual(['d-shifted']);
+    expect(await names("attributes/hd eq '2020-01-02T01:00:00.000+05:00'")).toEqual(['d-shifted']);
+    expect(await names("attributes/hd gt '2020-01-01T19:59:59Z'")).toEqual(['d-shifted']);
+    expect(await names("attributes/hd in ('2020-01-01T21:00:00+01:00', '1999-01-01')")).toEqual(['d-shifted']);
+  });
+
+  it('keeps a date-only literal date-only', async () => {
+    expect(await names("attributes/hd eq '2020-01-01'")).toEqual(['d-dateonly']);
+    expect(await names("attributes/hd ge '2020-01-01' and attributes/hd lt '2020-01-02'")).toEqual(['d-dateonly', 'd-shifted']);
+  });
+
+  it('refuses a literal that is no date', async () => {
+    for (const expression of ["attributes/hd eq '2020-02-30'", "attributes/hd lt 'soon'", 'attributes/hd eq 5']) {
+      const res = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent(expression)}`, token });
+      expect(res.statusCode, expression).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'request.invalid_filter' });
+      expect(res.json().detail, expression).toContain('is a date');
+    }
+  });
+
+  it('normalises multi-valued date elements and their any() literals', async () => {
+    expect(await names("attributes/hds/any(d: d eq '2020-01-02T01:00:00+05:00')")).toEqual(['d-shifted']);
+    expect(await names("attributes/hds/any(d: d eq '2021-06-30')")).toEqual(['d-shifted']);
+    expect(await names("attributes/hds/any(d: d gt '2021-01-01')")).toEqual(['d-shifted']);
+    expect(await names("attributes/hds/any(d: d lt '2019-01-01')")).toEqual([]);
+  });
+});
+
+describe('multi-valued attributes in filters', () => {
+  beforeAll(async () => {
+    await define({ name: 't', type: 'string', multiValued: true });
+    await define({ name: 'scores', type: 'number', multiValued: true });
+    await define({ name: 'grades', type: 'enum', enumValues: ['a', 'b'], multiValued: true });
+    for (const [userName, attributes] of [
+      ['m-ab', { costCode: 'M', t: ['alpha', 'beta'], scores: [1, 20], grades: ['a'] }],
+      ['m-g', { costCode: 'M', t: ['gamma'], scores: [5] }],
+      ['m-empty', { costCode: 'M', t: [] }],
+      ['m-none', { costCode: 'M' }],
+    ] as const) {
+      const res = await createUser({ userName, attributes });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+  });
+
+  it('filters elements with any(), typed by the definition', async () => {
+    expect(await names("attributes/t/any(v: v eq 'alpha')")).toEqual(['m-ab']);
+    expect(await names("attributes/t/any(v: v eq 'alpha' or v eq 'gamma')")).toEqual(['m-ab', 'm-g']);
+    expect(await names("attributes/t/any(v: startswith(v, 'g'))")).toEqual(['m-g']);
+    expect(await names('attributes/scores/any(s: s gt 10)')).toEqual(['m-ab']);
+    expect(await names('attributes/scores/any(s: s eq 5)')).toEqual(['m-g']);
+    expect(await names("attributes/grades/any(g: g eq 'a')")).toEqual(['m-ab']);
+    expect(await names("startswith(userName, 'm-') and not attributes/t/any(v: v eq 'alpha')")).toEqual(['m-empty', 'm-g', 'm-none']);
+  });
+
+  it('answers "has a value" and null tests on the whole list', async () => {
+    expect(await names("startswith(userName, 'm-') and attributes/t eq null")).toEqual(['m-none']);
+    expect(await names("startswith(userName, 'm-') and attributes/t ne null")).toEqual(['m-ab', 'm-empty', 'm-g']);
+  });
+
+  it('refuses a comparison with the whole list, pointing at any()', async () => {
+    for (const expression of ["attributes/t eq 'alpha'", "attributes/t in ('alpha')", "contains(attributes/t, 'al')", 'attributes/scores gt 1']) {
+      const res = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent(expression)}`, token });
+      expect(res.statusCode, expression).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'request.invalid_filter' });
+      expect(res.json().detail, expression).toContain('/any(v: v eq');
+    }
+  });
+
+  it('refuses a mistyped element literal, and any() on a single-valued attribute', async () => {
+    const quoted = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent("attributes/scores/any(s: s eq '5')")}`, token });
+    expect(quoted.statusCode).toBe(400);
+    const single = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent("attributes/costCode/any(v: v eq 'M')")}`, token });
+    expect(single.statusCode).toBe(400);
+    expect(single.json().detail).toContain('multiValued');
+  });
+});
+
 describe('indexed attributes', () => {
   const indexName = (name: string, type: 'string' | 'number' | 'boolean') => AttributeIndexRepository.indexName(name, type);
   const indexes = () => t.runtime.services.store.repos.attributeIndexes.list();

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/app-error.js';
 import { DIRECTORY, type DirectoryDefinition } from '../../domain/directory.js';
 import type { User } from '../../domain/user.js';
-import { checkAttributes } from '../attribute-rules.js';
+import { checkAttributes, mayHoldDateTimes, normaliseAttributes } from '../attribute-rules.js';
 import type { UnitOfWork } from '../unit-of-work.js';
 
 /** `undefined`: no If-Match sent; `'*'`: any current version; a number: exactly that version. */
@@ -19,6 +19,17 @@ export async function loadUserForWrite(unit: UnitOfWork, id: string, expected: E
     throw new AppError('request.precondition_failed', `The user is at version ${user.version}, not ${expected}. Fetch it again and retry.`);
   }
   return user;
+}
+
+/**
+ * Puts `user.attributes` in stored form before the write is compared or checked: date-time
+ * values of `date` attributes in UTC (normaliseAttributes), so filters compare them as text and
+ * sending the same instant in another offset changes nothing. Values unchanged from `previous`
+ * are left as they are. The definitions are loaded only when some value looks like a date-time.
+ */
+export async function normaliseUserAttributes(unit: UnitOfWork, user: User, previous: User | null): Promise<void> {
+  if (!mayHoldDateTimes(user.attributes)) return;
+  user.attributes = normaliseAttributes(user.attributes, await unit.context.attributeDefinitions(), previous?.attributes) as Record<string, unknown>;
 }
 
 /**

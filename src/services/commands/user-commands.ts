@@ -9,7 +9,7 @@ import {
 import { newEvent } from '../event-factory.js';
 import type { Command, UnitOfWork } from '../unit-of-work.js';
 import { buildUser, writableFields } from '../user-rules.js';
-import { checkUserReferences, loadUserForWrite, type ExpectedVersion } from './user-checks.js';
+import { checkUserReferences, loadUserForWrite, normaliseUserAttributes, type ExpectedVersion } from './user-checks.js';
 
 /** The fields whose changes `user.updated` records; status changes are lifecycle events of their own. */
 const UPDATE_FIELDS = USER_EVENT_FIELDS.filter((f) => f !== 'status');
@@ -46,6 +46,7 @@ export function createUser(input: UserInput): Command<User> {
     }
     const now = unit.now();
     const user = buildUser({ id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null }, { ...input, status }, now);
+    await normaliseUserAttributes(unit, user, null);
     await checkUserReferences(unit, user, null, undefined, true);
     await unit.repos.users.insert(user).catch(explainDerivedUserName(input, user));
     return { value: user, events: [userEvent(unit, 'user.created', user.id, diffFields(null, writableFields(user), USER_EVENT_FIELDS))] };
@@ -65,6 +66,8 @@ export function updateUser(id: string, expected: ExpectedVersion, change: (curre
     const input = change(current);
     const wanted = input.status === undefined ? current.status : requestedStatus(input.status);
     const next = buildUser(current, { ...input, status: current.status }, unit.now(), current);
+    // Before the diff: the same instant in another offset is no change.
+    await normaliseUserAttributes(unit, next, current);
     const changes = diffFields(writableFields(current), writableFields(next), UPDATE_FIELDS);
     const plan = planTransition(current.status, wanted, actorOf(unit));
     if (plan.kind === 'refused') {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors/app-error.js';
 import type { FilterNode } from '../../../src/filter/filter-ast.js';
 import { compileFilter } from '../../../src/filter/filter-compiler.js';
-import type { FieldType, FilterSchema } from '../../../src/filter/filter-schema.js';
+import type { FilterSchema, JsonKeyType } from '../../../src/filter/filter-schema.js';
 import { parseODataFilter } from '../../../src/filter/odata-filter-parser.js';
 import { boolValue, dialectTargets, types, type TestDatabase } from './filter-test-databases.js';
 
@@ -43,7 +43,7 @@ const externalIds = [
 ] as const;
 const memberships = [[ALICE, 'Sales'], [DAVE, 'Sales'], [DAVE, 'Engineering'], [CAROL, 'Engineering']] as const;
 
-const attributeTypes: Record<string, FieldType> = { level: 'number', startDate: 'datetime' };
+const attributeTypes: Record<string, JsonKeyType> = { level: { type: 'number' }, startDate: { type: 'datetime' } };
 
 const schema: FilterSchema = {
   fields: {

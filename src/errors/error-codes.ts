@@ -36,6 +36,7 @@ export const errorCatalogue = {
   'tenant.id_taken': { status: 409, title: 'A tenant with this id already exists' },
   'tenant.default_protected': { status: 422, title: 'The default tenant cannot be deleted' },
   'client.not_found': { status: 404, title: 'API client not found' },
+  'client.tenant_not_found': { status: 422, title: 'The tenant named in the body does not exist' },
   'client.id_taken': { status: 409, title: 'An API client with this id already exists' },
   'client.invalid_scopes': { status: 422, title: 'Unknown or disallowed scopes' },
   'api_token.not_found': { status: 404, title: 'API token not found' },

@@ -16,6 +16,7 @@ export const errorCatalogue = {
   'request.invalid_paging': { status: 400, title: 'The paging parameters are not valid' },
   'request.precondition_failed': { status: 412, title: 'The resource has changed (If-Match did not match)' },
   'request.route_not_found': { status: 404, title: 'No such route' },
+  'request.method_not_allowed': { status: 405, title: 'The path does not take this method' },
   'request.reference_missing': { status: 409, title: 'A resource this request refers to no longer exists' },
   'request.conflict': { status: 409, title: 'The request conflicted with concurrent requests; retry it' },
   'request.rate_limited': { status: 429, title: 'Too many requests' },

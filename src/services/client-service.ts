@@ -40,8 +40,11 @@ export class ClientService {
     return this.insertClient(tenantId, input.name, scopes, input.clientId);
   }
 
+  /** The clients of the caller's tenant, or of another (installation admins); 404 tenant.not_found for one that does not exist, as in the CLI. */
   async list(principal: Principal, tenantId: string | undefined, limit: number, after?: string): Promise<ApiClient[]> {
-    return this.store.repos.clients.list(this.targetTenant(principal, tenantId), limit, after);
+    const target = this.targetTenant(principal, tenantId);
+    if (target !== principal.tenantId && !(await this.store.repos.tenants.findById(target))) throw new AppError('tenant.not_found', `No tenant with id ${target}.`);
+    return this.store.repos.clients.list(target, limit, after);
   }
 
   async get(principal: Principal, id: string): Promise<ApiClient> {

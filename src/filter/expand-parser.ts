@@ -83,8 +83,9 @@ function splitTopLevel(input: string): string[] {
 }
 
 /**
- * Parses `$select`, e.g. "userName,email". Undefined or `*` means every field (undefined).
- * Repeats are harmless and dropped.
+ * Parses `$select`, e.g. "userName,email". Undefined or `*` means every field (undefined), also
+ * beside other fields (`*,email`: OData's `*` is every field, and more of them changes nothing);
+ * the other fields must still exist. Repeats are harmless and dropped.
  */
 export function parseSelect(input: string | undefined, allowed: readonly string[]): string[] | undefined {
   if (input === undefined) return undefined;
@@ -93,11 +94,13 @@ export function parseSelect(input: string | undefined, allowed: readonly string[
   if (text === '') throw selectError('$select is empty; list fields separated by commas, or leave it out to get every field.');
   if (text.length > MAX_LENGTH) throw selectError(`$select is ${text.length} characters long; the maximum is ${MAX_LENGTH}.`);
   const fields: string[] = [];
+  let everything = false;
   for (const raw of text.split(',')) {
     const field = raw.trim();
     if (field === '') throw selectError('$select has an empty entry; separate fields with single commas, e.g. userName,email.');
-    if (!allowed.includes(field)) throw selectError(`Cannot select ${quote(field)}. ${allowedHint(field, allowed)}`);
-    if (!fields.includes(field)) fields.push(field);
+    if (field === '*') everything = true;
+    else if (!allowed.includes(field)) throw selectError(`Cannot select ${quote(field)}. ${allowedHint(field, allowed)}`);
+    else if (!fields.includes(field)) fields.push(field);
   }
-  return fields;
+  return everything ? undefined : fields;
 }

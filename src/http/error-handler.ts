@@ -16,9 +16,19 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.validation_failed',
 };
 
+/** The methods a route may have, in the order an `Allow` header lists them. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    sendProblem(request, reply, { ...entry('request.route_not_found'), detail: `No route ${request.method} ${request.url.split('?')[0]}. See /docs for the API.` });
+    const path = request.url.split('?')[0] ?? '';
+    // A path that exists under other methods is a 405 listing them (RFC 9110 §15.5.6), not a 404.
+    const allowed = HTTP_METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(request, reply, { ...entry('request.method_not_allowed'), detail: `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.` });
+    }
+    return sendProblem(request, reply, { ...entry('request.route_not_found'), detail: `No route ${request.method} ${path}. See /docs for the API.` });
   });
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -124,8 +124,11 @@ export function parseFormText(text: string): Record<string, string | string[]> {
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const name = decodeFormComponent(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? '' : decodeFormComponent(pair.slice(eq + 1));
+    const rawName = eq < 0 ? pair : pair.slice(0, eq);
+    // Each problem names its parameter (as the query check does), so the answer says which
+    // value is not percent-encoded UTF-8 rather than that the body is not a form.
+    const name = decodeFormComponent(rawName, () => ({ pointer: `/${pointerSegment(clip(rawName))}`, message: 'is not a percent-encoded UTF-8 parameter name' }));
+    const value = eq < 0 ? '' : decodeFormComponent(pair.slice(eq + 1), () => ({ pointer: `/${pointerSegment(name)}`, message: NOT_PERCENT_ENCODED }));
     const previous = form[name];
     form[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
   }
@@ -170,11 +173,13 @@ function charsetOf(contentType: string | undefined): string | undefined {
   return match ? (match[1] ?? '') : undefined;
 }
 
-function decodeFormComponent(text: string): string {
+const NOT_PERCENT_ENCODED = 'is not percent-encoded UTF-8 (a % must be followed by two hex digits of a UTF-8 sequence; write a literal % as %25)';
+
+function decodeFormComponent(text: string, problem: () => ValueProblem): string {
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {
-    throw inputError([{ context: 'body', pointer: '', message: `${JSON.stringify(clip(text))} is not percent-encoded UTF-8` }], 1);
+    throw inputError([{ context: 'body', ...problem() }], 1);
   }
 }
 
@@ -200,7 +205,7 @@ function rawQueryProblems(url: string): ValueProblem[] {
     try {
       if (eq >= 0) decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
     } catch {
-      problems.push({ pointer: `/${pointerSegment(name)}`, message: 'is not percent-encoded UTF-8 (a % must be followed by two hex digits of a UTF-8 sequence; write a literal % as %25)' });
+      problems.push({ pointer: `/${pointerSegment(name)}`, message: NOT_PERCENT_ENCODED });
     }
   }
   return problems;

@@ -1,4 +1,5 @@
-import type { DirectoryDefinition } from '../domain/directory.js';
+import { sql } from 'kysely';
+import type { DirectoryDefinition, DirectoryField } from '../domain/directory.js';
 import type { FilterField, FilterSchema } from '../filter/filter-schema.js';
 import type { SortableField } from '../filter/sort-keys.js';
 
@@ -38,6 +39,11 @@ export function directoryQuerySchema(def: DirectoryDefinition): { filter: Filter
       case 'stringArray':
         fields[name] = { kind: 'jsonArray', column, elementType: 'string' };
         break;
+      case 'externalIds': {
+        const collection = externalIdsCollection(t, f);
+        if (collection) fields[name] = collection;
+        break;
+      }
       default:
         break;
     }
@@ -49,4 +55,20 @@ export function directoryQuerySchema(def: DirectoryDefinition): { filter: Filter
   const schema = { filter: { fields }, sortable };
   cache.set(def.kind, schema);
   return schema;
+}
+
+/**
+ * `externalIds/any(e: e/origin eq … and e/key eq …)` over the kind's lookup table, as for users.
+ * The table holds each {origin, key} in its comparison form (domain/identifier-key.ts), so the
+ * literals are mapped the same way and the (tenant, origin, key) key serves the lookup.
+ */
+function externalIdsCollection(table: string, f: DirectoryField): FilterField | undefined {
+  if (!f.lookupTable) return undefined;
+  const { table: lookup, ownerColumn } = f.lookupTable;
+  return {
+    kind: 'collection',
+    source: sql`${sql.table(lookup)} as f_ext`,
+    correlate: sql`${sql.ref(`f_ext.${ownerColumn}`)} = ${sql.ref(`${table}.id`)}`,
+    fields: { origin: { column: 'f_ext.origin', type: 'string', caseInsensitive: true }, key: { column: 'f_ext.key', type: 'string', caseInsensitive: true } },
+  };
 }

@@ -20,6 +20,10 @@ export interface BootstrapResult {
   generatedSecret?: string;
 }
 
+/** An unknown (or, for a tenant's own admin, another) tenant named in a request body. */
+const bodyTenantNotFound = (id: string): AppError =>
+  new AppError('client.tenant_not_found', `No tenant with id ${id}.`, [{ field: '/body/tenantId', message: 'no such tenant' }]);
+
 /** Service accounts: a client id and secret with scopes, belonging to one tenant. */
 export class ClientService {
   constructor(
@@ -29,14 +33,18 @@ export class ClientService {
   ) {}
 
   async create(principal: Principal, input: CreateClientInput): Promise<{ client: ApiClient; secret: string }> {
-    const tenantId = this.targetTenant(principal, input.tenantId);
+    // The tenant is an id inside the body: an unknown one is a 422 (404 is for the URL's own ids).
+    const tenantId = this.targetTenant(principal, input.tenantId, bodyTenantNotFound);
     const scopes = grantableScopes(principal, input.scopes);
-    if (!(await this.store.repos.tenants.findById(tenantId))) throw new AppError('tenant.not_found');
+    if (!(await this.store.repos.tenants.findById(tenantId))) throw bodyTenantNotFound(tenantId);
     return this.insertClient(tenantId, input.name, scopes, input.clientId);
   }
 
+  /** The clients of the caller's tenant, or of another (installation admins); 404 tenant.not_found for one that does not exist, as in the CLI. */
   async list(principal: Principal, tenantId: string | undefined, limit: number, after?: string): Promise<ApiClient[]> {
-    return this.store.repos.clients.list(this.targetTenant(principal, tenantId), limit, after);
+    const target = this.targetTenant(principal, tenantId);
+    if (target !== principal.tenantId && !(await this.store.repos.tenants.findById(target))) throw new AppError('tenant.not_found', `No tenant with id ${target}.`);
+    return this.store.repos.clients.list(target, limit, after);
   }
 
   async get(principal: Principal, id: string): Promise<ApiClient> {
@@ -121,11 +129,11 @@ export class ClientService {
     return created ? { clientId: client.clientId, generatedSecret: secret } : undefined;
   }
 
-  private targetTenant(principal: Principal, requested: string | undefined): string {
+  private targetTenant(principal: Principal, requested: string | undefined, notFound: (id: string) => AppError = () => new AppError('tenant.not_found')): string {
     if (requested === undefined || requested === principal.tenantId) return principal.tenantId;
     if (!isInstallationAdmin(principal)) {
       // Indistinguishable from a tenant that does not exist: tenants are not enumerable.
-      throw new AppError('tenant.not_found');
+      throw notFound(requested);
     }
     return requested;
   }

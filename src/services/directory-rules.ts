@@ -2,6 +2,7 @@ import { AppError, type FieldError } from '../errors/app-error.js';
 import { keepConfigSecrets, validateConfig } from '../domain/config-schema.js';
 import { duplicateExternalIds, externalIdProblems, textProblem } from '../domain/identifier-key.js';
 import { configSchemaOf, type DirectoryDefinition, type DirectoryField, type DirectoryRecord } from '../domain/directory.js';
+import { stableStringify } from '../lib/stable-json.js';
 import { applyMergePatch, withinFreeJsonLimits } from './user-rules.js';
 
 const clean = (value: unknown): unknown => {
@@ -48,7 +49,7 @@ export function buildRecord(
   for (const [name, f] of Object.entries(def.fields)) {
     if (f.type !== 'configObject' || !f.configSchema) continue;
     const what = `${String(record[f.configSchema.by])} ${def.title.toLowerCase()}`;
-    errors.push(...buildConfig(record, name, f, what, replacing));
+    errors.push(...typeChangeProblems(record, name, f.configSchema.by, buildConfig(record, name, f, what, replacing), stored));
   }
   if (errors.length > 0) throw new AppError('request.validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
   const problems = def.validate?.(record) ?? [];
@@ -76,4 +77,29 @@ function buildConfig(record: DirectoryRecord, name: string, field: DirectoryFiel
   const config = keepConfigSecrets(schema, previous, record[name] as Record<string, unknown> | null);
   record[name] = config;
   return validateConfig(schema, config, `/body/${name}`, what);
+}
+
+/**
+ * A write that changes the type a config depends on (an identity provider's `type`) but keeps the
+ * stored config: the stored fields the new type does not declare are not the client's mistake
+ * field by field (it sent none of them), so they become one problem at the config saying that
+ * the new type needs its own config. Problems with fields the client did send stay as they are.
+ */
+function typeChangeProblems(record: DirectoryRecord, name: string, by: string, problems: FieldError[], stored?: DirectoryRecord): FieldError[] {
+  if (!stored || problems.length === 0 || stored[by] === record[by]) return problems;
+  const before = (stored[name] as Record<string, unknown> | null | undefined) ?? {};
+  const after = (record[name] as Record<string, unknown> | null | undefined) ?? {};
+  const pointer = `/body/${name}/`;
+  const keyOf = (field: string) => (field.startsWith(pointer) ? field.slice(pointer.length).split('/')[0] : undefined);
+  const carried = (key: string | undefined) => key !== undefined && key in before && stableStringify(before[key]) === stableStringify(after[key]);
+  const kept = problems.filter((p) => !carried(keyOf(p.field)));
+  if (kept.length === problems.length) return problems;
+  const keys = [...new Set(problems.map((p) => keyOf(p.field)).filter((k) => carried(k)))];
+  return [
+    {
+      field: `/body/${name}`,
+      message: `changing ${by} from ${String(stored[by])} to ${String(record[by])} needs a ${name} for ${String(record[by])}: the stored ${name} has ${keys.join(', ')}, which ${String(record[by])} does not take; send ${name} (null to start empty) with the change`,
+    },
+    ...kept,
+  ];
 }

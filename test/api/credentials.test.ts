@@ -102,7 +102,20 @@ describe('tenants', () => {
     const acmeToken = await t.token(acmeAdmin.clientId, acmeAdmin.clientSecret);
     expect((await t.request({ method: 'GET', url: '/v1/tenants', token: acmeToken })).statusCode).toBe(403);
     const crossClient = await t.request({ method: 'POST', url: '/v1/clients', token: acmeToken, payload: { name: 'x', scopes: ['users:read'], tenantId: 'default' } });
-    expect(crossClient.statusCode).toBe(404);
+    // The tenant is an id inside the body: another or an unknown tenant is a 422 naming /body/tenantId.
+    expect(crossClient.statusCode).toBe(422);
+    expect(crossClient.json()).toMatchObject({ code: 'client.tenant_not_found', errors: [{ field: '/body/tenantId', message: 'no such tenant' }] });
+    const unknownTenant = await t.request({ method: 'POST', url: '/v1/clients', token: admin, payload: { name: 'x', scopes: ['users:read'], tenantId: 'no-such-tenant' } });
+    expect(unknownTenant.statusCode).toBe(422);
+    expect(unknownTenant.json()).toMatchObject({ code: 'client.tenant_not_found', errors: [{ field: '/body/tenantId' }] });
+
+    // ?tenantId= names the tenant the URL addresses: an unknown one is a 404, as in the CLI, never an empty list.
+    const acmeClients = await t.request({ method: 'GET', url: '/v1/clients?tenantId=acme', token: admin });
+    expect(acmeClients.json().items.map((c: { id: string }) => c.id)).toEqual([acmeAdmin.id]);
+    const nope = await t.request({ method: 'GET', url: '/v1/clients?tenantId=nope', token: admin });
+    expect(nope.statusCode, nope.body).toBe(404);
+    expect(nope.json()).toMatchObject({ code: 'tenant.not_found', detail: expect.stringContaining('nope') });
+    expect((await t.request({ method: 'GET', url: '/v1/clients?tenantId=default', token: acmeToken })).json().code).toBe('tenant.not_found');
 
     const user = (await t.request({ method: 'POST', url: '/v1/users', token: admin, payload: { userName: 'default-only', externalIds: [{ origin: 'hr', key: '1' }] } })).json();
     const probes = [

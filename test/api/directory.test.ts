@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DIRECTORY } from '../../src/domain/directory.js';
 import { useTestApp, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
@@ -168,6 +169,36 @@ describe('directory lists', () => {
     expect(page2.nextCursor).toBeNull();
     expect((await t.request({ method: 'GET', url: `/v1/roles?$filter=${encodeURIComponent("permissions/any(p: p eq 'x')")}`, token })).statusCode).toBe(200);
     expect((await t.request({ method: 'GET', url: '/v1/roles?$filter=secret eq 1', token })).json().code).toBe('request.invalid_filter');
+  });
+});
+
+describe('directory lists by external id', () => {
+  const list = async (path: string, filter: string) => {
+    const res = await t.request({ method: 'GET', url: `/v1/${path}?$filter=${encodeURIComponent(filter)}`, token });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().items.map((r: { name: string }) => r.name).sort();
+  };
+
+  it('filters groups with externalIds/any(), comparing origin and key as identifiers', async () => {
+    const prefix = u('ext');
+    await post('groups', { name: `${prefix}-a`, externalIds: [{ origin: 'HR', key: `${prefix}-K1` }] });
+    await post('groups', { name: `${prefix}-b`, externalIds: [{ origin: 'hr', key: `${prefix}-k2` }, { origin: 'entra', key: `${prefix}-x` }] });
+    await post('groups', { name: `${prefix}-c` });
+    const mine = `startswith(name,'${prefix}')`;
+    expect(await list('groups', `${mine} and externalIds/any(e: e/origin eq 'hr')`)).toEqual([`${prefix}-a`, `${prefix}-b`]);
+    expect(await list('groups', `externalIds/any(e: e/origin eq 'hr' and e/key eq '${prefix}-k1')`)).toEqual([`${prefix}-a`]);
+    expect(await list('groups', `${mine} and externalIds/any(e: e/origin eq 'entra')`)).toEqual([`${prefix}-b`]);
+    expect(await list('groups', `${mine} and not externalIds/any(e: e/origin eq 'hr')`)).toEqual([`${prefix}-c`]);
+  });
+
+  it('accepts externalIds/any() on every directory kind that has externalIds', async () => {
+    const kindsWithExternalIds = Object.values(DIRECTORY).filter((def) => Object.values(def.fields).some((f) => f.type === 'externalIds'));
+    expect(kindsWithExternalIds.length).toBeGreaterThan(0);
+    for (const def of kindsWithExternalIds) {
+      const res = await t.request({ method: 'GET', url: `/v1/${def.path}?$filter=${encodeURIComponent("externalIds/any(e: e/origin eq 'nobody')")}`, token });
+      expect(res.statusCode, `${def.path}: ${res.body}`).toBe(200);
+      expect(res.json().items).toEqual([]);
+    }
   });
 });
 

@@ -125,6 +125,13 @@ describe('NUL and lone surrogates are refused alike on both databases', () => {
     const raw = Buffer.concat([Buffer.from('grant_type=client_credentials&client_id=a'), Buffer.from([0xff]), Buffer.from('&client_secret=x')]);
     const bytes = await t.app.inject({ method: 'POST', url: '/v1/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: raw });
     expect(bytes.statusCode, bytes.body).toBe(400);
+    expect(bytes.json().error_description).toBe('the body must be UTF-8, percent-encoded as application/x-www-form-urlencoded.');
+    // A form whose value (or name) is not percent-encoded UTF-8 is named as such, not as "not a form".
+    const form = (payload: string) => t.app.inject({ method: 'POST', url: '/v1/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
+    const badValue = await form('grant_type=client_credentials&client_id=a%FFb&client_secret=x');
+    expect(badValue.json()).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/^client_id is not percent-encoded UTF-8 \(.*write a literal % as %25\)\.$/) });
+    const badName = await form('grant_type=client_credentials&client%FF_id=a&client_secret=x');
+    expect(badName.json()).toEqual({ error: 'invalid_request', error_description: 'client%FF_id is not a percent-encoded UTF-8 parameter name.' });
     const revoke = await t.app.inject({ method: 'POST', url: '/v1/oauth/revoke', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token=%00' });
     expect(revoke.statusCode, revoke.body).toBe(400);
     // The same form, well encoded, still works (UTF-8 percent-encoding, + as space).

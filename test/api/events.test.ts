@@ -159,6 +159,27 @@ describe('event context and actor', () => {
     }
   });
 
+  it('shows the keys of changes and context in one order (code points, at every depth) on both databases', async () => {
+    // Written in neither order: SQLite keeps the order written, PostgreSQL jsonb orders keys by length.
+    const payload = { userName: 'key-order', title: 'Engineer', displayName: 'Key Order', attributes: { zeta: 1, b: { yy: 1, x: 2 }, aa: 3 } };
+    const created = await t.request({ method: 'POST', url: '/v1/users', token: admin, payload, headers: { 'x-request-id': 'req-key-order' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const sorted = (keys: string[]) => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const [listed] = (await feed(`resourceType=user&resourceId=${created.json().id}`)).items as (Event & { changes: Record<string, { from: unknown; to: unknown }> })[];
+    const newer = (await feed(`after=0&resourceType=user&resourceId=${created.json().id}`)).items as (Event & { changes: Record<string, { from: unknown; to: unknown }> })[];
+    expect(newer).toHaveLength(1);
+    for (const event of [listed, ...newer]) {
+      if (!event) throw new Error('no event');
+      const keys = Object.keys(event.changes);
+      expect(keys).toEqual(expect.arrayContaining(['userName', 'title', 'displayName', 'attributes']));
+      expect(keys).toEqual(sorted(keys));
+      const attributes = event.changes.attributes?.to as Record<string, unknown>;
+      expect(Object.keys(attributes)).toEqual(['aa', 'b', 'zeta']);
+      expect(Object.keys(attributes.b as object)).toEqual(['x', 'yy']);
+      expect(Object.keys(event.context)).toEqual(sorted(Object.keys(event.context)));
+    }
+  });
+
   it('records the client or API token that made the change', async () => {
     const byClient = (await createUser('actor-client')).json().id as string;
     expect((await feed(`resourceId=${byClient}`)).items[0]?.actor).toEqual({ type: 'client', id: ADMIN_CLIENT_ID });

@@ -303,10 +303,36 @@ describe('identity provider secrets are decided by a declared schema per provide
     expect(ldap.statusCode).toBe(200);
     expect(ldap.json().configSecrets).toEqual([]);
     expect(await storedConfig(idp.id)).toEqual({ url: 'ldap://dc' });
-    // A PATCH to a type whose schema does not fit the stored config names the misfits.
+    // A PATCH to a type whose schema does not fit the stored config says the new type needs its config.
     const misfit = await t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token: admin, payload: { type: 'saml' } });
     expect(misfit.statusCode).toBe(400);
-    expect(misfit.json().errors).toMatchObject([{ field: '/body/config/url' }]);
+    expect(misfit.json().errors).toEqual([{ field: '/body/config', message: expect.stringMatching(/^changing type from ldap to saml needs a config for saml: the stored config has url, /) }]);
+  });
+
+  it('a PATCH changing the type without a config says the new type needs a config, not which stored fields misfit', async () => {
+    const idp = (await createIdp({ type: 'oidc', config: { issuer: 'https://idp.example', clientId: 'c', clientSecret: SECRET } })).json();
+    const patch = (payload: Record<string, unknown>) => t.request({ method: 'PATCH', url: `/v1/identity-providers/${idp.id}`, token: admin, payload });
+
+    const bare = await patch({ type: 'other' });
+    expect(bare.statusCode).toBe(400);
+    expect(bare.json().errors).toEqual([{ field: '/body/config', message: expect.stringContaining('changing type from oidc to other needs a config for other') }]);
+    expect(bare.json().detail).toContain('changing type from oidc to other needs a config for other');
+    expect(bare.json().detail).not.toContain('/body/config/clientId');
+    expect(bare.body).not.toContain(SECRET);
+
+    // A field the client did send is still named on its own, beside the stored ones.
+    const sent = await patch({ type: 'other', config: { clientId: 'kept', audience: 'x' } });
+    expect(sent.json().errors).toEqual([
+      { field: '/body/config', message: expect.stringContaining('the stored config has issuer, clientSecret,') },
+      { field: '/body/config/clientId', message: expect.stringContaining('is not a config field of other') },
+      { field: '/body/config/audience', message: expect.stringContaining('is not a config field of other') },
+    ]);
+
+    // With a config for the new type (null starts from an empty one) the change goes through.
+    const moved = await patch({ type: 'other', config: null });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json()).toMatchObject({ type: 'other', config: {} });
+    expect((await patch({ type: 'oidc', config: { clientId: 'back' } })).statusCode).toBe(200);
   });
 
   it('withholds stored config fields its type does not declare (written before the schema existed)', async () => {

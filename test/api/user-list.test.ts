@@ -100,6 +100,23 @@ describe('$orderby, $select, $top, $skip, $count', () => {
     expect((await t.request({ method: 'GET', url: '/v1/users?$select=secret', token })).json().code).toBe('request.invalid_select');
   });
 
+  it('takes * beside other fields as every field, still refusing unknown ones', async () => {
+    const get = (select: string, path = '/v1/users?$top=1&$orderby=userName&') => t.request({ method: 'GET', url: `${path}$select=${encodeURIComponent(select)}`, token });
+    const all = (await get('*')).json().items[0];
+    expect(Object.keys(all).length).toBeGreaterThan(3);
+    for (const select of ['*,email', 'email,*', 'userName, * ,userName']) {
+      const res = await get(select);
+      expect(res.statusCode, `${select}: ${res.body}`).toBe(200);
+      expect(res.json().items[0], select).toEqual(all);
+    }
+    const one = await get('*,email', `/v1/users/${all.id}?`);
+    expect(one.statusCode, one.body).toBe(200);
+    expect(Object.keys(one.json()).sort()).toEqual(Object.keys(all).sort());
+    const unknown = await get('*,secret');
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ code: 'request.invalid_select', detail: expect.stringContaining("'secret'") });
+  });
+
   it('counts and skips', async () => {
     const res = await t.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent("department eq 'R&D'")}&$count=true&$top=1&$skip=1&$orderby=userName`, token });
     expect(res.json()).toMatchObject({ count: 3, items: [{ userName: 'barbara' }] });

@@ -264,6 +264,20 @@ describe('request hygiene', () => {
     const route = await t.request({ method: 'GET', url: '/v1/nope', token });
     expect(route.statusCode).toBe(404);
     expect(route.json().code).toBe('request.route_not_found');
+    // A path that exists under other methods: 405 with Allow listing them, as problem+json.
+    const cases = [
+      { method: 'PATCH', url: '/v1/users?x=1', allow: 'GET, HEAD, POST' },
+      { method: 'POST', url: '/v1/users/0b7a1a4e-0000-4000-8000-000000000000', allow: 'GET, HEAD, PUT, PATCH, DELETE' },
+      { method: 'DELETE', url: '/v1/oauth/token', allow: 'POST' },
+    ] as const;
+    for (const c of cases) {
+      const res = await t.request({ method: c.method, url: c.url, token });
+      expect(res.statusCode, `${c.method} ${c.url}: ${res.body}`).toBe(405);
+      expect(res.headers.allow).toBe(c.allow);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ status: 405, code: 'request.method_not_allowed', detail: expect.stringContaining(`does not take ${c.method}; it takes ${c.allow}`) });
+    }
+    expect((await t.request({ method: 'PATCH', url: '/v1/nope', token })).statusCode).toBe(404);
     const query = await t.request({ method: 'GET', url: '/v1/users?$filtr=x', token });
     expect(query.statusCode).toBe(400);
     expect(query.json().errors[0].field).toBe('/querystring/$filtr');

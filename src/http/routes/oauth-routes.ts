@@ -54,6 +54,8 @@ interface OAuthIssue {
 export function describeOAuthIssue(issue: OAuthIssue): string {
   const name = (issue.instancePath ?? '').replace(/^\//, '').replace(/~1/g, '/').replace(/~0/g, '~');
   if (issue.keyword === 'required' && typeof issue.params?.missingProperty === 'string') return `${issue.params.missingProperty} is missing`;
+  // The edge's refusal of the body text itself (not UTF-8, …) says what is wrong with it.
+  if (name === '' && issue.params?.context === 'body' && issue.message) return `the body ${issue.message}`;
   if (name === '') return 'the request must carry its parameters as an application/x-www-form-urlencoded (or JSON) body';
   if (issue.keyword === 'type' && Array.isArray(issue.data)) return `${name} is sent more than once (each parameter at most once, RFC 6749 §3.2)`;
   return `${name} ${issue.message ?? 'is not valid'}`;

@@ -78,6 +78,9 @@ describe('parseSelect', () => {
   it('returns undefined (all fields) for an absent $select or *', () => {
     expect(parseSelect(undefined, allowed)).toBeUndefined();
     expect(parseSelect(' * ', allowed)).toBeUndefined();
+    expect(parseSelect('userName,*', allowed)).toBeUndefined();
+    expect(parseSelect('*, email', allowed)).toBeUndefined();
+    expect(parseExpand('area($select=*,name)', relations)).toEqual([{ name: 'area', select: ['id', 'name'] }]);
   });
 
   it.each([
@@ -85,7 +88,7 @@ describe('parseSelect', () => {
     ['userName,,email', 'empty entry'],
     ['password', "Cannot select 'password'. Allowed: id, userName, email, displayName."],
     ['username', "Did you mean 'userName'?"],
-    ['userName,*', "Cannot select '*'"],
+    ['*,password', "Cannot select 'password'"],
   ])('rejects %j', (input, fragment) => {
     const error = rejected(() => parseSelect(input, allowed), 'request.invalid_select');
     expect(error.message).toContain(fragment);

@@ -1,8 +1,10 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { formatPath, MAX_FILTER_DEPTH, type ComparisonOperator, type FilterNode, type Literal, type StringFunctionName } from './filter-ast.js';
 import { allowedHint, filterError, quote } from './filter-errors.js';
-import { columnOperand, inferType, jsonElementOperand, jsonKeyOperand, valueSql, type Operand } from './filter-operands.js';
-import { describeFields, type CollectionField, type FieldType, type FilterDialect, type FilterSchema, type JsonKeyType, type JsonObjectField } from './filter-schema.js';
+import { columnOperand, inferType, jsonElementKeyOperand, jsonElementOperand, jsonKeyOperand, valueSql, type Operand } from './filter-operands.js';
+import {
+  describeFields, type CollectionField, type FieldType, type FilterDialect, type FilterSchema, type JsonElementKey, type JsonKeyType, type JsonObjectField,
+} from './filter-schema.js';
 import { asciiLower, SEGMENT } from './literal-validators.js';
 import { identifierKey } from '../domain/identifier-key.js';
 
@@ -10,12 +12,16 @@ export type { FieldType, FilterDialect, FilterSchema } from './filter-schema.js'
 
 type Condition = RawBuilder<SqlBool>;
 
-/** A JSON array a lambda iterates: a jsonArray column, or a multi-valued key of a jsonObject column. */
+/**
+ * A JSON array a lambda iterates: a jsonArray column, a multi-valued key of a jsonObject column,
+ * or a jsonObjectArray (then `objectKeys` lists the keys of its elements and `elementType` is unused).
+ */
 interface ArrayTarget {
   kind: 'array';
   column: string;
   key?: string | undefined;
   elementType: FieldType;
+  objectKeys?: Record<string, JsonElementKey>;
 }
 
 type Scope =
@@ -111,7 +117,7 @@ class FilterCompiler {
     const folded = operand.caseInsensitive ? identifierKey(value) : asciiLower(value);
     const escaped = folded.replace(/[\\%_]/g, (ch) => `\\${ch}`);
     const pattern = name === 'contains' ? `%${escaped}%` : name === 'startswith' ? `${escaped}%` : `%${escaped}`;
-    const target = operand.caseInsensitive ? operand.expr : sql`lower(${operand.expr})`;
+    const target = operand.caseInsensitive || operand.asciiFolded ? operand.expr : sql`lower(${operand.expr})`;
     const condition = sql<SqlBool>`${target} like ${pattern} escape '\\'`;
     return negated ? sql`(not (${condition}) or ${operand.expr} is null)` : condition;
   }
@@ -133,7 +139,7 @@ class FilterCompiler {
     if (!SEGMENT.test(variable)) throw filterError(`The lambda variable ${quote(variable)} is not a valid name.`);
     const field = this.listTarget(path);
     if (!field) {
-      const lists = Object.entries(this.schema.fields).filter(([, f]) => f.kind === 'collection' || f.kind === 'jsonArray').map(([n]) => n);
+      const lists = Object.entries(this.schema.fields).filter(([, f]) => f.kind === 'collection' || f.kind === 'jsonArray' || f.kind === 'jsonObjectArray').map(([n]) => n);
       const multi = path.length === 2 ? ' (an attribute is a list only when its definition is multiValued)' : '';
       throw filterError(`${quote(name)} is not a list, so any() does not apply${multi}. ${allowedHint(name, lists)}`);
     }
@@ -150,6 +156,11 @@ class FilterCompiler {
     if (path.length === 1) {
       if (field?.kind === 'collection') return field;
       if (field?.kind === 'jsonArray') return { kind: 'array', column: field.column, elementType: elementType(field.elementType) };
+      if (field?.kind === 'jsonObjectArray') {
+        // The key is inlined into a JSON path: a schema that breaks the rule is a programming error.
+        if (!SEGMENT.test(field.key)) throw new Error(`jsonObjectArray key '${field.key}' of '${path[0]}' is not a plain name`);
+        return { kind: 'array', column: field.column, key: field.key, elementType: 'string', objectKeys: field.fields };
+      }
       return undefined;
     }
     if (path.length !== 2 || field?.kind !== 'jsonObject') return undefined;
@@ -187,6 +198,7 @@ class FilterCompiler {
     if (path[0] !== variable) {
       throw filterError(`Inside ${name}/any(${variable}: ...) paths start with the variable, e.g. ${variable}/…; ${quote(label)} does not.`);
     }
+    if (scope.kind === 'array' && scope.field.objectKeys) return this.elementKeyOperand(path, label, scope.name, variable, scope.field.objectKeys);
     if (scope.kind === 'array') {
       if (path.length !== 1) throw filterError(`${quote(variable)} is a single value of ${quote(name)}; compare it directly, e.g. ${variable} eq 'x'.`);
       return jsonElementOperand(label, ELEMENT_ALIAS, scope.field.elementType, this.dialect);
@@ -195,6 +207,17 @@ class FilterCompiler {
     const field = path.length === 2 ? own(scope.field.fields, path[1]) : undefined;
     if (!field) throw filterError(`Unknown field ${quote(label)} in ${name}/any(...). ${allowedHint(label, fieldNames)}`);
     return columnOperand(label, field);
+  }
+
+  /** `e/<key>` inside a lambda over a JSON array of objects, typed as the schema declares the key. */
+  private elementKeyOperand(path: string[], label: string, name: string, variable: string, keys: Record<string, JsonElementKey>): Operand {
+    const key = path.length === 2 ? path[1] : undefined;
+    const declared = key !== undefined && SEGMENT.test(key) ? own(keys, key) : undefined;
+    if (key === undefined || !declared) {
+      const allowed = Object.keys(keys).filter((k) => SEGMENT.test(k)).map((k) => `${variable}/${k}`);
+      throw filterError(`Unknown field ${quote(label)} in ${name}/any(...). ${allowedHint(label, allowed)}`);
+    }
+    return jsonElementKeyOperand(label, ELEMENT_ALIAS, key, elementType(declared.type), declared.caseInsensitive === true, this.dialect);
   }
 
   private rootOperand(path: string[], label: string, hint: OperandHint): Operand {
@@ -220,6 +243,7 @@ class FilterCompiler {
         return jsonKeyOperand(label, field.column, key, type, this.dialect);
       }
       case 'jsonArray':
+      case 'jsonObjectArray':
       case 'collection':
         throw filterError(`${quote(name)} is a list; filter it with a lambda, e.g. ${describeFields({ fields: { [name]: field } })[0]}.`);
       default:

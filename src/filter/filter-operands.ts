@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { describeLiteral, type Literal } from './filter-ast.js';
 import { clip, filterError, quote } from './filter-errors.js';
 import type { FieldType, FilterDialect, ScalarField } from './filter-schema.js';
-import { isUuidText, normaliseDateTime, normaliseDateValue } from './literal-validators.js';
+import { asciiLower, isUuidText, normaliseDateTime, normaliseDateValue } from './literal-validators.js';
 import { identifierKey } from '../domain/identifier-key.js';
 
 /** The left-hand side of a condition: an SQL expression and the rules for its values. */
@@ -12,6 +12,8 @@ export interface Operand {
   expr: RawBuilder<unknown>;
   type: FieldType;
   caseInsensitive: boolean;
+  /** `expr` is already lower()ed text: string literals are folded with asciiLower to match. */
+  asciiFolded?: boolean;
   enumValues?: readonly string[] | undefined;
   enumAliases?: Readonly<Record<string, string>> | undefined;
 }
@@ -52,6 +54,27 @@ export function jsonElementOperand(label: string, alias: string, type: FieldType
   }
   const value = sql`${ref}.value`;
   return { label, expr: postgresTyped(value, sql`(${value} #>> '{}')`, type), type, caseInsensitive: false };
+}
+
+/**
+ * One key of the current element of a JSON array of objects (the EXISTS alias), NULL unless the
+ * element is an object and the key holds a JSON value of `type`, so odd data never fails the
+ * query and both dialects agree. `caseInsensitive` string keys are lower()ed (see JsonElementKey).
+ */
+export function jsonElementKeyOperand(label: string, alias: string, key: string, type: FieldType, caseInsensitive: boolean, dialect: FilterDialect): Operand {
+  const ref = sql.ref(alias);
+  let expr: RawBuilder<unknown>;
+  if (dialect === 'sqlite') {
+    const path = sql.lit(`$.${key}`);
+    // Nested CASEs because json_type() on a primitive element (not JSON text) would raise an error.
+    expr = sql`(case when ${ref}.type = 'object' then (case when json_type(${ref}.value, ${path}) in (${sqliteTypeGuard(type)}) then json_extract(${ref}.value, ${path}) end) end)`;
+  } else {
+    // -> and ->> give NULL on a non-object element, so no guard is needed for the element itself.
+    const name = sql.lit(key);
+    expr = postgresTyped(sql`(${ref}.value -> ${name})`, sql`(${ref}.value ->> ${name})`, type);
+  }
+  const folded = caseInsensitive && type === 'string';
+  return { label, expr: folded ? sql`lower(${expr})` : expr, type, caseInsensitive: false, asciiFolded: folded };
 }
 
 function sqliteTypeGuard(type: FieldType | undefined): RawBuilder<unknown> | undefined {
@@ -109,7 +132,8 @@ function convert(operand: Operand, literal: Literal): string | number | boolean 
   switch (operand.type) {
     case 'string':
       if (literal.type === 'string' || literal.type === 'guid') {
-        return operand.caseInsensitive ? identifierKey(literal.value) : literal.value;
+        if (operand.caseInsensitive) return identifierKey(literal.value);
+        return operand.asciiFolded ? asciiLower(literal.value) : literal.value;
       }
       throw filterError(`${quote(label)} is text; put the value in quotes, e.g. ${label} eq '${clip(shown)}'.`);
     case 'number':

@@ -50,6 +50,33 @@ export interface JsonArrayField {
   elementType: FieldType;
 }
 
+/** One key of the objects in a JsonObjectArrayField, e.g. `value` or `primary` of an email. */
+export interface JsonElementKey {
+  type: FieldType;
+  /**
+   * Compare as text folded by lower() in SQL and asciiLower on the literal: ASCII letters only,
+   * because SQLite's lower() folds nothing else and PostgreSQL's under the "C" collation agrees.
+   * So `A@X.com` matches `a@x.COM` on both databases, while `É` and `é` stay different on both.
+   */
+  caseInsensitive?: boolean;
+}
+
+/**
+ * A JSON array of objects stored under `key` of a JSON object column, filtered with a lambda
+ * over its elements: emails/any(e: e/type eq 'work' and e/value eq 'a@x.com'). A missing key,
+ * a value that is not an array and an element that is not an object hold no matching element;
+ * an element key whose JSON value is not of the declared type has no value.
+ */
+export interface JsonObjectArrayField {
+  kind: 'jsonObjectArray';
+  /** TEXT holding JSON on SQLite, jsonb on PostgreSQL, e.g. 'users.profile'. */
+  column: string;
+  /** The array's key in the column's object, e.g. 'emails'. Developer-supplied, matching SEGMENT. */
+  key: string;
+  /** The element keys filters may name (value, type, primary, display…), each matching SEGMENT. */
+  fields: Record<string, JsonElementKey>;
+}
+
 /**
  * A child table (or join) filtered with a lambda, compiled to
  * EXISTS (SELECT 1 FROM <source> WHERE <correlate> AND <predicate>).
@@ -64,7 +91,7 @@ export interface CollectionField {
   fields: Record<string, ScalarField>;
 }
 
-export type FilterField = ScalarField | JsonObjectField | JsonArrayField | CollectionField;
+export type FilterField = ScalarField | JsonObjectField | JsonArrayField | JsonObjectArrayField | CollectionField;
 
 export interface FilterSchema {
   fields: Record<string, FilterField>;
@@ -79,6 +106,7 @@ export function describeFields(schema: FilterSchema): string[] {
       case 'jsonArray':
         return `${name}/any(x: x eq …)`;
       case 'collection':
+      case 'jsonObjectArray':
         return `${name}/any(x: x/${Object.keys(field.fields)[0] ?? 'field'} eq …)`;
       default:
         return name;

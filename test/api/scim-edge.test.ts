@@ -203,8 +203,10 @@ describe('SCIM errors', () => {
     }
   });
 
-  it('400 invalidValue for input no database can store (a NUL in the query)', async () => {
+  it('400 invalidValue for input no database can store (a NUL in the query, a path that is not UTF-8)', async () => {
     expectScimError(await get('/scim/v2/ServiceProviderConfig?attributes=%00'), 400, 'invalidValue');
+    // Refused before routing (the path is not percent-encoded UTF-8): still a SCIM error.
+    expectScimError(await get('/scim/v2/Schemas/%FF'), 400, 'invalidValue');
   });
 });
 

@@ -11,9 +11,9 @@ export type ScimSyntaxType = 'invalidFilter' | 'invalidPath';
  * A syntax error in a SCIM filter or PATCH path. `position` is one-based, counted in UTF-16 code
  * units of the text as received, and is the same number the message shows.
  *
- * It is an AppError so that, should it ever escape the SCIM adapter unmapped, the generic
- * handler still answers 400 (never 500). The SCIM adapter renders it with `scimType`; the codes
- * chosen here are only that fallback (the catalogue has no SCIM codes yet).
+ * It is an AppError with the SCIM code of its kind (`scim.invalid_filter`, `scim.invalid_path`),
+ * whose catalogue entry carries the same `scimType`: the SCIM error presenter reads it from there,
+ * and a native route that let one escape would still answer a 400 (never a 500).
  */
 export class ScimFilterError extends AppError {
   constructor(
@@ -21,7 +21,7 @@ export class ScimFilterError extends AppError {
     message: string,
     readonly position?: number,
   ) {
-    super(scimType === 'invalidFilter' ? 'request.invalid_filter' : 'request.validation_failed', message);
+    super(scimType === 'invalidFilter' ? 'scim.invalid_filter' : 'scim.invalid_path', message);
     this.name = 'ScimFilterError';
   }
 }

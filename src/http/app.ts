@@ -17,6 +17,7 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
+import { registerScim } from './scim/scim-plugin.js';
 import { NoQuery, ProblemSchema } from './schemas/common-schemas.js';
 import { validatorCompiler } from './validation.js';
 
@@ -84,6 +85,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerMembershipRoutes(app, services);
   registerDirectoryRoutes(app, services);
   registerJobRoutes(app, services);
+  registerScim(app, services);
 
   await app.ready();
   return app;

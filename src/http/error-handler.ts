@@ -3,7 +3,9 @@ import { AppError, type FieldError } from '../errors/app-error.js';
 import { errorCatalogue, type ErrorCode } from '../errors/error-codes.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { QueryError, type QueryPart } from '../errors/query-error.js';
-import { sendProblem } from './problem.js';
+import { sendProblem, type Problem } from './problem.js';
+import { sendScimError } from './scim/scim-error-presenter.js';
+import { isScimUrl } from './scim/scim-urls.js';
 import { MAX_REPORTED_ERRORS } from './validation.js';
 import { knownProperties, readableIssues, suggestParameter, type AjvIssue } from './validation-messages.js';
 
@@ -19,6 +21,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 /** The methods a route may have, in the order an `Allow` header lists them. */
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
+/**
+ * Sends a classified error in the language of the request's API: a SCIM error under /scim/v2
+ * (RFC 7644 §3.12), problem+json everywhere else. Both carry the same code's status and detail.
+ */
+function sendError(request: FastifyRequest, reply: FastifyReply, problem: Omit<Problem, 'type' | 'requestId'>): FastifyReply {
+  return isScimUrl(request.url) ? sendScimError(reply, problem) : sendProblem(request, reply, problem);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
@@ -26,9 +36,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const allowed = HTTP_METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
-      return sendProblem(request, reply, { ...entry('request.method_not_allowed'), detail: `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.` });
+      return sendError(request, reply, { ...entry('request.method_not_allowed'), detail: `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.` });
     }
-    return sendProblem(request, reply, { ...entry('request.route_not_found'), detail: `No route ${request.method} ${path}. See /docs for the API.` });
+    const guide = isScimUrl(path) ? 'The SCIM endpoints are listed at /scim/v2/ResourceTypes.' : 'See /docs for the API.';
+    return sendError(request, reply, { ...entry('request.route_not_found'), detail: `No route ${request.method} ${path}. ${guide}` });
   });
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -36,12 +47,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
       if (error.status === 401) reply.header('www-authenticate', 'Basic realm="roster"');
       return reply.code(error.status).header('cache-control', 'no-store').send({ error: error.error, error_description: error.description });
     }
-    if (error instanceof QueryError) return sendProblem(request, reply, queryProblem(error, request.routeOptions.config.queryParameters));
+    if (error instanceof QueryError) return sendError(request, reply, queryProblem(error, request.routeOptions.config.queryParameters));
     // Constraint violations are already AppErrors here: the store maps them (store.ts).
     const known = error instanceof AppError ? error : undefined;
     if (known) {
       if (known.status === 401) reply.header('www-authenticate', 'Bearer realm="roster"');
-      return sendProblem(request, reply, { code: known.code, title: known.title, status: known.status, detail: known.message, ...(known.errors ? { errors: known.errors } : {}) });
+      return sendError(request, reply, { code: known.code, title: known.title, status: known.status, detail: known.message, ...(known.errors ? { errors: known.errors } : {}) });
     }
     if (error.validation) {
       // Unions collapsed and messages in plain words first (validation-messages.ts), then at most
@@ -51,15 +62,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const more = Math.max((error as { validationTotal?: number }).validationTotal ?? issues.length, issues.length) - shown.length;
       const errors = shown.map((v): FieldError => toFieldError(contextOf(v) ?? error.validationContext ?? 'body', v));
       const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ') + (more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'}` : '');
-      return sendProblem(request, reply, { ...entry('request.validation_failed'), detail, errors });
+      return sendError(request, reply, { ...entry('request.validation_failed'), detail, errors });
     }
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
-    if (mapped) return sendProblem(request, reply, { ...entry(mapped), detail: error.message });
+    if (mapped) return sendError(request, reply, { ...entry(mapped), detail: error.message });
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendProblem(request, reply, { ...entry('request.validation_failed'), status: error.statusCode, detail: error.message });
+      return sendError(request, reply, { ...entry('request.validation_failed'), status: error.statusCode, detail: error.message });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(request, reply, { ...entry('internal.error'), detail: `An unexpected error occurred. Quote request id ${request.id} when reporting it.` });
+    return sendError(request, reply, { ...entry('internal.error'), detail: `An unexpected error occurred. Quote request id ${request.id} when reporting it.` });
   });
 }
 
@@ -73,14 +84,14 @@ export function frameworkErrorProblem(error: FastifyError, request: FastifyReque
   const path = request.url.split('?')[0] ?? request.url;
   if (error.code === 'FST_ERR_BAD_URL') {
     const message = `${JSON.stringify(clipPath(path))} is not percent-encoded UTF-8`;
-    return sendProblem(request, reply, { ...entry('request.validation_failed'), detail: `/params: ${message}`, errors: [{ field: '/params', message }] });
+    return sendError(request, reply, { ...entry('request.validation_failed'), detail: `/params: ${message}`, errors: [{ field: '/params', message }] });
   }
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
     const message = `a segment of ${JSON.stringify(clipPath(path))} is longer than the 512 characters a path parameter may have`;
-    return sendProblem(request, reply, { ...entry('request.validation_failed'), status: 414, detail: `/params: ${message}`, errors: [{ field: '/params', message }] });
+    return sendError(request, reply, { ...entry('request.validation_failed'), status: 414, detail: `/params: ${message}`, errors: [{ field: '/params', message }] });
   }
   request.log.error({ err: error }, 'framework error');
-  return sendProblem(request, reply, { ...entry('internal.error'), detail: `An unexpected error occurred. Quote request id ${request.id} when reporting it.` });
+  return sendError(request, reply, { ...entry('internal.error'), detail: `An unexpected error occurred. Quote request id ${request.id} when reporting it.` });
 }
 
 /** A hostile path may be megabytes long: the problem shows its start. */

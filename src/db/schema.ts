@@ -99,6 +99,16 @@ export interface UserTable {
   area_id: string | null;
   prevent_deprovision: ColumnType<boolean | number, boolean | number, boolean | number>;
   identifications: Json;
+  nick_name: string | null;
+  profile_url: string | null;
+  preferred_language: string | null;
+  timezone: string | null;
+  organization: string | null;
+  division: string | null;
+  profile: Json;
+  provisioned_by: string | null;
+  /** argon2id PHC string; never part of a User (read only by the password checks). */
+  password_hash: string | null;
 }
 
 export interface UserExternalIdTable {
@@ -164,6 +174,7 @@ export interface RoleTable extends DirectoryFrame {
 export interface GroupTable extends DirectoryFrame {
   description: string | null;
   external_ids: Json;
+  provisioned_by: string | null;
 }
 export interface GroupExternalIdTable {
   tenant_id: string;

@@ -60,6 +60,11 @@ export interface DirectoryField {
    * of the record (`by`), e.g. an identity provider's type. Undeclared fields are refused.
    */
   configSchema?: { by: string; schemas: Readonly<Record<string, ConfigSchema>> };
+  /**
+   * Set by Roster, never by a client (e.g. `provisionedBy`): shown in responses and filters, not
+   * accepted in create or patch bodies, ignored when a replace echoes it; kept on every update.
+   */
+  serverOwned?: boolean;
   /** For 'externalIds': the lookup table that keeps each {origin, key} unique per tenant, and its owner column. */
   lookupTable?: { table: 'group_external_ids'; ownerColumn: 'group_id' };
   description?: string;
@@ -153,6 +158,10 @@ export const DIRECTORY: Record<DirectoryKind, DirectoryDefinition> = {
       externalIds: {
         column: 'external_ids', type: 'externalIds', default: [], lookupTable: { table: 'group_external_ids', ownerColumn: 'group_id' },
         description: 'Ids of this group in source systems ({origin, key}, unique per tenant).',
+      },
+      provisionedBy: {
+        column: 'provisioned_by', type: 'string', serverOwned: true, maxLength: 64,
+        description: 'The origin of the SCIM client that created the group (null when created otherwise); a SCIM credential with owns "own" sees only its own groups.',
       },
     },
     membership: { kind: 'groups', table: 'user_groups', column: 'group_id', param: 'groupId', permissions: false },

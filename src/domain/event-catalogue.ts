@@ -24,6 +24,11 @@ const USER_EVENTS = {
     description: 'User fields changed (a status change is a lifecycle event instead).',
     payload: 'Each writable user field that changed, {from, to}.',
   },
+  'user.password_changed': {
+    resource: 'user',
+    description: "The user's password was set or changed (never the password or its hash).",
+    payload: '`password` {from: null or "set", to: "set"}.',
+  },
   'user.deleted': { resource: 'user', description: 'A user was deleted permanently.', payload: 'Every writable user field that had a value, to null.' },
   'user.memberships_changed': {
     resource: 'user',

@@ -26,6 +26,8 @@ import type { TextClass } from './identifier-key.js';
  * - `integer`, `boolean`: as named.
  * - `identifications`, `externalIds`: lists of `{typeId, value}` / `{origin, key}`, at most `maxItems`.
  * - `attributes`: a JSON object of custom fields, at most `maxProperties` keys.
+ * - `profile`: a JSON object of what standard schemas (SCIM) describe and Roster has no column
+ *   for, kept as sent: name parts, emails, phoneNumbers, addresses…; at most `maxProperties` keys.
  * - `tags`: a list of distinct strings of at most `maxLength`, at most `maxItems`.
  */
 export type UserValueType =
@@ -39,6 +41,7 @@ export type UserValueType =
   | { kind: 'identifications'; maxItems: number }
   | { kind: 'externalIds'; maxItems: number }
   | { kind: 'attributes'; maxProperties: number }
+  | { kind: 'profile'; maxProperties: number }
   | { kind: 'tags'; maxItems: number; maxLength: number };
 
 export type UserValueKind = UserValueType['kind'];
@@ -55,6 +58,7 @@ export interface UserValueOf {
   identifications: Identification[];
   externalIds: ExternalId[];
   attributes: Record<string, unknown>;
+  profile: Record<string, unknown>;
   tags: string[];
 }
 
@@ -102,9 +106,19 @@ export interface UserFieldDefinition {
   sortable: boolean;
   /** Events carry its before/after value in their field-level diff (`changes`). */
   inEventDiff: boolean;
+  /**
+   * The SCIM attribute the field is (RFC 7643 §4.1 core, §4.3 enterprise extension), as a path:
+   * `name.givenName`, or URN-qualified for the enterprise extension. The SCIM adapter
+   * (src/http/scim/scim-user-mapping.ts) derives its mapping, filters and sorting from it.
+   */
+  scim?: string;
   /** Documentation: goes into OpenAPI. */
   description?: string;
 }
+
+/** The URN of the SCIM enterprise user extension (RFC 7643 §4.3). */
+export const SCIM_ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const enterprise = (attribute: string) => `${SCIM_ENTERPRISE_URN}:${attribute}`;
 
 const text = (maxLength: number, description?: string) =>
   ({
@@ -146,6 +160,7 @@ export const USER_FIELDS = {
     filterable: true,
     sortable: true,
     inEventDiff: true,
+    scim: 'userName',
     description: 'Unique per tenant, compared ignoring case, width (ａｂｃ = abc) and Unicode normalization form (RFC 8265). Defaults to email.',
   },
   email: {
@@ -159,24 +174,31 @@ export const USER_FIELDS = {
     sortable: true,
     inEventDiff: true,
   },
-  givenName: { ...text(256), column: 'given_name', sortable: true },
-  familyName: { ...text(256), column: 'family_name', sortable: true },
+  givenName: { ...text(256), column: 'given_name', sortable: true, scim: 'name.givenName' },
+  familyName: { ...text(256), column: 'family_name', sortable: true, scim: 'name.familyName' },
   displayName: {
     ...text(512, 'Derived from givenName and familyName when absent.'),
     column: 'display_name',
     nullable: false,
     write: { whenAbsent: 'derived', nullOnCreate: true, clearable: true },
     sortable: true,
+    scim: 'displayName',
   },
-  title: { ...text(256), column: 'title', sortable: true },
-  department: { ...text(256), column: 'department', sortable: true },
-  employeeId: { ...text(128), column: 'employee_id', sortable: true },
-  employmentType: { ...text(64), column: 'employment_type' },
-  costCenter: { ...text(128), column: 'cost_center' },
+  title: { ...text(256), column: 'title', sortable: true, scim: 'title' },
+  department: { ...text(256), column: 'department', sortable: true, scim: enterprise('department') },
+  employeeId: { ...text(128), column: 'employee_id', sortable: true, scim: enterprise('employeeNumber') },
+  employmentType: { ...text(64, 'Employee, Contractor, Intern… (SCIM userType).'), column: 'employment_type', scim: 'userType' },
+  costCenter: { ...text(128), column: 'cost_center', scim: enterprise('costCenter') },
+  organization: { ...text(256, 'The organization the user belongs to, as a name (SCIM enterprise organization).'), column: 'organization', scim: enterprise('organization') },
+  division: { ...text(256), column: 'division', scim: enterprise('division') },
   phone: { ...text(64), column: 'phone' },
   country: { ...text(64), column: 'country', sortable: true },
-  locale: { ...text(35), column: 'locale' },
-  managerId: reference('manager_id', "The user's manager: another user of the same tenant (no cycles)."),
+  locale: { ...text(35, 'Language and region for formatting, e.g. en-US (RFC 5646).'), column: 'locale', scim: 'locale' },
+  preferredLanguage: { ...text(35, 'Preferred language, e.g. en-US (RFC 7231 Accept-Language syntax).'), column: 'preferred_language', scim: 'preferredLanguage' },
+  timezone: { ...text(64, 'IANA time zone, e.g. Europe/Berlin.'), column: 'timezone', scim: 'timezone' },
+  nickName: { ...text(256), column: 'nick_name', scim: 'nickName' },
+  profileUrl: { ...text(2048, 'A URL of the user\'s online profile.'), column: 'profile_url', scim: 'profileUrl' },
+  managerId: { ...reference('manager_id', "The user's manager: another user of the same tenant (no cycles)."), scim: enterprise('manager.value') },
   positionId: reference('position_id', 'A position of the same tenant.'),
   areaId: reference('area_id', 'An area (org unit) of the same tenant.'),
   preventDeprovision: {
@@ -219,6 +241,17 @@ export const USER_FIELDS = {
     inEventDiff: true,
     description: 'Custom fields as a JSON object.',
   },
+  profile: {
+    type: { kind: 'profile', maxProperties: 50 },
+    column: 'profile',
+    nullable: false,
+    write: empty,
+    filterable: false,
+    sortable: false,
+    inEventDiff: true,
+    description:
+      'What SCIM describes and Roster has no field for, kept as sent: name (formatted, middleName, honorificPrefix, honorificSuffix), emails, phoneNumbers, ims, photos, addresses, entitlements, roles, x509Certificates. Filter emails through SCIM or `emails/any(e: e/value eq …)`.',
+  },
   tags: {
     type: { kind: 'tags', maxItems: 100, maxLength: 100 },
     column: 'tags',
@@ -236,6 +269,14 @@ export const USER_FIELDS = {
     filterable: true,
     sortable: true,
     inEventDiff: true,
+  },
+  provisionedBy: {
+    ...serverOwned,
+    type: { kind: 'text', maxLength: 64 },
+    column: 'provisioned_by',
+    nullable: true,
+    sortable: false,
+    description: 'The origin of the SCIM client that created the user (null when created otherwise); a SCIM credential with owns "own" sees only its own users.',
   },
   createdAt: { ...serverOwned, type: { kind: 'timestamp' }, column: 'created_at', sortable: true },
   updatedAt: { ...serverOwned, type: { kind: 'timestamp' }, column: 'updated_at', sortable: true },

@@ -193,6 +193,41 @@ export class MembershipRepository {
     return { items, nextCursor: rows.length > page.limit && last ? last.id : null };
   }
 
+  /** Every member's user id, in id order (one query; a SCIM replace of a group's list reads it once). */
+  async memberIds(def: MembershipDefinition, tenantId: string, targetId: string): Promise<string[]> {
+    const rows = await this.any.selectFrom(def.table).select('user_id').where('tenant_id', '=', tenantId).where(def.column, '=', targetId).orderBy('user_id').execute();
+    return rows.map((r) => r.user_id as string);
+  }
+
+  /** Which of `userIds` are members of the target (chunked: a list may be longer than a statement's parameters). */
+  async memberIdsAmong(def: MembershipDefinition, tenantId: string, targetId: string, userIds: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let i = 0; i < userIds.length; i += 1000) {
+      const rows = await this.any
+        .selectFrom(def.table)
+        .select('user_id')
+        .where('tenant_id', '=', tenantId)
+        .where(def.column, '=', targetId)
+        .where('user_id', 'in', userIds.slice(i, i + 1000))
+        .execute();
+      for (const r of rows) found.push(r.user_id as string);
+    }
+    return found;
+  }
+
+  /** Every member with its display name, in user id order: what a SCIM Group's `members` shows (one query). */
+  async memberNames(def: MembershipDefinition, tenantId: string, targetId: string): Promise<{ id: string; displayName: string }[]> {
+    const rows = await this.any
+      .selectFrom(`${def.table} as m`)
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['u.id as id', 'u.display_name as display_name'])
+      .where('m.tenant_id', '=', tenantId)
+      .where(`m.${def.column}`, '=', targetId)
+      .orderBy('m.user_id')
+      .execute();
+    return rows.map((r) => ({ id: r.id as string, displayName: r.display_name as string }));
+  }
+
   async member(def: MembershipDefinition, tenantId: string, targetId: string, userId: string): Promise<UserSummary | undefined> {
     const row = await this.memberQuery(def, tenantId, targetId).where('m.user_id', '=', userId).executeTakeFirst();
     return row && toSummary(row, def.permissions);

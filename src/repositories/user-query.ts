@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DIRECTORY, type DirectoryDefinition } from '../domain/directory.js';
 import { USER_FIELDS, type UserFieldDefinition, type UserFieldName, type UserValueKind } from '../domain/user-fields.js';
 import { USER_STATUS_ALIASES, USER_STATUSES } from '../domain/user-lifecycle.js';
-import type { CollectionField, FieldType, FilterField, FilterSchema, JsonKeyType, ScalarField } from '../filter/filter-schema.js';
+import type { CollectionField, FieldType, FilterField, FilterSchema, JsonKeyType, JsonObjectArrayField, ScalarField } from '../filter/filter-schema.js';
 import type { SortableField } from '../filter/sort-keys.js';
 
 /** The JSON column behind `attributes/<name>` (attribute-index-repository indexes expressions on it). */
@@ -70,6 +70,19 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
     roles: membershipCollection(DIRECTORY.role, ['weight']),
     organizations: membershipCollection(DIRECTORY.organization, ['code']),
     environments: membershipCollection(DIRECTORY.environment),
+    // The lists kept in `profile` (SCIM emails, phoneNumbers…): EXISTS over the JSON array.
+    emails: profileList('emails'),
+    phoneNumbers: profileList('phoneNumbers'),
+    ims: profileList('ims'),
+    photos: profileList('photos'),
+    entitlements: profileList('entitlements'),
+    profileRoles: profileList('roles'),
+    x509Certificates: profileList('x509Certificates', { value: { type: 'string' } }),
+    addresses: profileList('addresses', {
+      ...Object.fromEntries(['formatted', 'streetAddress', 'locality', 'region', 'postalCode', 'country'].map((k) => [k, { type: 'string', caseInsensitive: true } as const])),
+      type: { type: 'string', caseInsensitive: true },
+      primary: { type: 'boolean' },
+    }),
     identities: {
       kind: 'collection',
       source: sql`user_identities as f_ui`,
@@ -83,6 +96,21 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
     },
   },
 };
+
+/**
+ * A multi-valued SCIM attribute kept in the user's `profile` (a JSON array of objects under
+ * `key`): `emails/any(e: e/type eq 'work' and e/value eq 'a@x.com')`. Text compares ignoring
+ * ASCII case (SCIM caseExact false), alike on both databases (filter-operands.ts).
+ */
+function profileList(key: string, fields?: JsonObjectArrayField['fields']): JsonObjectArrayField {
+  const text = { type: 'string', caseInsensitive: true } as const;
+  return {
+    kind: 'jsonObjectArray',
+    column: `users.${USER_FIELDS.profile.column}`,
+    key,
+    fields: fields ?? { value: text, display: text, type: text, primary: { type: 'boolean' } },
+  };
+}
 
 /**
  * `<kind>/any(x: x/name eq '…')` over a user's memberships of one directory kind: id and name,

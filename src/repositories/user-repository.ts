@@ -78,6 +78,43 @@ export class UserRepository {
     return Number(result.numUpdatedRows);
   }
 
+  /**
+   * Stores a password hash (argon2id PHC string). Returns whether the user had one before, or
+   * undefined when there is no such user in the tenant. Locks the row like any user write. The
+   * hash is not part of the representation, so neither version nor updatedAt moves.
+   */
+  async setPasswordHash(tenantId: string, id: string, hash: string): Promise<boolean | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .$if(this.dialect === 'postgres', (q) => q.forNoKeyUpdate())
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await this.db.updateTable('users').set({ password_hash: hash }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    return row.password_hash !== null;
+  }
+
+  /**
+   * Which of `ids` are users of the tenant, with the SCIM origin that provisioned each (null when
+   * none): one query per 500 ids.
+   */
+  async provisionedByOf(tenantId: string, ids: readonly string[]): Promise<Map<string, string | null>> {
+    const found = new Map<string, string | null>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('users')
+        .select(['id', 'provisioned_by'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', unique.slice(i, i + 500))
+        .execute();
+      for (const row of rows) found.set(row.id, row.provisioned_by);
+    }
+    return found;
+  }
+
   async findByUserName(tenantId: string, userName: string): Promise<User | undefined> {
     const row = await this.db
       .selectFrom('users')
@@ -236,7 +273,8 @@ type Fields = typeof USER_FIELDS;
 USER_FIELDS satisfies Record<UserFieldName, { column: keyof UserTable; lowerColumn?: keyof UserTable }>;
 // …and every column of the table is some field's (or tenant_id): a new column cannot be left unmapped.
 type LowerColumn<F> = F extends { lowerColumn: string } ? F['lowerColumn'] : never;
-type MappedColumn = 'tenant_id' | { [K in UserFieldName]: Fields[K]['column'] | LowerColumn<Fields[K]> }[UserFieldName];
+/** password_hash is read and written only by the password methods: it is never part of a User. */
+type MappedColumn = 'tenant_id' | 'password_hash' | { [K in UserFieldName]: Fields[K]['column'] | LowerColumn<Fields[K]> }[UserFieldName];
 const allColumnsMapped: [Exclude<keyof UserTable, MappedColumn>] extends [never] ? true : false = true;
 void allColumnsMapped;
 
@@ -250,6 +288,7 @@ const DECODERS: Partial<Record<UserValueKind, (value: unknown) => unknown>> = {
   externalIds: jsonOr(emptyList),
   tags: jsonOr(emptyList),
   attributes: jsonOr(() => ({})),
+  profile: jsonOr(() => ({})),
 };
 
 /** How a kind is written (booleans differ per dialect). */
@@ -259,6 +298,7 @@ const encoders = (dialect: Dialect): Partial<Record<UserValueKind, (value: unkno
   externalIds: toJson,
   tags: toJson,
   attributes: toJson,
+  profile: toJson,
 });
 
 /** The comparison copy of an identifier (RFC 8265 mapping, domain/identifier-key.ts). */

@@ -20,7 +20,8 @@ const clean = (value: unknown): unknown => {
  */
 export function buildRecord(
   def: DirectoryDefinition,
-  base: Pick<DirectoryRecord, 'id' | 'tenantId' | 'createdAt' | 'version'>,
+  /** Server-owned field values of a new record (DirectoryField.serverOwned) may ride along. */
+  base: Pick<DirectoryRecord, 'id' | 'tenantId' | 'createdAt' | 'version'> & Record<string, unknown>,
   input: Record<string, unknown>,
   now: string,
   /** On a full replace: the stored record, whose secrets survive when not sent. */
@@ -31,6 +32,11 @@ export function buildRecord(
   const record: DirectoryRecord = { id: base.id, tenantId: base.tenantId, createdAt: base.createdAt, updatedAt: now, version: base.version };
   const errors: FieldError[] = [];
   for (const [name, f] of Object.entries(def.fields)) {
+    if (f.serverOwned) {
+      // Never from the input: the stored value, or what the creating command put in base.
+      record[name] = (stored ?? (base as Partial<DirectoryRecord>))[name] ?? null;
+      continue;
+    }
     let value = clean(input[name]);
     if (value === undefined || value === null) value = f.default ?? null;
     if (f.required && (value === null || value === undefined)) errors.push({ field: `/body/${name}`, message: 'is required' });
@@ -59,7 +65,7 @@ export function buildRecord(
 
 /** PATCH: the stored record's fields, merge-patched (config merges key by key). */
 export function patchedInput(def: DirectoryDefinition, current: DirectoryRecord, patch: Record<string, unknown>): Record<string, unknown> {
-  const fields = Object.fromEntries(Object.keys(def.fields).map((name) => [name, current[name]]));
+  const fields = Object.fromEntries(Object.entries(def.fields).flatMap(([name, f]) => (f.serverOwned ? [] : [[name, current[name]]])));
   const free = Object.entries(def.fields).flatMap(([name, f]) => (f.type === 'configObject' ? [name] : []));
   return withinFreeJsonLimits(applyMergePatch(fields, patch) as Record<string, unknown>, free);
 }

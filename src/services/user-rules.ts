@@ -20,7 +20,7 @@ const clean = (value: string | null | undefined): string | null => {
  * judged again, so a user stored before the rule can still be changed in other fields.
  */
 export function buildUser(
-  base: { id: string; tenantId: string; createdAt: string; version: number; status: UserStatus; lastLoginAt: string | null },
+  base: { id: string; tenantId: string; createdAt: string; version: number; status: UserStatus; lastLoginAt: string | null; provisionedBy: string | null },
   input: UserInput,
   now: string,
   stored?: User,
@@ -64,12 +64,14 @@ export function buildUser(
     identifications: (input.identifications ?? []).map((i) => ({ typeId: i.typeId, value: i.value })),
     externalIds: externalIds.map((e) => ({ origin: e.origin, key: e.key })),
     attributes: input.attributes ?? {},
+    profile: input.profile ?? {},
     tags: [...new Set(input.tags ?? [])],
     // Status moves only through the lifecycle table (commands/user-commands.ts), never here.
     status: base.status,
     createdAt: base.createdAt,
     updatedAt: now,
     lastLoginAt: base.lastLoginAt,
+    provisionedBy: base.provisionedBy,
     version: base.version,
   };
 }

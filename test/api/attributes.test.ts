@@ -316,6 +316,7 @@ describe('indexed attributes', () => {
       prevent_deprovision: t.dialect === 'sqlite' ? 0 : false,
       attributes: JSON.stringify({ costCode: 'X', level: i % 500, team: `team${i % 700}`, remote: i % 97 === 0 }),
       tags: '[]',
+      profile: '{}',
       status: 'active',
       created_at: now,
       updated_at: now,

@@ -82,7 +82,7 @@ describe('event positions follow commit order', () => {
     const a = write(principal, 'A', {
       beforeEvent: async (repos) => {
         const now = systemClock.now().toISOString();
-        const base = { id: newId(), tenantId: principal.tenantId, createdAt: now, version: 1, status: 'active' as const, lastLoginAt: null };
+        const base = { id: newId(), tenantId: principal.tenantId, createdAt: now, version: 1, status: 'active' as const, lastLoginAt: null, provisionedBy: null };
         await repos.users.insert(buildUser(base, { userName: 'a' } as UserInput, now));
       },
       afterEvent: async () => {

@@ -42,6 +42,12 @@ const fullUser = (n: number): User => ({
   phone: '+44 20 0000 0000',
   country: 'GB',
   locale: 'en-GB',
+  preferredLanguage: 'en',
+  timezone: 'Europe/London',
+  nickName: 'Ada',
+  profileUrl: 'https://example.com/ada',
+  organization: 'Analytical Engines',
+  division: 'Research',
   managerId: null,
   positionId: null,
   areaId: null,
@@ -49,8 +55,10 @@ const fullUser = (n: number): User => ({
   identifications: [{ typeId: '0192f0c8-0000-7000-8000-0000000000ff', value: 'P123' }],
   externalIds: [{ origin: 'hr', key: `k${n}` }],
   attributes: { level: n, remote: true, nested: { a: [1, 2] } },
+  profile: { emails: [{ value: `ada.${n}@example.com`, type: 'work', primary: true }] },
   tags: ['math', 'engines'],
   status: 'suspended',
+  provisionedBy: 'entra',
   createdAt: `2026-01-0${n}T00:00:00.000Z`,
   updatedAt: `2026-02-0${n}T00:00:00.000Z`,
   lastLoginAt: `2026-03-0${n}T00:00:00.000Z`,
@@ -123,15 +131,15 @@ describe('USER_FIELDS and the write rules and events', () => {
   });
 
   it('buildUser stores every writable field it is given but status, which only the lifecycle commands move', () => {
-    const { id, tenantId, createdAt, version, lastLoginAt, ...input } = fullUser(3);
-    const built = buildUser({ id, tenantId, createdAt, version, lastLoginAt, status: 'active' }, { ...input, status: 'suspended' }, '2026-04-01T00:00:00.000Z');
+    const { id, tenantId, createdAt, version, lastLoginAt, provisionedBy, ...input } = fullUser(3);
+    const built = buildUser({ id, tenantId, createdAt, version, lastLoginAt, provisionedBy, status: 'active' }, { ...input, status: 'suspended' }, '2026-04-01T00:00:00.000Z');
     for (const name of USER_WRITABLE_FIELDS) expect(built[name], name).toEqual(name === 'status' ? 'active' : input[name]);
   });
 
   it('an omitted writable field becomes what its whenAbsent says', () => {
-    const base = { id: fullUser(1).id, tenantId: TENANT, createdAt: 'c', version: 1, lastLoginAt: null, status: 'invited' as const };
+    const base = { id: fullUser(1).id, tenantId: TENANT, createdAt: 'c', version: 1, lastLoginAt: null, provisionedBy: null, status: 'invited' as const };
     const built = buildUser(base, { email: 'a@b.c', givenName: 'A' }, 'n');
-    const empty: Record<string, unknown> = { boolean: false, identifications: [], externalIds: [], tags: [], attributes: {} };
+    const empty: Record<string, unknown> = { boolean: false, identifications: [], externalIds: [], tags: [], attributes: {}, profile: {} };
     const derived: Record<string, unknown> = { userName: 'a@b.c', displayName: 'A' };
     for (const name of USER_WRITABLE_FIELDS.filter((n) => n !== 'email' && n !== 'givenName')) {
       const field = USER_FIELDS[name];

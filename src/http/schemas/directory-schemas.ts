@@ -70,11 +70,12 @@ export interface DirectorySchemas {
 
 export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
   const entries = Object.entries(def.fields);
+  const clientEntries = entries.filter(([, f]) => !f.serverOwned);
   const writable = (nullableRequired: boolean) =>
-    Object.fromEntries(entries.map(([name, f]) => [name, f.required && !nullableRequired ? fieldSchema(f) : Type.Optional(f.required ? fieldSchema(f) : Nullable(fieldSchema(f)))]));
+    Object.fromEntries(clientEntries.map(([name, f]) => [name, f.required && !nullableRequired ? fieldSchema(f) : Type.Optional(f.required ? fieldSchema(f) : Nullable(fieldSchema(f)))]));
   const named = directoryNames(def).one;
   const create = Type.Object(
-    Object.fromEntries(entries.map(([name, f]) => [name, f.required ? fieldSchema(f) : Type.Optional(Nullable(fieldSchema(f)))])),
+    Object.fromEntries(clientEntries.map(([name, f]) => [name, f.required ? fieldSchema(f) : Type.Optional(Nullable(fieldSchema(f)))])),
     { additionalProperties: false, 'x-component': `${named}Create`, examples: [DIRECTORY_EXAMPLES[def.kind]] },
   );
   const readOnly = {
@@ -83,6 +84,7 @@ export function directorySchemas(def: DirectoryDefinition): DirectorySchemas {
     updatedAt: Type.Optional(Type.String()),
     version: Type.Optional(Type.Integer()),
     ...Object.fromEntries(secretsFields(def).map((name) => [name, Type.Optional(Type.Array(Type.String()))])),
+    ...Object.fromEntries(entries.filter(([, f]) => f.serverOwned).map(([name, f]) => [name, Type.Optional(Nullable(fieldSchema(f)))])),
   };
   const replace = Type.Object(
     { ...create.properties, ...readOnly },

@@ -51,6 +51,7 @@ function inputSchema(field: UserFieldDefinition): TSchema {
     case 'externalIds':
       return Type.Array(ExternalIdSchema, { maxItems: t.maxItems, ...doc });
     case 'attributes':
+    case 'profile':
       return attributes(t.maxProperties, field);
     case 'tags':
       return Type.Array(Type.String({ minLength: 1, maxLength: t.maxLength }), { maxItems: t.maxItems, ...doc });
@@ -83,6 +84,7 @@ function responseSchema(field: UserFieldDefinition): TSchema {
     case 'externalIds':
       return Type.Array(ExternalIdSchema, doc);
     case 'attributes':
+    case 'profile':
       return attributes(t.maxProperties, field);
     case 'tags':
       return Type.Array(Type.String(), doc);

@@ -20,12 +20,13 @@ export interface RecordChange {
  * Creates a record of any directory kind from its definition: defaults filled, references
  * checked in the tenant (a parent must not be a descendant), `<kind>.created` with the public
  * view (secrets reduced to their names). Unique names and codes are the database's to enforce.
+ * `serverValues` sets server-owned fields (DirectoryField.serverOwned), e.g. a group's provisionedBy.
  */
-export function createRecord(def: DirectoryDefinition, input: Record<string, unknown>): Command<RecordChange> {
+export function createRecord(def: DirectoryDefinition, input: Record<string, unknown>, serverValues: Record<string, unknown> = {}): Command<RecordChange> {
   return async (unit) => {
     await lockDefinitionsOf(unit, def);
     const now = unit.now();
-    const record = buildRecord(def, { id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1 }, input, now);
+    const record = buildRecord(def, { ...serverValues, id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1 }, input, now);
     await checkReferences(unit, def, record, null);
     await unit.repos.directory.insert(def, record);
     if (def.definesUserAttributes) unit.context.invalidateAttributeDefinitions();

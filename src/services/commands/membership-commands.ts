@@ -185,3 +185,69 @@ async function requireBoth(unit: UnitOfWork, def: MembershipDefinition, side: Me
   await requireUser(unit, userId, side === 'user' ? expected : undefined);
   await requireTarget(unit, def, targetId, true, side === 'resource' ? expected : undefined);
 }
+
+/** A change to one target's member list: add and remove some users, or replace the whole list. */
+export type MemberChange = { add: readonly string[]; remove: readonly string[] } | { replace: readonly string[] };
+
+/** Most members one change may name (a SCIM PATCH replacing a large group's list). */
+export const MAX_MEMBERS_PER_CHANGE = 100_000;
+
+/**
+ * Changes the members of one role, group or organization from the target's side (SCIM Group
+ * PATCH and PUT): the target is locked once and its version moves once, each user whose
+ * membership changed gets one `user.memberships_changed` with its list before and after, and
+ * its version moves. Adding a member twice or removing a non-member changes nothing. A replace
+ * reads the current member ids once. Users that do not exist (or that `visible` hides) are a
+ * 422 group.member_not_found naming them, and nothing changes. Lock order: users by id, then
+ * the target, as everywhere. Returns the user ids added and removed.
+ */
+export function changeMembers(
+  kind: Exclude<MembershipKind, 'environments'>,
+  targetId: string,
+  change: MemberChange,
+  expected?: ExpectedVersion,
+  visible?: (provisionedBy: string | null) => boolean,
+): Command<{ added: string[]; removed: string[] }> {
+  const def = MEMBERSHIPS[kind];
+  return async (unit) => {
+    const { tenantId } = unit;
+    const named = 'replace' in change ? [...new Set(change.replace)] : [...new Set([...change.add, ...change.remove])];
+    if (named.length > MAX_MEMBERS_PER_CHANGE) throw new AppError('request.validation_failed', `At most ${MAX_MEMBERS_PER_CHANGE} members per change.`);
+    const current = 'replace' in change ? await unit.repos.memberships.memberIds(def, tenantId, targetId) : undefined;
+    const involved = [...new Set([...named, ...(current ?? [])])];
+    await unit.repos.memberships.lockUsers(tenantId, involved);
+    await requireTarget(unit, def, targetId, true, expected);
+
+    const wanted = 'replace' in change ? named : [...new Set(change.add)];
+    const owners = await unit.repos.users.provisionedByOf(tenantId, wanted);
+    const missing = wanted.filter((id) => !owners.has(id) || (visible !== undefined && !visible(owners.get(id) ?? null)));
+    if (missing.length > 0) {
+      throw new AppError('group.member_not_found', `No user with id ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more` : ''} in this tenant; nothing was changed.`);
+    }
+
+    const members = current ? new Set(current) : new Set(await unit.repos.memberships.memberIdsAmong(def, tenantId, targetId, involved));
+    const toAdd = wanted.filter((id) => !members.has(id));
+    const adding = new Set(toAdd);
+    const toRemove = 'replace' in change ? [...members].filter((id) => !named.includes(id) && !adding.has(id)) : [...new Set(change.remove)].filter((id) => members.has(id) && !adding.has(id));
+    if (toAdd.length === 0 && toRemove.length === 0) return { value: { added: [], removed: [] }, events: [] };
+
+    const changed = [...toAdd, ...toRemove];
+    const before = new Map<string, MembershipEntry[]>();
+    for (let i = 0; i < changed.length; i += 1000) {
+      for (const [id, entries] of await unit.repos.memberships.entriesOfUsers(def, tenantId, changed.slice(i, i + 1000))) before.set(id, entries);
+    }
+    const now = unit.now();
+    const events: DomainEvent[] = [];
+    const removing = new Set(toRemove);
+    for (const userId of changed) {
+      const entries = before.get(userId) ?? [];
+      if (removing.has(userId)) await unit.repos.memberships.remove(def, tenantId, userId, [targetId]);
+      else await unit.repos.memberships.insert(def, tenantId, userId, [{ targetId }], now);
+      const after = removing.has(userId) ? applyEntries(entries, [], [targetId]) : applyEntries(entries, [{ targetId }], []);
+      events.push(membershipEvent(unit, userId, membershipEventChanges(def, entries, after)));
+    }
+    await unit.repos.users.bumpVersions(tenantId, changed, now);
+    await unit.repos.directory.bumpVersions(def.target, tenantId, [targetId], now);
+    return { value: { added: toAdd, removed: toRemove }, events };
+  };
+}

@@ -12,9 +12,16 @@ export type ExpectedVersion = number | '*' | undefined;
  * UserRepository.findByIdForUpdate); 404 when it is not in the tenant, 412 when If-Match named
  * another version.
  */
-export async function loadUserForWrite(unit: UnitOfWork, id: string, expected: ExpectedVersion, intent: 'update' | 'delete' = 'update'): Promise<User> {
+export async function loadUserForWrite(
+  unit: UnitOfWork,
+  id: string,
+  expected: ExpectedVersion,
+  intent: 'update' | 'delete' = 'update',
+  /** Users the caller may not see (a SCIM credential limited to its own) are a 404, before If-Match is judged. */
+  visible?: (user: User) => boolean,
+): Promise<User> {
   const user = await unit.repos.users.findByIdForUpdate(unit.tenantId, id, intent);
-  if (!user) throw new AppError('user.not_found', `No user with id ${id}.`);
+  if (!user || (visible && !visible(user))) throw new AppError('user.not_found', `No user with id ${id}.`);
   if (typeof expected === 'number' && user.version !== expected) {
     throw new AppError('request.precondition_failed', `The user is at version ${user.version}, not ${expected}. Fetch it again and retry.`);
   }

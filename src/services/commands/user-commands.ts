@@ -31,12 +31,18 @@ function userEvent(unit: UnitOfWork, type: Parameters<typeof newEvent>[2], userI
   return newEvent(unit.principal, unit.clock, type, 'user', userId, changes);
 }
 
+/** What only Roster sets on a new user. */
+export interface CreateUserOptions {
+  /** The origin of the SCIM client creating the user (User.provisionedBy). */
+  provisionedBy?: string;
+}
+
 /**
  * Creates a user in the unit's tenant: 201-style result with a `user.created` event. A new user
  * starts `active` unless `status` says otherwise (one of INITIAL_USER_STATUSES; anything else is
  * a 400: no transition leads into the other states from nothing). References and attributes are checked in the unit.
  */
-export function createUser(input: UserInput): Command<User> {
+export function createUser(input: UserInput, options: CreateUserOptions = {}): Command<User> {
   return async (unit) => {
     const status = input.status === undefined ? DEFAULT_USER_STATUS : requestedStatus(input.status);
     if (!INITIAL_USER_STATUSES.includes(status)) {
@@ -45,7 +51,8 @@ export function createUser(input: UserInput): Command<User> {
       ]);
     }
     const now = unit.now();
-    const user = buildUser({ id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null }, { ...input, status }, now);
+    const base = { id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null, provisionedBy: options.provisionedBy ?? null };
+    const user = buildUser(base, { ...input, status }, now);
     await normaliseUserAttributes(unit, user, null);
     await checkUserReferences(unit, user, null, undefined, true);
     await unit.repos.users.insert(user).catch(explainDerivedUserName(input, user));
@@ -58,11 +65,18 @@ export function createUser(input: UserInput): Command<User> {
  * body, or the stored fields merge-patched). Fields other than status are written as one
  * `user.updated`; a status change goes through the lifecycle table (src/domain/user-lifecycle.ts)
  * and writes that transition's event. A write that changes nothing writes nothing and keeps the
- * version. Errors: 404, 412 (If-Match), 409 user.transition_not_allowed, 422 references.
+ * version. `visible` hides users the caller may not see (404). Errors: 404, 412 (If-Match), 409
+ * user.transition_not_allowed, 422 references.
  */
-export function updateUser(id: string, expected: ExpectedVersion, change: (current: User) => UserInput, mode: UserWriteMode): Command<User> {
+export function updateUser(
+  id: string,
+  expected: ExpectedVersion,
+  change: (current: User) => UserInput,
+  mode: UserWriteMode,
+  visible?: (user: User) => boolean,
+): Command<User> {
   return async (unit) => {
-    const current = await loadUserForWrite(unit, id, expected);
+    const current = await loadUserForWrite(unit, id, expected, 'update', visible);
     const input = change(current);
     const wanted = input.status === undefined ? current.status : requestedStatus(input.status);
     const next = buildUser(current, { ...input, status: current.status }, unit.now(), current);
@@ -115,4 +129,17 @@ function explainDerivedUserName(input: UserInput, user: User) {
  */
 export function transitionUser(id: string, status: UserStatus, expected: ExpectedVersion): Command<User> {
   return updateUser(id, expected, (current) => ({ ...(writableFields(current) as UserInput), status }), 'patch');
+}
+
+/**
+ * Sets the user's password to an argon2id hash computed before the unit (hashing never runs
+ * inside a transaction). The hash is not part of the user's representation, so the version stays;
+ * `user.password_changed` says that it changed and by whom, never what it is.
+ */
+export function setUserPassword(id: string, passwordHash: string): Command<void> {
+  return async (unit) => {
+    const previous = await unit.repos.users.setPasswordHash(unit.tenantId, id, passwordHash);
+    if (previous === undefined) throw new AppError('user.not_found', `No user with id ${id}.`);
+    return { value: undefined, events: [userEvent(unit, 'user.password_changed', id, { password: { from: previous ? 'set' : null, to: 'set' } })] };
+  };
 }

@@ -48,6 +48,15 @@ export function directoryQuerySchema(def: DirectoryDefinition): { filter: Filter
         break;
     }
   }
+  // Kinds users are members of: `members/any(m: m/id eq '…')` over the membership table.
+  if (def.membership) {
+    fields.members = {
+      kind: 'collection',
+      source: sql`${sql.table(def.membership.table)} as f_mem`,
+      correlate: sql`${sql.ref(`f_mem.${def.membership.column}`)} = ${sql.ref(`${t}.id`)}`,
+      fields: { id: { column: 'f_mem.user_id', type: 'uuid' } },
+    };
+  }
   fields.createdAt = { column: `${t}.created_at`, type: 'datetime' };
   fields.updatedAt = { column: `${t}.updated_at`, type: 'datetime' };
   sortable.createdAt = { column: `${t}.created_at`, type: 'datetime', nullable: false };

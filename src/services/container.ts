@@ -16,6 +16,7 @@ import { SigningKeyService } from './signing-key-service.js';
 import { TenantService } from './tenant-service.js';
 import { TokenService } from './token-service.js';
 import { UnitRunner } from './unit-of-work.js';
+import { ScimService } from './scim-service.js';
 import { UserService } from './user-service.js';
 
 export interface Services {
@@ -35,6 +36,8 @@ export interface Services {
   identities: IdentityService;
   directory: DirectoryService;
   jobs: JobService;
+  /** The writes of the SCIM adapter that compose commands (a user and its password, a group and its members). */
+  scim: ScimService;
   /** Where services enqueue background work (the same object as ServiceDeps.queue). */
   queue: JobQueue;
 }
@@ -69,6 +72,7 @@ export function createServices({ store, clock, hasher, queue, config }: ServiceD
     identities: new IdentityService(store, units),
     directory: new DirectoryService(store, units),
     jobs: new JobService(store),
+    scim: new ScimService(store, units, hasher),
     queue,
   };
 }

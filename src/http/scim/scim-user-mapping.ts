@@ -228,11 +228,45 @@ export function resolveUserFilterPath(path: ScimPatchPath): ScimAttributeResolut
 }
 
 /**
+ * The mapped tree as the users filter schema understands it: `externalId` confined to the
+ * credential's origin (scopeExternalIds), and `active` (a boolean in SCIM, the lifecycle status in
+ * Roster) as `status eq 'active'`: `active eq false` is every other status, `active pr` is always true.
+ */
+export function rewriteUserFilter(node: FilterNode, ctx: ScimUserContext): FilterNode {
+  return scopeExternalIds(mapActive(node), ctx);
+}
+
+function mapActive(node: FilterNode): FilterNode {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return { ...node, left: mapActive(node.left), right: mapActive(node.right) };
+    case 'not':
+      return { kind: 'not', operand: mapActive(node.operand) };
+    case 'present':
+      return node.path.length === 1 && node.path[0] === 'status' ? { kind: 'not', operand: { kind: 'compare', op: 'eq', path: ['id'], value: { type: 'null' } } } : node;
+    case 'compare': {
+      if (node.path.length !== 1 || node.path[0] !== 'status') return node;
+      const wanted = node.value.type === 'boolean' ? node.value.value : node.value.type === 'string' ? booleanText(node.value.value) : undefined;
+      if (wanted === undefined || (node.op !== 'eq' && node.op !== 'ne')) {
+        scimFail('scim.invalid_filter', 'active is true or false and compares with eq or ne, e.g. active eq true.');
+      }
+      const isActive: FilterNode = { kind: 'compare', op: 'eq', path: ['status'], value: { type: 'string', value: 'active' } };
+      return wanted === (node.op === 'eq') ? isActive : { kind: 'not', operand: isActive };
+    }
+    default:
+      return node;
+  }
+}
+
+const booleanText = (text: string): boolean | undefined => (text.toLowerCase() === 'true' ? true : text.toLowerCase() === 'false' ? false : undefined);
+
+/**
  * Confines every test of `externalIds` that came from SCIM `externalId` to the credential's
  * origin: `externalId eq "x"` means this origin's key is x, and `externalId pr` that the origin
  * has a key at all. The mapped tree is the converter's output (collections become `any`).
  */
-export function scopeExternalIds(node: FilterNode, ctx: ScimUserContext): FilterNode {
+function scopeExternalIds(node: FilterNode, ctx: ScimUserContext): FilterNode {
   const origin: FilterNode = { kind: 'compare', op: 'eq', path: ['e', 'origin'], value: { type: 'string', value: ctx.origin } };
   switch (node.kind) {
     case 'and':

@@ -1,0 +1,210 @@
+import { AppError } from '../errors/app-error.js';
+import { DIRECTORY, type DirectoryRecord } from '../domain/directory.js';
+import { MEMBERSHIPS } from '../domain/membership.js';
+import type { Principal } from '../domain/principal.js';
+import type { User, UserInput } from '../domain/user.js';
+import type { SecretHasher } from '../lib/secrets.js';
+import type { Store } from '../repositories/store.js';
+import { deleteRecord } from './commands/delete-record-command.js';
+import { deleteUser } from './commands/delete-user-command.js';
+import { createRecord, updateRecord } from './commands/directory-commands.js';
+import { changeMembers, type MemberChange } from './commands/membership-commands.js';
+import { createUser, setUserPassword, transitionUser, updateUser } from './commands/user-commands.js';
+import type { ExpectedVersion } from './commands/user-checks.js';
+import type { Command, UnitOfWork, UnitRunner } from './unit-of-work.js';
+
+/**
+ * Who a SCIM write speaks for: the credential's origin (recorded as `provisionedBy` on what it
+ * creates) and, when the credential is limited to what it provisioned, that origin as `owner`:
+ * everything else is invisible to it (404).
+ */
+export interface ScimActor {
+  origin: string;
+  owner?: string | undefined;
+}
+
+/** What DELETE /Users/{id} does for this credential. */
+export type ScimDeleteMode = 'delete' | 'suspend';
+
+/** A user write's password, already hashed (hash with `ScimService.hashPassword` before the unit). */
+export interface HashedPassword {
+  hash: string;
+}
+
+const GROUP = DIRECTORY.group;
+const GROUP_MEMBERS = MEMBERSHIPS.groups;
+
+/**
+ * The writes and reads the SCIM adapter needs that compose several commands in one unit (a user
+ * and its password, a group and its members) or limit a credential to what it provisioned. The
+ * commands are the same ones the native API runs, so a SCIM change has the same events, versions
+ * and history. The commands are public too (`userCommands`…), so /Bulk runs them in one batch.
+ */
+export class ScimService {
+  constructor(
+    private readonly store: Store,
+    private readonly units: UnitRunner,
+    private readonly hasher: SecretHasher,
+  ) {}
+
+  /** argon2id (OWASP parameters) on the libuv pool: never on the event loop, never in a transaction. */
+  async hashPassword(password: string | undefined): Promise<HashedPassword | undefined> {
+    return password === undefined ? undefined : { hash: await this.hasher.hash(password) };
+  }
+
+  async createUser(principal: Principal, actor: ScimActor, input: UserInput, password?: HashedPassword): Promise<User> {
+    return this.units.run(principal, this.createUserCommand(actor, input, password));
+  }
+
+  createUserCommand(actor: ScimActor, input: UserInput, password?: HashedPassword): Command<User> {
+    return async (unit) => {
+      const created = await createUser(input, { provisionedBy: actor.origin })(unit);
+      if (password) created.events.push(...(await setUserPassword(created.value.id, password.hash)(unit)).events);
+      return created;
+    };
+  }
+
+  /** A user the actor may see; 404 user.not_found otherwise. */
+  async getUser(principal: Principal, actor: ScimActor, id: string): Promise<User> {
+    const user = await this.store.repos.users.findById(principal.tenantId, id);
+    if (!user || !ownsUser(actor, user)) throw new AppError('user.not_found', `No user with id ${id}.`);
+    return user;
+  }
+
+  /** PUT and PATCH: `change` computes the whole input from the stored user, inside the unit. */
+  async updateUser(principal: Principal, actor: ScimActor, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, password?: HashedPassword): Promise<User> {
+    return this.units.run(principal, this.updateUserCommand(actor, id, expected, change, password));
+  }
+
+  updateUserCommand(actor: ScimActor, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, password?: HashedPassword): Command<User> {
+    return async (unit) => {
+      const updated = await updateUser(id, expected, change, 'replace', (user) => ownsUser(actor, user))(unit);
+      if (password) updated.events.push(...(await setUserPassword(id, password.hash)(unit)).events);
+      return updated;
+    };
+  }
+
+  async deleteUser(principal: Principal, actor: ScimActor, id: string, expected: ExpectedVersion, mode: ScimDeleteMode): Promise<void> {
+    await this.units.run(principal, this.deleteUserCommand(actor, id, expected, mode));
+  }
+
+  /** Deletes, or suspends when the credential says so (the user stays, `active: false`). */
+  deleteUserCommand(actor: ScimActor, id: string, expected: ExpectedVersion, mode: ScimDeleteMode): Command<void> {
+    return async (unit) => {
+      await requireVisibleUser(unit, actor, id);
+      if (mode === 'suspend') {
+        const { events } = await transitionUser(id, 'suspended', expected)(unit);
+        return { value: undefined, events };
+      }
+      return deleteUser(id, expected)(unit);
+    };
+  }
+
+  /** The groups of each user, by user id (one query for a page). */
+  async groupsOf(principal: Principal, userIds: readonly string[]): Promise<Map<string, { id: string; name: string }[]>> {
+    if (userIds.length === 0) return new Map();
+    const byUser = await this.store.repos.userExpand.memberships('groups', principal.tenantId, [...userIds], undefined);
+    return new Map([...byUser.entries()].map(([id, groups]) => [id, groups.map((g) => ({ id: String(g.id), name: String(g.name) }))]));
+  }
+
+  /** Display names of users by id (managers of a page), one query. */
+  async displayNames(principal: Principal, ids: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const users = await this.store.repos.userExpand.usersByIds(principal.tenantId, unique);
+    return new Map([...users.entries()].map(([id, u]) => [id, String((u as { displayName?: unknown }).displayName ?? '')]));
+  }
+
+  // Groups
+
+  async createGroup(principal: Principal, actor: ScimActor, input: Record<string, unknown>, members: readonly string[]): Promise<DirectoryRecord> {
+    return this.units.run(principal, this.createGroupCommand(actor, input, members));
+  }
+
+  createGroupCommand(actor: ScimActor, input: Record<string, unknown>, members: readonly string[]): Command<DirectoryRecord> {
+    return async (unit) => {
+      const created = await createRecord(GROUP, input, { provisionedBy: actor.origin })(unit);
+      const group = created.value.after;
+      if (members.length === 0) return { value: group, events: created.events };
+      const { events } = await changeMembers('groups', group.id, { add: members, remove: [] }, undefined, memberVisibility(actor))(unit);
+      return { value: { ...group, version: group.version + 1 }, events: [...created.events, ...events] };
+    };
+  }
+
+  async getGroup(principal: Principal, actor: ScimActor, id: string): Promise<DirectoryRecord> {
+    const group = await this.store.repos.directory.findById(GROUP, principal.tenantId, id);
+    if (!group || !ownsGroup(actor, group)) throw new AppError('group.not_found', `No group with id ${id}.`);
+    return group;
+  }
+
+  /** Every member of a group with its display name, in one query. */
+  async groupMembers(principal: Principal, groupId: string): Promise<{ id: string; displayName: string }[]> {
+    return this.store.repos.memberships.memberNames(GROUP_MEMBERS, principal.tenantId, groupId);
+  }
+
+  /**
+   * PUT and PATCH of a group: the record's change (displayName, externalId) and the member
+   * change in one unit. A change that changes nothing writes nothing. Returns the group after.
+   */
+  async updateGroup(
+    principal: Principal,
+    actor: ScimActor,
+    id: string,
+    expected: ExpectedVersion,
+    change: ((current: DirectoryRecord) => Record<string, unknown>) | undefined,
+    members: MemberChange | undefined,
+  ): Promise<DirectoryRecord> {
+    return this.units.run(principal, this.updateGroupCommand(actor, id, expected, change, members));
+  }
+
+  updateGroupCommand(
+    actor: ScimActor,
+    id: string,
+    expected: ExpectedVersion,
+    change: ((current: DirectoryRecord) => Record<string, unknown>) | undefined,
+    members: MemberChange | undefined,
+  ): Command<DirectoryRecord> {
+    return async (unit) => {
+      const existing = await unit.repos.directory.findById(GROUP, unit.tenantId, id);
+      if (!existing || !ownsGroup(actor, existing)) throw new AppError('group.not_found', `No group with id ${id}.`);
+      const events = [];
+      let expectedNow = expected;
+      if (members) {
+        const result = await changeMembers('groups', id, members, expectedNow, memberVisibility(actor))(unit);
+        events.push(...result.events);
+        // The member change moved the version; the record change below must not refuse it.
+        if (result.events.length > 0 && typeof expectedNow === 'number') expectedNow = expectedNow + 1;
+      }
+      if (change) {
+        const updated = await updateRecord(GROUP, id, expectedNow, change, true)(unit);
+        events.push(...updated.events);
+      } else if (typeof expected === 'number' && events.length === 0 && existing.version !== expected) {
+        throw new AppError('request.precondition_failed', `The group is at version ${existing.version}, not ${expected}. Fetch it again and retry.`);
+      }
+      const after = await unit.repos.directory.findById(GROUP, unit.tenantId, id);
+      return { value: after as DirectoryRecord, events };
+    };
+  }
+
+  async deleteGroup(principal: Principal, actor: ScimActor, id: string, expected: ExpectedVersion): Promise<void> {
+    await this.units.run(principal, this.deleteGroupCommand(actor, id, expected));
+  }
+
+  deleteGroupCommand(actor: ScimActor, id: string, expected: ExpectedVersion): Command<void> {
+    return async (unit) => {
+      const existing = await unit.repos.directory.findById(GROUP, unit.tenantId, id);
+      if (!existing || !ownsGroup(actor, existing)) throw new AppError('group.not_found', `No group with id ${id}.`);
+      const { events } = await deleteRecord(GROUP, id, expected)(unit);
+      return { value: undefined, events };
+    };
+  }
+}
+
+const ownsUser = (actor: ScimActor, user: User): boolean => actor.owner === undefined || user.provisionedBy === actor.owner;
+const ownsGroup = (actor: ScimActor, group: DirectoryRecord): boolean => actor.owner === undefined || group.provisionedBy === actor.owner;
+const memberVisibility = (actor: ScimActor) => (actor.owner === undefined ? undefined : (provisionedBy: string | null) => provisionedBy === actor.owner);
+
+async function requireVisibleUser(unit: UnitOfWork, actor: ScimActor, id: string): Promise<void> {
+  const owners = await unit.repos.users.provisionedByOf(unit.tenantId, [id]);
+  if (!owners.has(id) || (actor.owner !== undefined && owners.get(id) !== actor.owner)) throw new AppError('user.not_found', `No user with id ${id}.`);
+}

@@ -86,11 +86,7 @@ export const ApiTokenWithSecretSchema = Type.Object({
 }, { 'x-component': 'ApiTokenWithSecret' });
 export const CreateApiTokenBody = Type.Object(
   { name: Name, scopes: ScopeList, expiresAt: Type.Optional(Type.String({ format: 'date-time' })), ...ScimSettingsInput },
-  {
-    additionalProperties: false,
-    'x-component': 'ApiTokenCreate',
-    examples: [{ name: 'Reporting', scopes: ['users:read', 'directory:read'] }, { name: 'Entra ID provisioning', scopes: ['scim'], origin: 'entra', owns: 'own', onDelete: 'suspend' }],
-  },
+  { additionalProperties: false, 'x-component': 'ApiTokenCreate', examples: [{ name: 'Reporting', scopes: ['users:read', 'directory:read'] }] },
 );
 
 export const TokenRequestBody = Type.Object(

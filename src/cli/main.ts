@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { checkDatabase } from '../db/database-check.js';
 import type { ApiClient } from '../domain/credential.js';
-import { DEFAULT_TENANT_ID, systemPrincipal } from '../domain/principal.js';
+import { DEFAULT_TENANT_ID, SCOPES, systemPrincipal } from '../domain/principal.js';
 import type { Tenant } from '../domain/tenant.js';
 import { AppError } from '../errors/app-error.js';
 import { StartupError } from '../errors/startup-error.js';
@@ -151,7 +151,7 @@ clients
   .command('create')
   .description('Create an API client and print its secret (shown once)')
   .requiredOption('--tenant <id>', 'tenant the client belongs to (required)')
-  .requiredOption('--scopes <scopes>', 'comma- or space-separated: users:read,users:write,directory:read,directory:write,admin (required)')
+  .requiredOption('--scopes <scopes>', `comma- or space-separated: ${SCOPES.join(',')} (required)`)
   .option('--name <name>', 'display name', 'CLI client')
   .option(...JSON_OPTION)
   .action(async (opts: OutputOptions & { tenant: string; scopes: string; name: string }) => {

@@ -8,6 +8,7 @@ import { eventPositionsMigration } from './migrations/0005-event-positions.js';
 import { identifierKeysMigration } from './migrations/0006-identifier-keys.js';
 import { emailDomainKeysMigration } from './migrations/0007-email-domain-keys.js';
 import { dateAttributeValuesMigration } from './migrations/0008-date-attribute-values.js';
+import { scimCredentialsMigration } from './migrations/0009-scim-credentials.js';
 import { scimProfileMigration } from './migrations/0010-scim-profile.js';
 
 /**
@@ -24,6 +25,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0006-identifier-keys': identifierKeysMigration(),
     '0007-email-domain-keys': emailDomainKeysMigration(),
     '0008-date-attribute-values': dateAttributeValuesMigration(),
+    '0009-scim-credentials': scimCredentialsMigration(dialect),
     '0010-scim-profile': scimProfileMigration(dialect),
   };
 }

@@ -23,6 +23,10 @@ export interface ApiClientTable {
   name: string;
   secret_hash: string;
   scopes: string;
+  /** SCIM settings (migration 0009): null where the creator sent none, so the defaults apply. */
+  scim_origin: string | null;
+  scim_owns: string | null;
+  scim_on_delete: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -34,6 +38,10 @@ export interface ApiTokenTable {
   token_hash: string;
   token_prefix: string;
   scopes: string;
+  /** SCIM settings (migration 0009): null where the creator sent none, so the defaults apply. */
+  scim_origin: string | null;
+  scim_owns: string | null;
+  scim_on_delete: string | null;
   created_by: string;
   expires_at: Timestamp | null;
   last_used_at: Timestamp | null;

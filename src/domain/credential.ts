@@ -1,4 +1,4 @@
-import type { Scope } from './principal.js';
+import type { Scope, StoredScimSettings } from './principal.js';
 
 /**
  * The credentials Roster issues and stores. Secrets appear here only as hashes: client secrets
@@ -15,6 +15,8 @@ export interface ApiClient {
   name: string;
   secretHash: string;
   scopes: Scope[];
+  /** The SCIM settings it was created with (null where none were sent); they apply while it holds `scim` or `admin`. */
+  scim: StoredScimSettings;
   createdAt: string;
   updatedAt: string;
 }
@@ -27,6 +29,8 @@ export interface ApiToken {
   tokenHash: string;
   tokenPrefix: string;
   scopes: Scope[];
+  /** The SCIM settings it was created with (null where none were sent); they apply while it holds `scim` or `admin`. */
+  scim: StoredScimSettings;
   /** Who created it, as `<actorType>:<actorId>` of the creating principal. */
   createdBy: string;
   expiresAt: string | null;

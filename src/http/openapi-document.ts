@@ -41,6 +41,7 @@ const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'users:write': 'Create, change and delete users and their memberships.',
   'directory:read': 'Read roles, groups, organizations, environments and the rest of the directory.',
   'directory:write': 'Create, change and delete directory records and their members.',
+  scim: 'The SCIM 2.0 server under /scim/v2 (users and groups), under the credential\'s SCIM settings (origin, owns, onDelete). Implies no other scope.',
   admin: 'Everything in the tenant (implies every other scope), plus clients, API tokens, events and jobs.',
 };
 

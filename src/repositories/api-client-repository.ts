@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { ApiClientTable, DB } from '../db/schema.js';
 import type { ApiClient } from '../domain/credential.js';
-import type { Scope } from '../domain/principal.js';
+import { storedScimSettings, type Scope, type StoredScimSettings } from '../domain/principal.js';
 
 export class ApiClientRepository {
   constructor(
@@ -57,6 +57,7 @@ export class ApiClientRepository {
         name: client.name,
         secret_hash: client.secretHash,
         scopes: client.scopes.join(' '),
+        ...scimColumns(client.scim),
         created_at: client.createdAt,
         updated_at: client.updatedAt,
       })
@@ -83,9 +84,17 @@ function toClient(row: Selectable<ApiClientTable>): ApiClient {
     name: row.name,
     secretHash: row.secret_hash,
     scopes: splitScopes(row.scopes),
+    scim: storedScimSettings(row.scim_origin, row.scim_owns, row.scim_on_delete),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
 export const splitScopes = (value: string): Scope[] => (value === '' ? [] : (value.split(' ') as Scope[]));
+
+/** The three SCIM columns of a credential row (api_clients, api_tokens) from its stored settings. */
+export const scimColumns = (scim: StoredScimSettings): { scim_origin: string | null; scim_owns: string | null; scim_on_delete: string | null } => ({
+  scim_origin: scim.origin,
+  scim_owns: scim.owns,
+  scim_on_delete: scim.onDelete,
+});

@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiTokenTable, DB } from '../db/schema.js';
 import type { ApiToken } from '../domain/credential.js';
-import { splitScopes } from './api-client-repository.js';
+import { scimColumns, splitScopes } from './api-client-repository.js';
+import { storedScimSettings } from '../domain/principal.js';
 
 export class ApiTokenRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -32,6 +33,7 @@ export class ApiTokenRepository {
         token_hash: token.tokenHash,
         token_prefix: token.tokenPrefix,
         scopes: token.scopes.join(' '),
+        ...scimColumns(token.scim),
         created_by: token.createdBy,
         expires_at: token.expiresAt,
         last_used_at: null,
@@ -58,6 +60,7 @@ function toToken(row: Selectable<ApiTokenTable>): ApiToken {
     tokenHash: row.token_hash,
     tokenPrefix: row.token_prefix,
     scopes: splitScopes(row.scopes),
+    scim: storedScimSettings(row.scim_origin, row.scim_owns, row.scim_on_delete),
     createdBy: row.created_by,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,

@@ -1,7 +1,11 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, RefreshTokenTable } from '../db/schema.js';
 import type { RefreshToken } from '../domain/credential.js';
+import { storedScimSettings, type StoredScimSettings } from '../domain/principal.js';
 import { splitScopes } from './api-client-repository.js';
+
+/** What an access token's client row says on a request (OAuthTokenRepository.accessTokenStanding). */
+export type AccessTokenStanding = { state: 'gone' } | { state: 'revoked' } | { state: 'active'; scim: StoredScimSettings };
 
 /** Refresh tokens and the deny-list of revoked access tokens (RFC 7009). */
 export class OAuthTokenRepository {
@@ -73,16 +77,19 @@ export class OAuthTokenRepository {
   /**
    * Whether an access token may still act, in one indexed lookup: `gone` when the api_clients
    * row it was issued to no longer exists in its tenant (the client or the tenant was deleted; a
-   * recreated one has another row id), `revoked` when it is on the deny-list (RFC 7009).
+   * recreated one has another row id), `revoked` when it is on the deny-list (RFC 7009);
+   * otherwise `active` with the client's SCIM settings, read in the same query because they can
+   * change with the row and the token carries none.
    */
-  async accessTokenStanding(tenantId: string, clientRef: string, jti: string): Promise<'active' | 'revoked' | 'gone'> {
+  async accessTokenStanding(tenantId: string, clientRef: string, jti: string): Promise<AccessTokenStanding> {
     // SQL text, not the builder: it runs for every authenticated request (see EventRepository.takePositions).
-    const { rows } = await sql<{ jti: string | null }>`
-      select r.jti from api_clients as c left join revoked_access_tokens as r on r.jti = ${jti}
+    const { rows } = await sql<{ jti: string | null; scim_origin: string | null; scim_owns: string | null; scim_on_delete: string | null }>`
+      select r.jti, c.scim_origin, c.scim_owns, c.scim_on_delete from api_clients as c left join revoked_access_tokens as r on r.jti = ${jti}
       where c.id = ${clientRef} and c.tenant_id = ${tenantId}`.execute(this.db);
     const row = rows[0];
-    if (!row) return 'gone';
-    return row.jti === null ? 'active' : 'revoked';
+    if (!row) return { state: 'gone' };
+    if (row.jti !== null) return { state: 'revoked' };
+    return { state: 'active', scim: storedScimSettings(row.scim_origin, row.scim_owns, row.scim_on_delete) };
   }
 
   /** Housekeeping: expired entries can no longer be presented, so they need not be remembered. */

@@ -2,12 +2,12 @@ import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { randomToken, type SecretHasher } from '../lib/secrets.js';
-import { DEFAULT_TENANT_ID, isInstallationAdmin, type Principal, type Scope } from '../domain/principal.js';
+import { DEFAULT_TENANT_ID, NO_STORED_SCIM_SETTINGS, isInstallationAdmin, type Principal, type Scope, type StoredScimSettings } from '../domain/principal.js';
 import type { ApiClient } from '../domain/credential.js';
 import type { Store } from '../repositories/store.js';
-import { grantableScopes } from './scope-rules.js';
+import { grantableScopes, scimSettingsToStore, type ScimSettingsInput } from './scope-rules.js';
 
-export interface CreateClientInput {
+export interface CreateClientInput extends ScimSettingsInput {
   name: string;
   scopes: string[];
   tenantId?: string | undefined;
@@ -36,8 +36,9 @@ export class ClientService {
     // The tenant is an id inside the body: an unknown one is a 422 (404 is for the URL's own ids).
     const tenantId = this.targetTenant(principal, input.tenantId, bodyTenantNotFound);
     const scopes = grantableScopes(principal, input.scopes);
+    const scim = scimSettingsToStore(scopes, input);
     if (!(await this.store.repos.tenants.findById(tenantId))) throw bodyTenantNotFound(tenantId);
-    return this.insertClient(tenantId, input.name, scopes, input.clientId);
+    return this.insertClient(tenantId, input.name, scopes, input.clientId, undefined, scim);
   }
 
   /** The clients of the caller's tenant, or of another (installation admins); 404 tenant.not_found for one that does not exist, as in the CLI. */
@@ -138,14 +139,21 @@ export class ClientService {
     return requested;
   }
 
-  private async insertClient(tenantId: string, name: string, scopes: Scope[], clientId?: string, secret?: string): Promise<{ client: ApiClient; secret: string }> {
-    const created = await this.newClient(tenantId, name, scopes, clientId, secret);
+  private async insertClient(tenantId: string, name: string, scopes: Scope[], clientId?: string, secret?: string, scim?: StoredScimSettings): Promise<{ client: ApiClient; secret: string }> {
+    const created = await this.newClient(tenantId, name, scopes, clientId, secret, scim);
     await this.store.transaction((repos) => repos.clients.insert(created.client));
     return created;
   }
 
   /** A client record with a hashed secret (generated unless given), not stored yet. */
-  private async newClient(tenantId: string, name: string, scopes: Scope[], clientId?: string, secret?: string): Promise<{ client: ApiClient; secret: string }> {
+  private async newClient(
+    tenantId: string,
+    name: string,
+    scopes: Scope[],
+    clientId?: string,
+    secret?: string,
+    scim: StoredScimSettings = NO_STORED_SCIM_SETTINGS,
+  ): Promise<{ client: ApiClient; secret: string }> {
     const plainSecret = secret ?? randomToken('rcs_');
     const now = this.clock.now().toISOString();
     const client: ApiClient = {
@@ -155,6 +163,7 @@ export class ClientService {
       name,
       secretHash: await this.hasher.hash(plainSecret),
       scopes,
+      scim,
       createdAt: now,
       updatedAt: now,
     };

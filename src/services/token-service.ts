@@ -4,7 +4,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { addSeconds, type Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import { randomToken, sha256, type SecretHasher } from '../lib/secrets.js';
-import { hasScope, isScope, type Principal, type Scope } from '../domain/principal.js';
+import { effectiveScimSettings, hasScope, isScope, type Principal, type Scope } from '../domain/principal.js';
 import type { ApiClient } from '../domain/credential.js';
 import type { Repositories, Store } from '../repositories/store.js';
 import type { SigningKeyService } from './signing-key-service.js';
@@ -153,21 +153,24 @@ export class TokenService {
    * api_tokens row) still exists in its tenant, and whether the token was revoked. A deleted
    * tenant or client takes its rows with it (foreign-key cascade) and a recreated one gets new
    * row ids, so no process, whatever it has cached, lets an old token into a new tenant or client
-   * of the same name; revocations and deletions act at once in every process.
+   * of the same name; revocations and deletions act at once in every process. The same lookup
+   * reads the credential's SCIM settings into `principal.scim` when it holds `scim` (or `admin`).
    */
   async authenticate(bearer: string): Promise<Principal> {
     if (this.apiTokens.looksLikeApiToken(bearer)) return this.apiTokens.authenticate(bearer);
     const claims = await this.verifyJwt(bearer);
     const standing = await this.store.repos.oauthTokens.accessTokenStanding(claims.principal.tenantId, claims.clientRef, claims.jti);
-    if (standing === 'gone') {
+    if (standing.state === 'gone') {
       this.verified.delete(bearer);
       throw new AppError('auth.invalid_token', 'The client or tenant this access token was issued to has been deleted.');
     }
-    if (standing === 'revoked') {
+    if (standing.state === 'revoked') {
       this.verified.delete(bearer);
       throw new AppError('auth.invalid_token', 'The access token has been revoked.');
     }
-    return claims.principal;
+    // The cached principal is shared by every request with this token: the settings go on a copy.
+    const scim = effectiveScimSettings(claims.principal.scopes, standing.scim);
+    return scim === undefined ? claims.principal : { ...claims.principal, scim };
   }
 
   private async verifyJwt(token: string): Promise<VerifiedToken> {

@@ -1,5 +1,6 @@
 import type { ApiClient, ApiToken } from '../../domain/credential.js';
 import type { Tenant } from '../../domain/tenant.js';
+import { effectiveScimSettings, type Scope, type StoredScimSettings } from '../../domain/principal.js';
 import type { Static } from '@sinclair/typebox';
 import type { ApiTokenSchema, ClientSchema, TenantSchema } from '../schemas/credential-schemas.js';
 
@@ -11,6 +12,7 @@ export function presentClient(client: ApiClient): Static<typeof ClientSchema> {
     tenantId: client.tenantId,
     name: client.name,
     scopes: client.scopes,
+    ...presentScimSettings(client.scopes, client.scim),
     createdAt: client.createdAt,
     updatedAt: client.updatedAt,
   };
@@ -22,6 +24,7 @@ export function presentApiToken(token: ApiToken): Static<typeof ApiTokenSchema> 
     name: token.name,
     prefix: token.tokenPrefix,
     scopes: token.scopes,
+    ...presentScimSettings(token.scopes, token.scim),
     createdBy: token.createdBy,
     expiresAt: token.expiresAt,
     lastUsedAt: token.lastUsedAt,
@@ -30,3 +33,12 @@ export function presentApiToken(token: ApiToken): Static<typeof ApiTokenSchema> 
 }
 
 export const presentTenant = (tenant: Tenant): Static<typeof TenantSchema> => ({ id: tenant.id, name: tenant.name, createdAt: tenant.createdAt, updatedAt: tenant.updatedAt });
+
+/**
+ * The SCIM settings a credential acts under, as `principal.scim` will hold them: the stored values
+ * and the defaults for the rest when it holds `scim` (or `admin`); all null when it does not.
+ */
+function presentScimSettings(scopes: readonly Scope[], stored: StoredScimSettings): Pick<Static<typeof ApiTokenSchema>, 'origin' | 'owns' | 'onDelete'> {
+  const scim = effectiveScimSettings(scopes, stored);
+  return scim ? { origin: scim.origin, owns: scim.owns, onDelete: scim.onDelete } : { origin: null, owns: null, onDelete: null };
+}

@@ -67,7 +67,9 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
     config: { auth: 'admin', idempotent: true },
     schema: {
       tags: ['API clients'], summary: 'Create an API client; the secret is shown once', body: CreateClientBody, response: { 201: ClientWithSecretSchema, ...problemResponses(400, 404, 409, 422) },
-      operationId: 'createClient', description: 'An OAuth client of the caller\'s tenant (or of tenantId, for installation admins) that gets access tokens with the client credentials grant. Only a hash of the secret is stored.',
+      operationId: 'createClient',
+      description: 'An OAuth client of the caller\'s tenant (or of tenantId, for installation admins) that gets access tokens with the client credentials grant. Only a hash of the secret is stored. '
+        + 'A client for a SCIM client holds `scim` and may set `origin`, `owns` and `onDelete` (400 without `scim` or `admin`); its access tokens act under them.',
       responseHeaders: { 201: ['Location'] },
     },
   }, async (req, reply) => {
@@ -123,7 +125,9 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
     config: { auth: 'admin', idempotent: true },
     schema: {
       tags: ['API tokens'], summary: 'Create an API token; the token is shown once', body: CreateApiTokenBody, response: { 201: ApiTokenWithSecretSchema, ...problemResponses(400, 422) },
-      operationId: 'createApiToken', description: 'A long-lived bearer token (rst_…) with the scopes asked for, until expiresAt or deletion. Only a hash is stored.',
+      operationId: 'createApiToken',
+      description: 'A long-lived bearer token (rst_…) with the scopes asked for, until expiresAt or deletion. Only a hash is stored. '
+        + 'A token for a SCIM client holds `scim` and may set `origin`, `owns` and `onDelete` (400 without `scim` or `admin`).',
       responseHeaders: { 201: ['Location'] },
     },
   }, async (req, reply) => {

@@ -4,6 +4,8 @@ import { MEMBERSHIPS } from '../domain/membership.js';
 import type { Principal } from '../domain/principal.js';
 import type { User, UserInput } from '../domain/user.js';
 import type { SecretHasher } from '../lib/secrets.js';
+import type { ListQuery } from '../domain/list-query.js';
+import type { PageOf } from '../repositories/keyset-page.js';
 import type { Store } from '../repositories/store.js';
 import { deleteRecord } from './commands/delete-record-command.js';
 import { deleteUser } from './commands/delete-user-command.js';
@@ -98,6 +100,18 @@ export class ScimService {
       }
       return deleteUser(id, expected)(unit);
     };
+  }
+
+  /**
+   * One page of users for a SCIM list. The `scim` scope reads users and their groups (a SCIM
+   * filter on `groups` needs no directory scope); the query is the mapped SCIM request.
+   */
+  async listUsers(principal: Principal, query: ListQuery): Promise<PageOf<User>> {
+    return this.store.repos.users.list(principal.tenantId, query);
+  }
+
+  async listGroups(principal: Principal, query: ListQuery): Promise<PageOf<DirectoryRecord>> {
+    return this.store.repos.directory.list(GROUP, principal.tenantId, query);
   }
 
   /** The groups of each user, by user id (one query for a page). */

@@ -1,3 +1,4 @@
+import { identifierKey } from '../../domain/identifier-key.js';
 import type { DirectoryRecord } from '../../domain/directory.js';
 import type { ExternalId } from '../../domain/user.js';
 import type { FieldPath } from '../../filter/filter-ast.js';
@@ -18,7 +19,7 @@ import type { ScimUserContext } from './scim-user-mapping.js';
 export function documentToGroupInput(doc: ScimDocument, current: DirectoryRecord | null, ctx: ScimUserContext): Record<string, unknown> {
   if (typeof doc.displayName !== 'string') scimFail('scim.invalid_value', 'displayName is required.');
   const stored = (current?.externalIds as ExternalId[] | undefined) ?? [];
-  const others = stored.filter((e) => e.origin !== ctx.origin);
+  const others = stored.filter((e) => identifierKey(e.origin) !== identifierKey(ctx.origin));
   return {
     name: doc.displayName,
     description: current?.description ?? null,
@@ -29,7 +30,7 @@ export function documentToGroupInput(doc: ScimDocument, current: DirectoryRecord
 /** The group as a canonical document without members: what a PATCH of its own attributes starts from. */
 export function groupToDocument(group: DirectoryRecord, ctx: ScimUserContext): ScimDocument {
   const doc: ScimDocument = { displayName: group.name };
-  const externalId = ((group.externalIds as ExternalId[] | undefined) ?? []).find((e) => e.origin === ctx.origin)?.key;
+  const externalId = ((group.externalIds as ExternalId[] | undefined) ?? []).find((e) => identifierKey(e.origin) === identifierKey(ctx.origin))?.key;
   if (externalId !== undefined) doc.externalId = externalId;
   return doc;
 }

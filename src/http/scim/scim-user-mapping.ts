@@ -1,3 +1,4 @@
+import { identifierKey } from '../../domain/identifier-key.js';
 import type { ExternalId, User, UserInput } from '../../domain/user.js';
 import { USER_FIELDS, type UserFieldName } from '../../domain/user-fields.js';
 import type { FieldPath, FilterNode } from '../../filter/filter-ast.js';
@@ -73,7 +74,7 @@ export function userToDocument(user: User, ctx: ScimUserContext): ScimDocument {
   // Users written through the native API have an email and a phone but no lists: show them.
   if (doc.emails === undefined && user.email) doc.emails = [{ value: user.email, type: 'work', primary: true }];
   if (doc.phoneNumbers === undefined && user.phone) doc.phoneNumbers = [{ value: user.phone, type: 'work', primary: true }];
-  const externalId = user.externalIds.find((e) => e.origin === ctx.origin)?.key;
+  const externalId = user.externalIds.find((e) => identifierKey(e.origin) === identifierKey(ctx.origin))?.key;
   if (externalId !== undefined) doc.externalId = externalId;
   doc.active = user.status === 'active';
   if (Object.keys(enterprise).length > 0) doc[SCIM_ENTERPRISE_URN] = enterprise;
@@ -113,7 +114,7 @@ export function documentToUserInput(doc: ScimDocument, current: User | null, ctx
   input.email = preferred(doc.emails);
   input.phone = preferred(doc.phoneNumbers);
 
-  const others: ExternalId[] = (current?.externalIds ?? []).filter((e) => e.origin !== ctx.origin);
+  const others: ExternalId[] = (current?.externalIds ?? []).filter((e) => identifierKey(e.origin) !== identifierKey(ctx.origin));
   input.externalIds = typeof doc.externalId === 'string' ? [...others, { origin: ctx.origin, key: doc.externalId }] : others;
 
   if (current) {
@@ -233,7 +234,7 @@ export function resolveUserFilterPath(path: ScimPatchPath): ScimAttributeResolut
  * Roster) as `status eq 'active'`: `active eq false` is every other status, `active pr` is always true.
  */
 export function rewriteUserFilter(node: FilterNode, ctx: ScimUserContext): FilterNode {
-  return scopeExternalIds(mapActive(node), ctx);
+  return scopeExternalIds(mapActive(node), ctx.origin);
 }
 
 function mapActive(node: FilterNode): FilterNode {
@@ -262,18 +263,18 @@ function mapActive(node: FilterNode): FilterNode {
 const booleanText = (text: string): boolean | undefined => (text.toLowerCase() === 'true' ? true : text.toLowerCase() === 'false' ? false : undefined);
 
 /**
- * Confines every test of `externalIds` that came from SCIM `externalId` to the credential's
- * origin: `externalId eq "x"` means this origin's key is x, and `externalId pr` that the origin
+ * Confines every test of `externalIds` that came from SCIM `externalId` (users and groups) to the
+ * credential's origin: `externalId eq "x"` means this origin's key is x, and `externalId pr` that the origin
  * has a key at all. The mapped tree is the converter's output (collections become `any`).
  */
-function scopeExternalIds(node: FilterNode, ctx: ScimUserContext): FilterNode {
-  const origin: FilterNode = { kind: 'compare', op: 'eq', path: ['e', 'origin'], value: { type: 'string', value: ctx.origin } };
+export function scopeExternalIds(node: FilterNode, originName: string): FilterNode {
+  const origin: FilterNode = { kind: 'compare', op: 'eq', path: ['e', 'origin'], value: { type: 'string', value: originName } };
   switch (node.kind) {
     case 'and':
     case 'or':
-      return { ...node, left: scopeExternalIds(node.left, ctx), right: scopeExternalIds(node.right, ctx) };
+      return { ...node, left: scopeExternalIds(node.left, originName), right: scopeExternalIds(node.right, originName) };
     case 'not':
-      return { kind: 'not', operand: scopeExternalIds(node.operand, ctx) };
+      return { kind: 'not', operand: scopeExternalIds(node.operand, originName) };
     case 'any':
       return node.path[0] === 'externalIds' ? { ...node, variable: 'e', predicate: { kind: 'and', left: origin, right: node.predicate } } : node;
     case 'present':

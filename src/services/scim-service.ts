@@ -28,6 +28,9 @@ export interface ScimActor {
 /** What DELETE /Users/{id} does for this credential. */
 export type ScimDeleteMode = 'delete' | 'suspend';
 
+/** Plans a member change inside the unit, reading the member list (id, display name) only if it must. */
+export type MemberPlanner = (loadMembers: () => Promise<{ id: string; displayName: string }[]>) => Promise<MemberChange>;
+
 /** A user write's password, already hashed (hash with `ScimService.hashPassword` before the unit). */
 export interface HashedPassword {
   hash: string;
@@ -166,7 +169,7 @@ export class ScimService {
     id: string,
     expected: ExpectedVersion,
     change: ((current: DirectoryRecord) => Record<string, unknown>) | undefined,
-    members: MemberChange | undefined,
+    members: MemberChange | MemberPlanner | undefined,
   ): Promise<DirectoryRecord> {
     return this.units.run(principal, this.updateGroupCommand(actor, id, expected, change, members));
   }
@@ -176,15 +179,16 @@ export class ScimService {
     id: string,
     expected: ExpectedVersion,
     change: ((current: DirectoryRecord) => Record<string, unknown>) | undefined,
-    members: MemberChange | undefined,
+    members: MemberChange | MemberPlanner | undefined,
   ): Command<DirectoryRecord> {
     return async (unit) => {
       const existing = await unit.repos.directory.findById(GROUP, unit.tenantId, id);
       if (!existing || !ownsGroup(actor, existing)) throw new AppError('group.not_found', `No group with id ${id}.`);
       const events = [];
       let expectedNow = expected;
-      if (members) {
-        const result = await changeMembers('groups', id, members, expectedNow, memberVisibility(actor))(unit);
+      const memberChange = typeof members === 'function' ? await members(() => unit.repos.memberships.memberNames(GROUP_MEMBERS, unit.tenantId, id)) : members;
+      if (memberChange) {
+        const result = await changeMembers('groups', id, memberChange, expectedNow, memberVisibility(actor))(unit);
         events.push(...result.events);
         // The member change moved the version; the record change below must not refuse it.
         if (result.events.length > 0 && typeof expectedNow === 'number') expectedNow = expectedNow + 1;

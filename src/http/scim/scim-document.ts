@@ -122,8 +122,7 @@ function singleValue(attribute: ScimAttribute, value: unknown, path: string, ign
       return Object.keys(out).length === 0 ? undefined : out;
     }
     default: {
-      // Numbers arrive for text attributes (an employee number); they are text in SCIM.
-      const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+      const text = value;
       if (typeof text !== 'string') scimFail('scim.invalid_value', `"${path}" must be a string, not ${describe(value)}.`);
       if (text.length > MAX_STRING) scimFail('scim.invalid_value', `"${path}" is longer than ${MAX_STRING} characters.`);
       return text.trim() === '' ? undefined : text;

@@ -4,6 +4,7 @@ import type { Principal } from '../../domain/principal.js';
 import type { ScimFilter } from '../../filter/scim-filter-ast.js';
 import type { MemberChange } from '../../services/commands/membership-commands.js';
 import type { Services } from '../../services/container.js';
+import type { MemberPlanner } from '../../services/scim-service.js';
 import { parseIfMatch } from '../routes/user-routes.js';
 import { GROUP_MODEL, SCIM_GROUP_URN, findAttribute } from './scim-attributes.js';
 import { listResponse, notModified, resourceId, scimContext, sendResource, type ScimRequestContext } from './scim-context.js';
@@ -73,7 +74,7 @@ export function registerScimGroupRoutes(app: FastifyInstance, services: Services
     const projection = groupProjection(request);
     const id = resourceId((request.params as { id: string }).id, 'group.not_found');
     const { own, members } = splitMemberOperations(readPatchRequest(request.body));
-    const memberChange = members.length > 0 ? await planMembers(services, request.principal, id, members) : undefined;
+    const memberChange = members.length > 0 ? memberPlanner(members) : undefined;
     const change = own.length > 0 ? (current: DirectoryRecord) => documentToGroupInput(applyPatch(GROUP_MODEL, groupToDocument(current, ctx.mapping), own), current, ctx.mapping) : undefined;
     const group = await scim.updateGroup(request.principal, ctx.actor, id, parseIfMatch(request.headers['if-match']), change, memberChange);
     reply.header('etag', `W/"${group.version}"`);
@@ -119,7 +120,7 @@ function groupProjection(request: FastifyRequest): ScimProjection {
  * Separates the operations on `members` from those on the group's own attributes (a path-less
  * add/replace may carry both: its `members` key becomes a members operation of its own).
  */
-function splitMemberOperations(operations: readonly ScimPatchOperation[]): { own: ScimPatchOperation[]; members: ScimPatchOperation[] } {
+export function splitMemberOperations(operations: readonly ScimPatchOperation[]): { own: ScimPatchOperation[]; members: ScimPatchOperation[] } {
   const own: ScimPatchOperation[] = [];
   const members: ScimPatchOperation[] = [];
   for (const operation of operations) {
@@ -146,16 +147,20 @@ function splitMemberOperations(operations: readonly ScimPatchOperation[]): { own
 }
 
 /**
- * The net member change of a PATCH's `members` operations, in order: add, remove (all, some
+ * The net member change of a PATCH's `members` operations (run inside the write's unit), in order: add, remove (all, some
  * values, or those a filter selects) and replace. Filters other than `value eq "…"` (and `or` of
  * them) are evaluated on the member list, loaded once.
  */
-async function planMembers(services: Services, principal: Principal, groupId: string, operations: readonly ScimPatchOperation[]): Promise<MemberChange> {
+export function memberPlanner(operations: readonly ScimPatchOperation[]): MemberPlanner {
+  return (loadMembers) => planMembers(operations, loadMembers);
+}
+
+async function planMembers(operations: readonly ScimPatchOperation[], loadMembers: () => Promise<{ id: string; displayName: string }[]>): Promise<MemberChange> {
   let replace: Set<string> | undefined;
   const add = new Set<string>();
   const remove = new Set<string>();
   let loaded: ScimDocument[] | undefined;
-  const current = async () => (loaded ??= (await services.scim.groupMembers(principal, groupId)).map((m) => ({ value: m.id, display: m.displayName, type: 'User' })));
+  const current = async () => (loaded ??= (await loadMembers()).map((m) => ({ value: m.id, display: m.displayName, type: 'User' })));
   const adding = (ids: string[]) => {
     for (const id of ids) {
       if (replace) replace.add(id);

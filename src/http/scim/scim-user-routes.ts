@@ -187,7 +187,7 @@ export function searchParams(body: unknown): ScimListParams {
 }
 
 /** The password of a POST or PUT body, taken out of the document (it is hashed before the write). */
-function takePassword(doc: ScimDocument): string | undefined {
+export function takePassword(doc: ScimDocument): string | undefined {
   const password = doc.password;
   delete doc.password;
   return typeof password === 'string' ? password : undefined;
@@ -198,7 +198,7 @@ function takePassword(doc: ScimDocument): string | undefined {
  * value with `password`), taken out of the operations so it is hashed before the unit. Removing
  * a password is not something SCIM can ask of Roster (400 mutability).
  */
-function takePatchPassword(operations: ScimPatchOperation[]): string | undefined {
+export function takePatchPassword(operations: ScimPatchOperation[]): string | undefined {
   let password: string | undefined;
   for (let i = operations.length - 1; i >= 0; i--) {
     const operation = operations[i] as ScimPatchOperation;

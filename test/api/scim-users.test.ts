@@ -92,3 +92,20 @@ describe('SCIM Users: the Entra ID provisioning sequence', () => {
     expect(gone.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404' });
   });
 });
+
+describe('SCIM Users written through the native API', () => {
+  it('show their email and phone as SCIM lists, and a PATCH of something else leaves them as they are', async () => {
+    const token = await scimToken({ origin: 'entra', owns: 'all' });
+    const native = await s.request({ method: 'POST', url: '/v1/users', payload: { email: `${s.unique('nat')}@native.test`, phone: '+44 1', givenName: 'Nat' } });
+    expect(native.statusCode, native.body).toBe(201);
+    const { id, email } = native.json();
+    const got = await s.request({ method: 'GET', url: `/scim/v2/Users/${id}`, token });
+    expect(got.json()).toMatchObject({ emails: [{ value: email, type: 'work', primary: true }], phoneNumbers: [{ value: '+44 1', type: 'work', primary: true }], active: true });
+    const patched = await s.request({ method: 'PATCH', url: `/scim/v2/Users/${id}`, token, payload: { Operations: [{ op: 'replace', path: 'title', value: 'Chief' }] } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const events = (await s.request({ method: 'GET', url: `/v1/users/${id}/history` })).json();
+    const last = events.items[0];
+    expect(Object.keys(last.changes)).toEqual(['title']);
+    expect(last.actor).toMatchObject({ type: 'api_token' });
+  });
+});

@@ -1,4 +1,5 @@
 import { identifierKey } from '../../domain/identifier-key.js';
+import { freeJsonProblem } from '../../domain/storable-values.js';
 import type { ExternalId, User, UserInput } from '../../domain/user.js';
 import { USER_FIELDS, type UserFieldName } from '../../domain/user-fields.js';
 import type { FieldPath, FilterNode } from '../../filter/filter-ast.js';
@@ -107,9 +108,11 @@ export function documentToUserInput(doc: ScimDocument, current: User | null, ctx
   if (Object.keys(nameParts).length > 0) profile.name = nameParts;
   else delete profile.name;
   for (const list of PROFILE_LISTS) {
-    if (Array.isArray(doc[list]) && (doc[list] as unknown[]).length > 0) profile[list] = doc[list];
+    if (Array.isArray(doc[list]) && (doc[list] as unknown[]).length > 0 && !synthesised(current, list, doc[list])) profile[list] = doc[list];
     else delete profile[list];
   }
+  const problem = freeJsonProblem(profile);
+  if (problem !== undefined) scimFail('scim.invalid_value', `The attributes Roster keeps as sent (name parts, emails, phoneNumbers, addresses…) are too large together: ${problem}.`);
   input.profile = profile;
   input.email = preferred(doc.emails);
   input.phone = preferred(doc.phoneNumbers);
@@ -126,6 +129,17 @@ export function documentToUserInput(doc: ScimDocument, current: User | null, ctx
     input.status = 'suspended';
   }
   return input as UserInput;
+}
+
+/**
+ * Whether `value` is only the list userToDocument shows for a user written through the native API
+ * (its email or phone as the one primary work value): keeping it would change the user's profile
+ * on a write that changed nothing.
+ */
+function synthesised(current: User | null, list: string, value: unknown): boolean {
+  if (!current || (current.profile as Record<string, unknown>)[list] !== undefined) return false;
+  const native = list === 'emails' ? current.email : list === 'phoneNumbers' ? current.phone : null;
+  return native !== null && JSON.stringify(value) === JSON.stringify([{ value: native, type: 'work', primary: true }]);
 }
 
 /** The value of the primary element, else of type work, else the first: what the native single field holds. */

@@ -10,7 +10,7 @@ import { GROUP_MODEL, SCIM_GROUP_URN, findAttribute } from './scim-attributes.js
 import { listResponse, notModified, resourceId, scimContext, sendResource, type ScimRequestContext } from './scim-context.js';
 import { readDocument, scimFail, type ScimDocument } from './scim-document.js';
 import { documentToGroupInput, groupToDocument, memberIds, presentScimGroup, resolveGroupFilterPath } from './scim-group-mapping.js';
-import { scimListQuery, type ScimListParams, type ScimListResource } from './scim-list-query.js';
+import { scimListQuery, totalOf, type ScimListParams, type ScimListResource } from './scim-list-query.js';
 import { applyPatch, matches, readPatchRequest, type ScimPatchOperation } from './scim-patch.js';
 import { parseProjection, project, wants, type ScimProjection } from './scim-projection.js';
 import { SCIM_LIMITS } from './scim-schema-definitions.js';
@@ -96,7 +96,7 @@ export async function listGroups(services: Services, request: FastifyRequest, pa
   const projection = parseProjection(GROUP_MODEL, params.attributes, params.excludedAttributes);
   const plan = scimListQuery(params, groupListResource(ctx));
   const page = await services.scim.listGroups(request.principal, plan.query);
-  const total = page.count ?? 0;
+  const total = await totalOf(plan, page, async () => (await services.scim.listGroups(request.principal, { ...plan.query, page: { size: 1 }, count: true })).count ?? 0);
   if (plan.mode === 'unpaged' && total > SCIM_LIMITS.filterMaxResults) {
     scimFail('scim.too_many', `${total} groups match; at most ${SCIM_LIMITS.filterMaxResults} are returned without paging. Send count and startIndex (or cursor), or a narrower filter.`);
   }

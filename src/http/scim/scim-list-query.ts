@@ -72,8 +72,9 @@ export function scimListQuery(params: ScimListParams, resource: ScimListResource
     filter,
     sort,
     page: { size: Math.max(count, 1), ...(cursor !== undefined ? { cursor } : {}), ...(mode === 'index' && startIndex > 1 ? { offset: startIndex - 1 } : {}) },
-    // totalResults is REQUIRED in every ListResponse (RFC 7644 §3.4.2).
-    count: true,
+    // totalResults is REQUIRED in every ListResponse (RFC 7644 §3.4.2), but a page that shows
+    // the end of the results tells it without a COUNT (see totalOf).
+    count: count === 0,
   };
   return { query, mode, startIndex, countOnly: count === 0 };
 }
@@ -103,4 +104,16 @@ function integer(value: unknown, name: string): number | undefined {
   const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(number)) scimFail('scim.invalid_value', `${name} must be an integer, not ${JSON.stringify(value).slice(0, 60)}.`);
   return number;
+}
+
+/**
+ * totalResults of a page fetched without a count: when the page reaches the end (no next
+ * cursor) and starts within the results, it is the offset plus what the page holds; otherwise
+ * `count` is asked (one COUNT over the same filter). Saves a query on every `userName eq` lookup.
+ */
+export async function totalOf(plan: ScimListPlan, page: { items: unknown[]; nextCursor: string | null; count?: number }, count: () => Promise<number>): Promise<number> {
+  if (page.count !== undefined) return page.count;
+  const offset = plan.query.page.offset ?? 0;
+  if (page.nextCursor === null && plan.mode !== 'cursor' && (page.items.length > 0 || offset === 0)) return offset + page.items.length;
+  return count();
 }

@@ -7,7 +7,7 @@ import { parseIfMatch } from '../routes/user-routes.js';
 import { SCIM_ENTERPRISE_URN, USER_MODEL } from './scim-attributes.js';
 import { listResponse, notModified, resourceId, scimContext, sendResource, type ScimRequestContext } from './scim-context.js';
 import { readDocument, scimFail, type ScimDocument } from './scim-document.js';
-import { scimListQuery, type ScimListParams, type ScimListResource } from './scim-list-query.js';
+import { scimListQuery, totalOf, type ScimListParams, type ScimListResource } from './scim-list-query.js';
 import { applyPatch, readPatchRequest, type ScimPatchOperation } from './scim-patch.js';
 import { parseProjection, project, wants, type ScimProjection } from './scim-projection.js';
 import { SCIM_LIMITS } from './scim-schema-definitions.js';
@@ -72,7 +72,7 @@ export function registerScimUserRoutes(app: FastifyInstance, services: Services)
     const password = await scim.hashPassword(takePassword(doc));
     if (typeof doc.userName !== 'string') scimFail('scim.invalid_value', 'userName is required.');
     const user = await scim.createUser(request.principal, ctx.actor, documentToUserInput(doc, null, ctx.mapping), password);
-    return sendResource(reply, await presentUsers(services, request.principal, ctx, [user], projection).then((r) => r[0] as ScimDocument), user.version, 201);
+    return sendResource(reply, (await presentUsers(services, request.principal, ctx, [user], projection, true))[0] as ScimDocument, user.version, 201);
   });
 
   app.get(`${SCIM_PREFIX}/Users/:id`, { config: config(), schema: { params: ScimIdParams, querystring: ScimResourceQuerySchema } }, async (request, reply) => {
@@ -123,7 +123,7 @@ export async function listUsers(services: Services, request: FastifyRequest, par
   const projection = parseProjection(USER_MODEL, params.attributes, params.excludedAttributes);
   const plan = scimListQuery(params, userListResource(ctx));
   const page = await services.scim.listUsers(request.principal, plan.query);
-  const total = page.count ?? 0;
+  const total = await totalOf(plan, page, async () => (await services.scim.listUsers(request.principal, { ...plan.query, page: { size: 1 }, count: true })).count ?? 0);
   if (plan.mode === 'unpaged' && total > SCIM_LIMITS.filterMaxResults) {
     scimFail('scim.too_many', `${total} users match; at most ${SCIM_LIMITS.filterMaxResults} are returned without paging. Send count and startIndex (or cursor), or a narrower filter.`);
   }
@@ -133,9 +133,17 @@ export async function listUsers(services: Services, request: FastifyRequest, par
 }
 
 /** SCIM Users for a page: groups and managers' names in one query each, only when the response shows them. */
-export async function presentUsers(services: Services, principal: Principal, ctx: ScimRequestContext, users: readonly User[], projection: ScimProjection): Promise<ScimDocument[]> {
+export async function presentUsers(
+  services: Services,
+  principal: Principal,
+  ctx: ScimRequestContext,
+  users: readonly User[],
+  projection: ScimProjection,
+  /** A user just created belongs to no group: no need to ask. */
+  created = false,
+): Promise<ScimDocument[]> {
   if (users.length === 0) return [];
-  const groups = wants(projection, 'groups') ? await services.scim.groupsOf(principal, users.map((u) => u.id)) : undefined;
+  const groups = wants(projection, 'groups') && !created ? await services.scim.groupsOf(principal, users.map((u) => u.id)) : undefined;
   const managerIds = users.flatMap((u) => (u.managerId ? [u.managerId] : []));
   const managers = managerIds.length > 0 && wants(projection, `${SCIM_ENTERPRISE_URN}:manager`) ? await services.scim.displayNames(principal, managerIds) : undefined;
   return users.map((user) =>

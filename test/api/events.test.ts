@@ -221,7 +221,8 @@ describe('GET /v1/event-types', () => {
     expect(types).toContain('user.offboarding_started');
     expect(types).not.toContain('user.deactivated');
     expect(items.find((i) => i.type === 'attribute_definition.deleted')).toMatchObject({ resource: 'attribute_definition' });
-    expect(items.length).toBe(14 + 9 * 3);
+    expect(items.length).toBe(15 + 9 * 3);
+    expect(types).toContain('user.password_changed');
     expect(items.every((i) => i.description.length > 0 && i.payload.length > 0)).toBe(true);
     expect((await t.request({ method: 'GET', url: '/v1/event-types' })).statusCode).toBe(401);
   });

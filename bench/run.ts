@@ -5,7 +5,9 @@
  * machine; the point is to see them and to notice regressions.
  *
  * Options (env): BENCH_USERS (100000), BENCH_SECONDS (15 per read scenario),
- * BENCH_CONNECTIONS (32), BENCH_DATABASE_URL (default: a temp SQLite file).
+ * BENCH_CONNECTIONS (32), BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_ONLY (`native`
+ * or `scim`: only those scenarios after the load; default both). The SCIM scenarios and their
+ * knobs are in scim-scenarios.ts.
  *
  * After the load it creates 50 groups and 20 roles (API) and puts every user in 3 groups and 2
  * roles, written straight into the database in one transaction (there is no bulk membership
@@ -19,6 +21,7 @@ import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { encodeListCursor } from '../src/filter/list-cursor.js';
+import { scimScenarios, type Comparison, type Row } from './scim-scenarios.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -29,23 +32,15 @@ const CLIENT_ID = 'bench-admin';
 const CLIENT_SECRET = 'bench-admin-secret-0123456789';
 const GROUPS = 50;
 const ROLES = 20;
-
-interface Row {
-  scenario: string;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-  errors: number;
-  non2xx: number;
-}
+const ONLY = process.env.BENCH_ONLY ?? '';
+if (!['', 'native', 'scim'].includes(ONLY)) throw new Error(`BENCH_ONLY is native or scim, not ${ONLY}`);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'bench.db')}`;
   const server = startServer(databaseUrl);
   const rows: Row[] = [];
+  let comparisons: Comparison[] = [];
   try {
     await waitUntilReady();
     const token = await getToken();
@@ -63,6 +58,13 @@ async function main(): Promise<void> {
     const ids = await sampleIds(token, 2000);
     const names = ids.map((_, i) => `user${Math.floor((i * USERS) / ids.length)}@bench.example`);
     const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+    const database = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+
+    if (ONLY === 'scim') {
+      const scim = await scimScenarios({ base: BASE, adminToken: token, seconds: SECONDS, users: USERS, ids, names, run, userBody });
+      report([...rows, ...scim.rows], database, scim.comparisons);
+      return;
+    }
 
     rows.push(await run('GET /v1/users/{id}', { duration: SECONDS, requests: [{ setupRequest: (req) => ({ ...req, headers: auth, path: `/v1/users/${pick(ids)}` })}] }));
     rows.push(
@@ -96,7 +98,12 @@ async function main(): Promise<void> {
       rows.push(await run(`GET /v1/users?$top=100&$expand=groups,roles${suffix}`, { duration: SECONDS, connections, requests: [expandPage] }));
       rows.push(await run(`GET /v1/users?$filter=groups/any(g: g/name eq '…')&$top=50${suffix}`, { duration: SECONDS, connections, requests: [groupFilter] }));
     }
-    report(rows, databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres');
+    if (ONLY !== 'native') {
+      const scim = await scimScenarios({ base: BASE, adminToken: token, seconds: SECONDS, users: USERS, ids, names, run, userBody });
+      rows.push(...scim.rows);
+      comparisons = scim.comparisons;
+    }
+    report(rows, database, comparisons);
   } finally {
     server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
@@ -263,6 +270,7 @@ async function run(scenario: string, options: Partial<autocannon.Options>): Prom
     rps: Math.round(result.requests.total / (result.duration || 1)),
     p50: result.latency.p50,
     p99: result.latency.p99,
+    mean: result.latency.mean,
     max: result.latency.max,
     errors: result.errors,
     non2xx: result.non2xx,
@@ -271,12 +279,17 @@ async function run(scenario: string, options: Partial<autocannon.Options>): Prom
   return row;
 }
 
-function report(rows: Row[], database: string): void {
+function report(rows: Row[], database: string, comparisons: Comparison[]): void {
   console.log(`\nRoster benchmark: ${USERS} users, ${database}, ${CONNECTIONS} connections, ${cpus().length} cores, Node ${process.version}\n`);
   console.table(rows.map((r) => ({ scenario: r.scenario, 'req/s': r.rps, 'p50 ms': r.p50, 'p99 ms': r.p99, 'max ms': r.max, requests: r.requests, errors: r.errors + r.non2xx })));
+  if (comparisons.length > 0) {
+    console.log('\nSCIM against native (req/s; ratio = SCIM / native)\n');
+    console.table(comparisons.map((c) => ({ what: c.what, 'SCIM req/s': c.scim, 'native req/s': c.native ?? '–', ratio: c.ratio ?? '–', note: c.note })));
+  }
   mkdirSync('bench/results', { recursive: true });
-  const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${database}.json`;
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), users: USERS, database, connections: CONNECTIONS, cores: cpus().length, node: process.version, rows }, null, 2)}\n`);
+  const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${database}${ONLY ? `-${ONLY}` : ''}.json`;
+  const result = { date: new Date().toISOString(), users: USERS, database, connections: CONNECTIONS, cores: cpus().length, node: process.version, rows, ...(comparisons.length > 0 ? { comparisons } : {}) };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nWritten to ${file}`);
 }
 

@@ -162,4 +162,23 @@ describe('Okta: group push', () => {
     expectScimError(other, 400, 'mutability');
     expect((await c.get(`/scim/v2/Groups/${group.id}`)).json().displayName).toBe(renamed);
   });
+
+  it('replaces members with a full list of 150 users (more than a person has emails, fewer than a real department)', { timeout: 60_000 }, async () => {
+    const c = await client();
+    const users: string[] = [];
+    for (let i = 0; i < 150; i += 25) {
+      const batch = await Promise.all(Array.from({ length: 25 }, (_, j) => createScimUser(c, `big-${i + j}-${uid()}@okta.local`)));
+      users.push(...batch.map((u) => u.id));
+    }
+    const group = (await c.post('/scim/v2/Groups', { schemas: [URN.group], displayName: `Big ${uid()}`, members: [] })).json();
+    const res = await c.patch(`/scim/v2/Groups/${group.id}`, [{ op: 'replace', path: 'members', value: users.map((value) => ({ value })) }]);
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(204);
+    expect((await c.get(`/scim/v2/Groups/${group.id}`)).json().members).toHaveLength(150);
+    const put = await c.put(`/scim/v2/Groups/${group.id}`, { schemas: [URN.group], displayName: group.displayName, members: users.slice(0, 120).map((value) => ({ value })) });
+    expect(put.statusCode, put.body.slice(0, 300)).toBe(200);
+    expect(put.json().members).toHaveLength(120);
+    const created = await c.post('/scim/v2/Groups', { schemas: [URN.group], displayName: `Big2 ${uid()}`, members: users.map((value) => ({ value })) });
+    expect(created.statusCode, created.body.slice(0, 300)).toBe(201);
+    expect(created.json().members).toHaveLength(150);
+  });
 });

@@ -481,7 +481,7 @@ describe('SCIM changes in the native API and history', () => {
     expect(same.statusCode, same.body).toBe(200);
     expect(same.json().meta.version).toBe(patched.json().meta.version);
     expect(await history()).toHaveLength(events.length);
-    const samePut = await c.put(`/scim/v2/Users/${user.id}`, { ...same.json() });
+    const samePut = await c.put(`/scim/v2/Users/${user.id}`, same.json() as Record<string, unknown>);
     expect(samePut.statusCode, samePut.body).toBe(200);
     expect(samePut.json().meta.version).toBe(patched.json().meta.version);
     expect(await history()).toHaveLength(events.length);

@@ -64,8 +64,16 @@ export function userBody(userName: string, extra: Record<string, unknown> = {}):
   return { schemas: [URN.user], userName, active: true, name: { givenName: 'Test', familyName: userName.split('@')[0] }, ...extra };
 }
 
+/** A SCIM User representation as tests read it. */
+export interface ScimUserDoc {
+  id: string;
+  userName: string;
+  meta: { version: string; location: string; created: string; lastModified: string };
+  [attribute: string]: unknown;
+}
+
 /** Creates a user through SCIM and returns its representation. */
-export async function createScimUser(client: ScimClient, userName: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown> & { id: string }> {
+export async function createScimUser(client: ScimClient, userName: string, extra: Record<string, unknown> = {}): Promise<ScimUserDoc> {
   const res = await client.post('/scim/v2/Users', userBody(userName, extra));
   expect(res.statusCode, res.body).toBe(201);
   return res.json();

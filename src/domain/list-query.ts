@@ -15,6 +15,11 @@ export interface ListQuery {
   select?: string[] | undefined;
   /** Whether to also count every matching row. */
   count: boolean;
+  /**
+   * Text comparisons ignore case on every field (SCIM: attributes are caseExact false), not only
+   * on identifiers kept with a lowered copy. Fields without one compare lower()ed, unindexed.
+   */
+  ignoreCase?: boolean;
 }
 
 export type SortDirection = 'asc' | 'desc';

@@ -19,8 +19,15 @@ export interface Operand {
 }
 
 export function columnOperand(label: string, field: ScalarField): Operand {
+  const folded = field.asciiFolded === true && field.type === 'string' && field.caseInsensitive !== true;
   return {
-    label, expr: sql.ref(field.column), type: field.type, caseInsensitive: field.caseInsensitive === true, enumValues: field.enumValues, enumAliases: field.enumAliases,
+    label,
+    expr: folded ? sql`lower(${sql.ref(field.column)})` : sql.ref(field.column),
+    type: field.type,
+    caseInsensitive: field.caseInsensitive === true,
+    ...(folded ? { asciiFolded: true } : {}),
+    enumValues: field.enumValues,
+    enumAliases: field.enumAliases,
   };
 }
 

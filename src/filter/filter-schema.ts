@@ -18,6 +18,11 @@ export interface ScalarField {
    * the plain index on the column serves eq, in and startswith.
    */
   caseInsensitive?: boolean;
+  /**
+   * Compare `lower(column)` with the literal lowered the same way (ASCII only, alike on SQLite and
+   * PostgreSQL): case-insensitive text without a lowered copy (SCIM caseExact false); no index.
+   */
+  asciiFolded?: boolean;
   /** Required for type 'enum': the accepted values in their stored spelling. */
   enumValues?: readonly string[];
   /** For type 'enum': older spellings still accepted in filters, each read as the value it names. */

@@ -144,7 +144,8 @@ function membershipCollection(def: DirectoryDefinition, extra: readonly string[]
  * each defined attribute (number → numeric, boolean, date/enum/string → text), and infers the
  * type from the literal for keys without a definition.
  */
-export function userFilterSchema(attributeTypes: ReadonlyMap<string, JsonKeyType> | undefined): FilterSchema {
+export function userFilterSchema(attributeTypes: ReadonlyMap<string, JsonKeyType> | undefined, ignoreCase = false): FilterSchema {
+  if (ignoreCase) return USER_FILTER_SCHEMA_IGNORING_CASE;
   if (!attributeTypes || attributeTypes.size === 0) return USER_FILTER_SCHEMA;
   return {
     fields: {
@@ -153,6 +154,16 @@ export function userFilterSchema(attributeTypes: ReadonlyMap<string, JsonKeyType
     },
   };
 }
+
+/** The schema with every text field compared ignoring (ASCII) case: what SCIM filters use (caseExact false). */
+const USER_FILTER_SCHEMA_IGNORING_CASE: FilterSchema = {
+  fields: Object.fromEntries(
+    Object.entries(USER_FILTER_SCHEMA.fields).map(([name, field]) => [
+      name,
+      (field.kind === undefined || field.kind === 'column') && field.type === 'string' && !field.caseInsensitive ? { ...field, asciiFolded: true } : field,
+    ]),
+  ),
+};
 
 /**
  * What `$orderby` may name: the sortable registry fields, through the lowercased copy where there

@@ -31,7 +31,7 @@ export class UserRepository {
 
   /** One page of users (keyset paging: see keyset-page.ts). */
   async list(tenantId: string, q: UserListQuery): Promise<UserListResult> {
-    const schema = { filter: userFilterSchema(q.attributeTypes), sortable: USER_SORTABLE };
+    const schema = { filter: userFilterSchema(q.attributeTypes, q.ignoreCase), sortable: USER_SORTABLE };
     return fetchPage(this.db as never, this.dialect, 'users', tenantId, schema, q, (row) => toUser(row as unknown as Selectable<UserTable>));
   }
 

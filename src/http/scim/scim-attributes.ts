@@ -25,6 +25,10 @@ export interface ScimAttribute {
   caseExact?: boolean;
   required?: boolean;
   subAttributes?: readonly ScimAttribute[];
+  /** A complex attribute whose bare string is its `value` (a manager id; a member id, as clients send them). */
+  bareValue?: boolean;
+  /** Most values a multi-valued attribute holds (default MAX_MULTI_VALUES in scim-document.ts). */
+  maxValues?: number;
 }
 
 const str = (name: string, extra: Partial<ScimAttribute> = {}): ScimAttribute => ({ name, type: 'string', ...extra });
@@ -91,6 +95,7 @@ export const ENTERPRISE_ATTRIBUTES: readonly ScimAttribute[] = [
   {
     name: 'manager',
     type: 'complex',
+    bareValue: true,
     subAttributes: [str('value', { caseExact: true }), { name: '$ref', type: 'reference', mutability: 'readOnly' }, str('displayName', { mutability: 'readOnly' })],
   },
 ];
@@ -105,6 +110,9 @@ export const GROUP_ATTRIBUTES: readonly ScimAttribute[] = [
     name: 'members',
     type: 'complex',
     multiValued: true,
+    bareValue: true,
+    // Groups of tens of thousands (the member change command caps one change at 100,000).
+    maxValues: 100_000,
     subAttributes: [str('value', { mutability: 'immutable', caseExact: true }), { name: '$ref', type: 'reference', mutability: 'immutable' }, str('display', { mutability: 'readOnly' }), str('type', { mutability: 'immutable' })],
   },
 ];

@@ -170,7 +170,7 @@ function operationCommand(
         const operations = readPatchRequest(data);
         if (takePatchPassword(operations) !== undefined) scimFail('scim.invalid_value', 'Set passwords with POST or PUT in a Bulk request (a PATCH of password is accepted on /Users/{id}).');
         const change = (current: User) => {
-          const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping), operations);
+          const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping), operations, current.id);
           if (typeof doc.userName !== 'string') scimFail('scim.mutability', 'userName is required and cannot be removed.');
           return documentToUserInput(doc, current, ctx.mapping);
         };
@@ -194,7 +194,7 @@ function operationCommand(
     }
     case 'PATCH': {
       const { own, members } = splitMemberOperations(readPatchRequest(data));
-      const change = own.length > 0 ? (current: DirectoryRecord) => documentToGroupInput(applyPatch(GROUP_MODEL, groupToDocument(current, ctx.mapping), own), current, ctx.mapping) : undefined;
+      const change = own.length > 0 ? (current: DirectoryRecord) => documentToGroupInput(applyPatch(GROUP_MODEL, groupToDocument(current, ctx.mapping), own, current.id), current, ctx.mapping) : undefined;
       return asResult(scim.updateGroupCommand(ctx.actor, idOf(target), expected, change, members.length > 0 ? memberPlanner(members) : undefined));
     }
     case 'DELETE': {
@@ -211,6 +211,7 @@ function idOf(target: string | undefined): string {
 
 /** Reads the BulkRequest: 413 beyond maxOperations, 400 invalidSyntax for its shape. */
 function readBulkRequest(body: unknown): { operations: BulkOperation[]; failOnErrors?: number } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) scimFail('scim.invalid_syntax', 'The body must be a BulkRequest object with "Operations".');
   const raw = body as Record<string, unknown>;
   const fields = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), v]));
   const list = fields.operations;

@@ -91,7 +91,8 @@ export function canonicalValue(attribute: ScimAttribute, value: unknown, path: s
   if (value === null || value === undefined) return undefined;
   if (attribute.multiValued) {
     const list = Array.isArray(value) ? value : [value];
-    if (list.length > MAX_MULTI_VALUES) scimFail('scim.invalid_value', `"${path}" may hold at most ${MAX_MULTI_VALUES} values.`);
+    const max = attribute.maxValues ?? MAX_MULTI_VALUES;
+    if (list.length > max) scimFail('scim.invalid_value', `"${path}" may hold at most ${max} values.`);
     const items = list.map((item, i) => singleValue(attribute, item, `${path}[${i}]`, ignoreReadOnly)).filter((item) => item !== undefined);
     if (items.length === 0) return undefined;
     return attribute.type === 'complex' ? onePrimary(items as ScimDocument[]) : items;
@@ -107,8 +108,8 @@ function singleValue(attribute: ScimAttribute, value: unknown, path: string, ign
       return booleanValue(value, path);
     case 'complex': {
       if (typeof value !== 'object' || Array.isArray(value)) {
-        // A bare value for a multi-valued attribute (`"members": ["id"]`, a manager id): its `value`.
-        if (typeof value === 'string' && findAttribute(attribute.subAttributes, 'value')) return { value };
+        // A bare id for a manager or a member is its `value`.
+        if (typeof value === 'string' && attribute.bareValue) return { value };
         scimFail('scim.invalid_value', `"${path}" must be an object with ${(attribute.subAttributes ?? []).map((s) => s.name).join(', ')}.`);
       }
       const out: ScimDocument = {};

@@ -20,16 +20,23 @@ export interface ScimErrorBody {
  * code's catalogue entry, so every route that raises a code reports the same keyword.
  */
 export function presentScimError(problem: Pick<Problem, 'code' | 'status' | 'detail'>): ScimErrorBody {
-  const scimType = scimTypeOf(problem.code);
+  const unprocessable = problem.status === 422;
+  const scimType = scimTypeOf(problem.code) ?? (unprocessable ? 'invalidValue' : undefined);
   return {
     schemas: [SCIM_URN.error],
-    status: String(problem.status),
+    status: String(scimStatus(problem.status)),
     ...(scimType ? { scimType } : {}),
     detail: problem.detail,
   };
 }
 
+/**
+ * The HTTP status SCIM clients expect: RFC 7644 §3.12 has no 422, so a value that refers to
+ * nothing (a manager, a member) or breaks a rule is the 400 invalidValue SCIM defines for it.
+ */
+export const scimStatus = (status: number): number => (status === 422 ? 400 : status);
+
 /** Sends `problem` as a SCIM error; headers already set on the reply (Allow, WWW-Authenticate) stay. */
 export function sendScimError(reply: FastifyReply, problem: Pick<Problem, 'code' | 'status' | 'detail'>): FastifyReply {
-  return reply.code(problem.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(presentScimError(problem)));
+  return reply.code(scimStatus(problem.status)).type(SCIM_CONTENT_TYPE).send(JSON.stringify(presentScimError(problem)));
 }

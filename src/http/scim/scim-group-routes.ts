@@ -75,7 +75,7 @@ export function registerScimGroupRoutes(app: FastifyInstance, services: Services
     const id = resourceId((request.params as { id: string }).id, 'group.not_found');
     const { own, members } = splitMemberOperations(readPatchRequest(request.body));
     const memberChange = members.length > 0 ? memberPlanner(members) : undefined;
-    const change = own.length > 0 ? (current: DirectoryRecord) => documentToGroupInput(applyPatch(GROUP_MODEL, groupToDocument(current, ctx.mapping), own), current, ctx.mapping) : undefined;
+    const change = own.length > 0 ? (current: DirectoryRecord) => documentToGroupInput(applyPatch(GROUP_MODEL, groupToDocument(current, ctx.mapping), own, current.id), current, ctx.mapping) : undefined;
     const group = await scim.updateGroup(request.principal, ctx.actor, id, parseIfMatch(request.headers['if-match']), change, memberChange);
     reply.header('etag', `W/"${group.version}"`);
     // RFC 7644 §3.5.2: 204 unless the client asked for the resource with attributes/excludedAttributes.

@@ -75,6 +75,8 @@ export function scimListQuery(params: ScimListParams, resource: ScimListResource
     // totalResults is REQUIRED in every ListResponse (RFC 7644 §3.4.2), but a page that shows
     // the end of the results tells it without a COUNT (see totalOf).
     count: count === 0,
+    // SCIM attributes are caseExact false (RFC 7643 §2.2): eq "brown" finds "Brown".
+    ignoreCase: true,
   };
   return { query, mode, startIndex, countOnly: count === 0 };
 }

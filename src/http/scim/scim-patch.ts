@@ -75,21 +75,23 @@ interface Target {
 }
 
 /** Applies `operations` in order to a copy of `doc`. Errors: 400 invalidPath, noTarget, mutability, invalidValue. */
-export function applyPatch(model: ScimResourceModel, doc: ScimDocument, operations: readonly ScimPatchOperation[]): ScimDocument {
+export function applyPatch(model: ScimResourceModel, doc: ScimDocument, operations: readonly ScimPatchOperation[], resourceId?: string): ScimDocument {
   const result = structuredClone(doc);
   for (const operation of operations) {
-    if (operation.path === undefined) applyPathless(model, result, operation);
+    if (operation.path === undefined) applyPathless(model, result, operation, resourceId);
     else applyAt(model, result, operation.op, resolveTarget(model, operation.path), operation.value);
   }
   return result;
 }
 
 /** add/replace without a path: the value's keys are attributes (plain, dotted or URN-qualified) or extension URNs. */
-function applyPathless(model: ScimResourceModel, doc: ScimDocument, operation: ScimPatchOperation): void {
+function applyPathless(model: ScimResourceModel, doc: ScimDocument, operation: ScimPatchOperation, resourceId: string | undefined): void {
   const value = operation.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) scimFail('scim.invalid_value', `${operation.op} without a path needs an object of attributes as its value.`);
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
     if (key.toLowerCase() === 'schemas') continue;
+    // Okta renames a group with {"op":"replace","value":{"id":"<its id>","displayName":"…"}}: its own id changes nothing.
+    if (key.toLowerCase() === 'id' && resourceId !== undefined && typeof inner === 'string' && inner.toLowerCase() === resourceId.toLowerCase()) continue;
     const extension = findExtension(model, key);
     if (extension !== undefined) {
       if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) scimFail('scim.invalid_value', `"${extension}" must be an object of its attributes.`);

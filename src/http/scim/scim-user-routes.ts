@@ -34,8 +34,8 @@ export const ScimResourceQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export const ScimIdParams = Type.Object({ id: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
-/** Any JSON object: SCIM bodies are read by the adapter (scim-document.ts), which names what is wrong in SCIM terms. */
-export const ScimBody = Type.Object({}, { additionalProperties: true });
+/** Any JSON: SCIM bodies are read by the adapter (scim-document.ts, scim-patch.ts…), which says what is wrong in SCIM terms (invalidSyntax for a body that is not an object). */
+export const ScimBody = Type.Unknown();
 
 /** Query parameter names in errors (QueryError parts → SCIM parameters). */
 export const SCIM_QUERY_PARAMETERS = { filter: 'filter', sort: 'sortBy', select: 'attributes', expand: 'attributes', cursor: 'cursor', size: 'count', offset: 'startIndex' } as const;
@@ -101,7 +101,7 @@ export function registerScimUserRoutes(app: FastifyInstance, services: Services)
     const operations = readPatchRequest(request.body);
     const password = await scim.hashPassword(takePatchPassword(operations));
     const change = (current: User) => {
-      const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping), operations);
+      const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping), operations, current.id);
       if (typeof doc.userName !== 'string') scimFail('scim.mutability', 'userName is required and cannot be removed.');
       return documentToUserInput(doc, current, ctx.mapping);
     };
@@ -166,6 +166,7 @@ export function projectionOf(request: FastifyRequest): ScimProjection {
 
 /** A SearchRequest body (RFC 7644 §3.4.3) as list parameters. */
 export function searchParams(body: unknown): ScimListParams {
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) scimFail('scim.invalid_syntax', 'The body must be a SearchRequest object.');
   const raw = (body ?? {}) as Record<string, unknown>;
   const text = (name: string): string | undefined => {
     const value = raw[name];

@@ -103,10 +103,13 @@ const retryDelayMs = (attempt: number) => Math.floor(Math.random() * 10 * attemp
 
 /** Savepoints by plain SQL on the transaction's own connection (both dialects speak it). */
 function transactionControl(trx: Kysely<DB>, repos: Repositories): TransactionControl {
-  let next = 0;
+  // Named by nesting depth, not by a counter: a released savepoint's name is free again, and the
+  // same SQL text reuses its prepared statement (a 1,000-row batch would otherwise prepare 3,000
+  // statements and flush the statement cache).
+  let depth = 0;
   return {
     async savepoint(work) {
-      const name = sql.raw(`row_${next++}`);
+      const name = sql.raw(`row_${depth++}`);
       // Events are queued in memory until the transaction's end (event-repository.ts): a row that
       // fails must take its queued events with it, as the savepoint takes its rows.
       const queued = repos.events.mark();
@@ -120,6 +123,8 @@ function transactionControl(trx: Kysely<DB>, repos: Repositories): TransactionCo
         await sql`release savepoint ${name}`.execute(trx);
         repos.events.discardFrom(queued);
         throw mapConstraintError(error) ?? error;
+      } finally {
+        depth--;
       }
     },
   };

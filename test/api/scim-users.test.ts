@@ -109,3 +109,18 @@ describe('SCIM Users written through the native API', () => {
     expect(last.actor).toMatchObject({ type: 'api_token' });
   });
 });
+
+describe('SCIM enterprise attributes written without their URN', () => {
+  it('are read, patched and filtered like the qualified ones', async () => {
+    const token = await scimToken({ origin: s.unique('bare') });
+    const manager = await s.request({ method: 'POST', url: '/scim/v2/Users', token, payload: { userName: `${s.unique('boss')}@bare.test` } });
+    const created = await s.request({ method: 'POST', url: '/scim/v2/Users', token, payload: { userName: `${s.unique('emp')}@bare.test`, employeeNumber: 'N-7', manager: manager.json().id } });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()[ENTERPRISE]).toMatchObject({ employeeNumber: 'N-7', manager: { value: manager.json().id } });
+    const patched = await s.request({ method: 'PATCH', url: `/scim/v2/Users/${created.json().id}`, token, payload: { Operations: [{ op: 'remove', path: 'manager' }, { op: 'replace', path: 'costCenter', value: 'CC9' }] } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()[ENTERPRISE]).toEqual({ employeeNumber: 'N-7', costCenter: 'CC9' });
+    const found = await s.request({ method: 'GET', url: `/scim/v2/Users?filter=${encodeURIComponent('employeeNumber eq "n-7"')}`, token });
+    expect(found.json().Resources.map((r: { id: string }) => r.id)).toEqual([created.json().id]);
+  });
+});

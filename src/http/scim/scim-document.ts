@@ -61,6 +61,16 @@ export function readDocument(model: ScimResourceModel, body: unknown): ScimDocum
       }
       continue;
     }
+    if (!findAttribute(model.core, key)) {
+      // An extension attribute written without its URN (`employeeNumber`), as some clients do.
+      const owner = Object.keys(model.extensions).find((urn) => findAttribute(model.extensions[urn], key));
+      if (owner !== undefined) {
+        const inner = (doc[owner] as ScimDocument | undefined) ?? {};
+        setInput(inner, model.extensions[owner] as readonly ScimAttribute[], key, value, `${owner}:`);
+        if (Object.keys(inner).length > 0) doc[owner] = inner;
+        continue;
+      }
+    }
     setInput(doc, model.core, key, value, '');
   }
   return doc;

@@ -119,7 +119,15 @@ function resolveTarget(model: ScimResourceModel, path: ScimPatchPath): Target {
       attributes = model.extensions[found] as readonly ScimAttribute[];
     }
   }
-  const attribute = findAttribute(attributes, path.attribute);
+  let attribute = findAttribute(attributes, path.attribute);
+  if (!attribute && path.uri === undefined) {
+    // An extension attribute written without its URN (`manager`, `employeeNumber`), as some clients do.
+    const owner = Object.keys(model.extensions).find((urn) => findAttribute(model.extensions[urn], path.attribute));
+    if (owner !== undefined) {
+      extension = owner;
+      attribute = findAttribute(model.extensions[owner], path.attribute);
+    }
+  }
   if (!attribute) scimFail('scim.invalid_path', `${model.name} has no attribute "${echo(formatAttributePath(path), 120)}".`);
   let sub: ScimAttribute | undefined;
   if (path.subAttribute !== undefined) {

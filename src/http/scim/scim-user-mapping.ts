@@ -238,8 +238,10 @@ export function resolveUserFilterPath(path: ScimPatchPath): ScimAttributeResolut
     }
   }
   // A complex attribute named without its sub-attribute (`name`, `manager`) is not comparable.
-  const direct = FILTER_PATHS.get(key) ?? (key.endsWith(':manager') ? FILTER_PATHS.get(`${key}.value`) : undefined);
-  return direct;
+  const enterprise = SCIM_ENTERPRISE_URN.toLowerCase();
+  // An enterprise attribute written without its URN (`employeeNumber`), as some clients do.
+  const qualified = uri === undefined ? `${enterprise}:${key}` : key;
+  return FILTER_PATHS.get(key) ?? FILTER_PATHS.get(qualified) ?? (qualified.endsWith(':manager') ? FILTER_PATHS.get(`${qualified}.value`) : undefined);
 }
 
 /**

@@ -193,6 +193,25 @@ export class MembershipRepository {
     return { items, nextCursor: rows.length > page.limit && last ? last.id : null };
   }
 
+  /**
+   * The targets (id and name) of each of these users, by user id, sorted by name: what a SCIM
+   * User's `groups` shows. SQL text (built once per list length): it runs on every SCIM read.
+   */
+  async targetNamesOfUsers(def: MembershipDefinition, tenantId: string, userIds: readonly string[]): Promise<Map<string, { id: string; name: string }[]>> {
+    const byUser = new Map<string, { id: string; name: string }[]>();
+    if (userIds.length === 0) return byUser;
+    const ids = sql.join(userIds.map((id) => sql`${id}`));
+    const { rows } = await sql<{ user_id: string; id: string; name: string }>`
+      select m.user_id, t.id, t.name from ${sql.table(def.table)} m join ${sql.table(def.targetTable)} t on t.id = ${sql.ref(`m.${def.column}`)}
+      where m.tenant_id = ${tenantId} and m.user_id in (${ids}) order by t.name_lower, t.id`.execute(this.db);
+    for (const row of rows) {
+      const list = byUser.get(row.user_id) ?? [];
+      list.push({ id: row.id, name: row.name });
+      byUser.set(row.user_id, list);
+    }
+    return byUser;
+  }
+
   /** Every member's user id, in id order (one query; a SCIM replace of a group's list reads it once). */
   async memberIds(def: MembershipDefinition, tenantId: string, targetId: string): Promise<string[]> {
     const rows = await this.any.selectFrom(def.table).select('user_id').where('tenant_id', '=', tenantId).where(def.column, '=', targetId).orderBy('user_id').execute();

@@ -119,9 +119,7 @@ export class ScimService {
 
   /** The groups of each user, by user id (one query for a page). */
   async groupsOf(principal: Principal, userIds: readonly string[]): Promise<Map<string, { id: string; name: string }[]>> {
-    if (userIds.length === 0) return new Map();
-    const byUser = await this.store.repos.userExpand.memberships('groups', principal.tenantId, [...userIds], undefined);
-    return new Map([...byUser.entries()].map(([id, groups]) => [id, groups.map((g) => ({ id: String(g.id), name: String(g.name) }))]));
+    return this.store.repos.memberships.targetNamesOfUsers(GROUP_MEMBERS, principal.tenantId, userIds);
   }
 
   /** Display names of users by id (managers of a page), one query. */

@@ -43,14 +43,18 @@ export class MembershipRepository {
     return row && { version: Number(row.version) };
   }
 
-  /** The target's version, holding it (PostgreSQL FOR KEY SHARE) as `existingTargetIds` with `lock` does. */
-  async lockTarget(def: MembershipDefinition, tenantId: string, targetId: string): Promise<{ version: number } | undefined> {
+  /**
+   * The target's version, holding it (PostgreSQL FOR KEY SHARE) as `existingTargetIds` with `lock`
+   * does; with `exclusive`, FOR NO KEY UPDATE: changes of the target's member list from its own
+   * side (changeMembers) then run one at a time, and an If-Match judged here stays true.
+   */
+  async lockTarget(def: MembershipDefinition, tenantId: string, targetId: string, exclusive = false): Promise<{ version: number } | undefined> {
     const row = await this.any
       .selectFrom(def.targetTable)
       .select(['id', 'version'])
       .where('tenant_id', '=', tenantId)
       .where('id', '=', targetId)
-      .$if(this.dialect === 'postgres', (q) => q.forKeyShare())
+      .$if(this.dialect === 'postgres', (q) => (exclusive ? q.forNoKeyUpdate() : q.forKeyShare()))
       .executeTakeFirst();
     return row && { version: Number(row.version) };
   }

@@ -213,10 +213,21 @@ export function changeMembers(
     const { tenantId } = unit;
     const named = 'replace' in change ? [...new Set(change.replace)] : [...new Set([...change.add, ...change.remove])];
     if (named.length > MAX_MEMBERS_PER_CHANGE) throw new AppError('request.validation_failed', `At most ${MAX_MEMBERS_PER_CHANGE} members per change.`);
+    // Lock order as everywhere: the users (by id), then the target, here exclusively, so that
+    // member changes of one target from its side run one at a time and If-Match holds.
+    const guess = 'replace' in change ? await unit.repos.memberships.memberIds(def, tenantId, targetId) : [];
+    const involved = new Set([...named, ...guess]);
+    await unit.repos.memberships.lockUsers(tenantId, [...involved]);
+    const target = await unit.repos.memberships.lockTarget(def, tenantId, targetId, true);
+    if (!target) throw new AppError(def.notFound, `No ${def.label} with id ${targetId}.`);
+    if (typeof expected === 'number' && target.version !== expected) {
+      throw new AppError('request.precondition_failed', `The ${def.label} is at version ${target.version}, not ${expected}. Fetch it again and retry.`);
+    }
+    // The list read before the lock may have changed meanwhile: read it again under the lock, and
+    // lock any member that joined (out of order, but only then; a deadlock re-runs the unit).
     const current = 'replace' in change ? await unit.repos.memberships.memberIds(def, tenantId, targetId) : undefined;
-    const involved = [...new Set([...named, ...(current ?? [])])];
-    await unit.repos.memberships.lockUsers(tenantId, involved);
-    await requireTarget(unit, def, targetId, true, expected);
+    const joined = (current ?? []).filter((id) => !involved.has(id));
+    if (joined.length > 0) await unit.repos.memberships.lockUsers(tenantId, joined);
 
     const wanted = 'replace' in change ? named : [...new Set(change.add)];
     const owners = await unit.repos.users.provisionedByOf(tenantId, wanted);
@@ -225,7 +236,7 @@ export function changeMembers(
       throw new AppError('group.member_not_found', `No user with id ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more` : ''} in this tenant; nothing was changed.`);
     }
 
-    const members = current ? new Set(current) : new Set(await unit.repos.memberships.memberIdsAmong(def, tenantId, targetId, involved));
+    const members = current ? new Set(current) : new Set(await unit.repos.memberships.memberIdsAmong(def, tenantId, targetId, [...involved]));
     const toAdd = wanted.filter((id) => !members.has(id));
     const adding = new Set(toAdd);
     const toRemove = 'replace' in change ? [...members].filter((id) => !named.includes(id) && !adding.has(id)) : [...new Set(change.remove)].filter((id) => members.has(id) && !adding.has(id));

@@ -48,13 +48,14 @@ export function directoryQuerySchema(def: DirectoryDefinition): { filter: Filter
         break;
     }
   }
-  // Kinds users are members of: `members/any(m: m/id eq '…')` over the membership table.
+  // Kinds users are members of: `members/any(m: m/id eq '…')` over the membership table (and
+  // the member's provisionedBy, which a SCIM credential limited to its own users is held to).
   if (def.membership) {
     fields.members = {
       kind: 'collection',
-      source: sql`${sql.table(def.membership.table)} as f_mem`,
+      source: sql`${sql.table(def.membership.table)} as f_mem join users as f_mu on f_mu.id = f_mem.user_id`,
       correlate: sql`${sql.ref(`f_mem.${def.membership.column}`)} = ${sql.ref(`${t}.id`)}`,
-      fields: { id: { column: 'f_mem.user_id', type: 'uuid' } },
+      fields: { id: { column: 'f_mem.user_id', type: 'uuid' }, provisionedBy: { column: 'f_mu.provisioned_by', type: 'string' } },
     };
   }
   fields.createdAt = { column: `${t}.created_at`, type: 'datetime' };

@@ -238,14 +238,19 @@ export class MembershipRepository {
     return found;
   }
 
-  /** Every member with its display name, in user id order: what a SCIM Group's `members` shows (one query). */
-  async memberNames(def: MembershipDefinition, tenantId: string, targetId: string): Promise<{ id: string; displayName: string }[]> {
+  /**
+   * Every member with its display name, in user id order: what a SCIM Group's `members` shows (one
+   * query). With `provisionedBy`, only the members that origin provisioned (a SCIM credential
+   * limited to its own users sees no others).
+   */
+  async memberNames(def: MembershipDefinition, tenantId: string, targetId: string, provisionedBy?: string): Promise<{ id: string; displayName: string }[]> {
     const rows = await this.any
       .selectFrom(`${def.table} as m`)
       .innerJoin('users as u', 'u.id', 'm.user_id')
       .select(['u.id as id', 'u.display_name as display_name'])
       .where('m.tenant_id', '=', tenantId)
       .where(`m.${def.column}`, '=', targetId)
+      .$if(provisionedBy !== undefined, (q) => q.where('u.provisioned_by', '=', provisionedBy as string))
       .orderBy('m.user_id')
       .execute();
     return rows.map((r) => ({ id: r.id as string, displayName: r.display_name as string }));

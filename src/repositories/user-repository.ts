@@ -15,6 +15,7 @@ import { USER_SORTABLE, userFilterSchema } from './user-query.js';
 import type { Page, UserSummary } from '../domain/membership.js';
 import { toSummary } from './membership-repository.js';
 import { namingValues, takenError } from '../db/constraint-errors.js';
+import type { AppError } from '../errors/app-error.js';
 
 export interface UserListQuery extends ListQuery {
   /** Declared types of the tenant's attributes, for `attributes/<name>` in the filter. */
@@ -22,6 +23,9 @@ export interface UserListQuery extends ListQuery {
 }
 
 export type UserListResult = PageOf<User>;
+
+/** Rows per multi-row insert: far below either database's parameter limit at ~40 columns. */
+const INSERT_CHUNK = 200;
 
 export class UserRepository {
   constructor(
@@ -157,6 +161,43 @@ export class UserRepository {
   async insert(user: User): Promise<void> {
     await insertValues(this.db, this.dialect, 'users', [toRow(user, this.dialect)]).catch(namingValues(user));
     await this.insertExternalIds(user.tenantId, user.id, user.externalIds);
+  }
+
+  /**
+   * Inserts many users of one tenant in a few statements (200 rows each) with their external id
+   * lookups. A user whose userName another user holds, or one of whose external ids another user
+   * holds, is not stored (`ON CONFLICT DO NOTHING`, then its row is removed again): such rows
+   * come back in `taken`, by user id, with the 409 naming what was taken, and never fail the statement or, on
+   * PostgreSQL, the transaction. The caller has removed duplicates within `users`.
+   */
+  async insertMany(users: readonly User[]): Promise<{ taken: Map<string, AppError> }> {
+    const taken = new Map<string, AppError>();
+    const stored: User[] = [];
+    for (let i = 0; i < users.length; i += INSERT_CHUNK) {
+      const chunk = users.slice(i, i + INSERT_CHUNK);
+      const rows = await insertValues(this.db, this.dialect, 'users', chunk.map((u) => toRow(u, this.dialect)), { skipTaken: { returning: ['id'] } });
+      const inserted = new Set(rows.map((r) => r.id as string));
+      for (const user of chunk) {
+        if (inserted.has(user.id)) stored.push(user);
+        else taken.set(user.id, takenError('user.username_taken', 'Another user in this tenant', 'userName', user.userName));
+      }
+    }
+    const wanted = stored.flatMap((user) => user.externalIds.map((e, index) => ({ tenant_id: user.tenantId, origin: identifierKey(e.origin), key: identifierKey(e.key), user_id: user.id, index })));
+    const removed = new Set<string>();
+    const byId = new Map(stored.map((u) => [u.id, u]));
+    for (let i = 0; i < wanted.length; i += INSERT_CHUNK * 2) {
+      const chunk = wanted.slice(i, i + INSERT_CHUNK * 2);
+      const rows = await insertValues(this.db, this.dialect, 'user_external_ids', chunk.map(({ index: _index, ...row }) => row), { skipTaken: { returning: ['origin', 'key'] } });
+      const inserted = new Set(rows.map((r) => `${r.origin as string}\u0000${r.key as string}`));
+      for (const entry of chunk) {
+        if (inserted.has(`${entry.origin}\u0000${entry.key}`) || removed.has(entry.user_id)) continue;
+        const user = byId.get(entry.user_id) as User;
+        taken.set(entry.user_id, takenError('user.external_id_taken', 'Another user in this tenant', 'externalIds', user.externalIds[entry.index], entry.index));
+        removed.add(entry.user_id);
+      }
+    }
+    for (const id of removed) await this.db.deleteFrom('users').where('id', '=', id).execute(); // its lookups go by cascade
+    return { taken };
   }
 
   /**

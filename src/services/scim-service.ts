@@ -63,6 +63,7 @@ export class ScimService {
 
   createUserCommand(actor: ScimActor, input: UserInput, password?: HashedPassword): Command<User> {
     return async (unit) => {
+      if (input.managerId) await requireVisibleManager(unit, actor, input.managerId);
       const created = await createUser(input, { provisionedBy: actor.origin })(unit);
       if (password) created.events.push(...(await setUserPassword(created.value.id, password.hash)(unit)).events);
       return created;
@@ -84,6 +85,9 @@ export class ScimService {
   updateUserCommand(actor: ScimActor, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, password?: HashedPassword): Command<User> {
     return async (unit) => {
       const updated = await updateUser(id, expected, change, 'replace', (user) => ownsUser(actor, user))(unit);
+      // A new manager must be a user the credential sees (the write is undone with the error).
+      const managerChanged = updated.events.some((e) => e.type === 'user.updated' && e.changes.managerId !== undefined);
+      if (managerChanged && updated.value.managerId) await requireVisibleManager(unit, actor, updated.value.managerId);
       if (password) updated.events.push(...(await setUserPassword(id, password.hash)(unit)).events);
       return updated;
     };
@@ -122,12 +126,13 @@ export class ScimService {
     return this.store.repos.memberships.targetNamesOfUsers(GROUP_MEMBERS, principal.tenantId, userIds);
   }
 
-  /** Display names of users by id (managers of a page), one query. */
-  async displayNames(principal: Principal, ids: readonly string[]): Promise<Map<string, string>> {
+  /** Display names of users by id (managers of a page) that the actor sees, one query. */
+  async displayNames(principal: Principal, actor: ScimActor, ids: readonly string[]): Promise<Map<string, string>> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
     const users = await this.store.repos.userExpand.usersByIds(principal.tenantId, unique);
-    return new Map([...users.entries()].map(([id, u]) => [id, String((u as { displayName?: unknown }).displayName ?? '')]));
+    // A manager the credential may not see keeps its id on the user, but not its name.
+    return new Map([...users.entries()].filter(([, u]) => ownsUser(actor, u)).map(([id, u]) => [id, u.displayName]));
   }
 
   // Groups
@@ -153,8 +158,8 @@ export class ScimService {
   }
 
   /** Every member of a group with its display name, in one query. */
-  async groupMembers(principal: Principal, groupId: string): Promise<{ id: string; displayName: string }[]> {
-    return this.store.repos.memberships.memberNames(GROUP_MEMBERS, principal.tenantId, groupId);
+  async groupMembers(principal: Principal, actor: ScimActor, groupId: string): Promise<{ id: string; displayName: string }[]> {
+    return this.store.repos.memberships.memberNames(GROUP_MEMBERS, principal.tenantId, groupId, actor.owner);
   }
 
   /**
@@ -184,7 +189,7 @@ export class ScimService {
       if (!existing || !ownsGroup(actor, existing)) throw new AppError('group.not_found', `No group with id ${id}.`);
       const events = [];
       let expectedNow = expected;
-      const memberChange = typeof members === 'function' ? await members(() => unit.repos.memberships.memberNames(GROUP_MEMBERS, unit.tenantId, id)) : members;
+      const memberChange = typeof members === 'function' ? await members(() => unit.repos.memberships.memberNames(GROUP_MEMBERS, unit.tenantId, id, actor.owner)) : members;
       if (memberChange) {
         const result = await changeMembers('groups', id, memberChange, expectedNow, memberVisibility(actor))(unit);
         events.push(...result.events);
@@ -219,6 +224,15 @@ export class ScimService {
 const ownsUser = (actor: ScimActor, user: User): boolean => actor.owner === undefined || user.provisionedBy === actor.owner;
 const ownsGroup = (actor: ScimActor, group: DirectoryRecord): boolean => actor.owner === undefined || group.provisionedBy === actor.owner;
 const memberVisibility = (actor: ScimActor) => (actor.owner === undefined ? undefined : (provisionedBy: string | null) => provisionedBy === actor.owner);
+
+/** A manager named by a credential limited to its own users must be one of them (422 as for an unknown one). */
+async function requireVisibleManager(unit: UnitOfWork, actor: ScimActor, managerId: string): Promise<void> {
+  if (actor.owner === undefined) return;
+  const owners = await unit.repos.users.provisionedByOf(unit.tenantId, [managerId]);
+  if (owners.get(managerId) !== actor.owner) {
+    throw new AppError('user.manager_not_found', `No user with id ${managerId} in this tenant.`, [{ field: '/body/managerId', message: 'no such user' }]);
+  }
+}
 
 async function requireVisibleUser(unit: UnitOfWork, actor: ScimActor, id: string): Promise<void> {
   const owners = await unit.repos.users.provisionedByOf(unit.tenantId, [id]);

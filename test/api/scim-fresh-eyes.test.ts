@@ -43,20 +43,24 @@ describe('owns "own": users the credential did not provision stay out of reach',
     expect(res.json()).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidValue' });
   });
 
-  // Finding 1: the same unseen user is accepted as a manager, so an "own" credential can probe ids
-  // and link its users to users it gets 404 for.
-  it.fails('cannot make such a user the manager of one of its users', async () => {
+  // Finding 1 (fixed): the same unseen user was accepted as a manager, so an "own" credential could
+  // probe ids and link its users to users it gets 404 for.
+  it('cannot make such a user the manager of one of its users', async () => {
     const scim = await scimClient({ origin: s.unique('idp'), owns: 'own' });
     const hr = await hrUser();
     expect((await scim({ method: 'GET', url: `/scim/v2/Users/${hr}` })).statusCode).toBe(404);
     const mine = await scimUser(scim);
     const res = await scim({ method: 'PATCH', url: `/scim/v2/Users/${mine}`, payload: { schemas: [PATCH], Operations: [{ op: 'replace', path: `${ENTERPRISE}:manager`, value: hr }] } });
     expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ status: '400', scimType: 'invalidValue' });
+    expect((await scim({ method: 'GET', url: `/scim/v2/Users/${mine}` })).json()[ENTERPRISE]).toBeUndefined();
+    const created = await scim({ method: 'POST', url: '/scim/v2/Users', payload: { userName: `${s.unique('m')}@x.com`, [ENTERPRISE]: { manager: { value: hr } } } });
+    expect(created.statusCode, created.body).toBe(400);
   });
 
-  // Finding 2: a member added by another credential shows in the "own" credential's group with its
-  // id and userName (display), although GET /Users/{id} answers 404 for it.
-  it.fails('does not list such a user among the members of its group', async () => {
+  // Finding 2 (fixed): a member added by another credential showed in the "own" credential's group
+  // with its id and userName (display), although GET /Users/{id} answers 404 for it.
+  it('does not list such a user among the members of its group, nor find or remove it', async () => {
     const origin = s.unique('idp');
     const scim = await scimClient({ origin, owns: 'own' });
     const all = await scimClient({ origin: s.unique('all'), owns: 'all' });
@@ -66,6 +70,14 @@ describe('owns "own": users the credential did not provision stay out of reach',
     expect(added.statusCode, added.body).toBe(204);
     const seen = await scim({ method: 'GET', url: `/scim/v2/Groups/${group.id}` });
     expect((seen.json().members ?? []).map((m: { value: string }) => m.value)).not.toContain(hr);
+    const found = await scim({ method: 'GET', url: `/scim/v2/Groups?filter=${encodeURIComponent(`members.value eq "${hr}"`)}` });
+    expect(found.json().totalResults).toBe(0);
+    const cleared = await scim({ method: 'PATCH', url: `/scim/v2/Groups/${group.id}`, payload: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'members', value: [] }] } });
+    expect(cleared.statusCode, cleared.body).toBe(204);
+    const native = await s.request({ method: 'GET', url: `/v1/groups/${group.id}/members` });
+    expect(native.json().items.map((m: { id: string }) => m.id)).toEqual([hr]);
+    const byAll = await all({ method: 'GET', url: `/scim/v2/Groups?filter=${encodeURIComponent(`members.value eq "${hr}"`)}` });
+    expect(byAll.json().totalResults).toBe(1);
   });
 });
 

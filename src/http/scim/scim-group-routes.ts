@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DirectoryRecord } from '../../domain/directory.js';
 import type { Principal } from '../../domain/principal.js';
+import type { FilterNode } from '../../filter/filter-ast.js';
 import type { ScimFilter } from '../../filter/scim-filter-ast.js';
 import type { MemberChange } from '../../services/commands/membership-commands.js';
 import type { Services } from '../../services/container.js';
@@ -25,10 +26,29 @@ const MEMBERS = findAttribute(GROUP_MODEL.core, 'members');
 export function groupListResource(ctx: ScimRequestContext): ScimListResource {
   return {
     resolve: resolveGroupFilterPath,
-    rewrite: (node) => scopeExternalIds(node, ctx.mapping.origin),
+    rewrite: (node) => scopeMembers(scopeExternalIds(node, ctx.mapping.origin), ctx.actor.owner),
     sortField: (field) => field,
     scope: ctx.actor.owner === undefined ? undefined : { kind: 'compare', op: 'eq', path: ['provisionedBy'], value: { type: 'string', value: ctx.actor.owner } },
   };
+}
+
+/** For a credential limited to its own users, a filter on `members` sees only those members. */
+function scopeMembers(node: FilterNode, owner: string | undefined): FilterNode {
+  if (owner === undefined) return node;
+  const mine: FilterNode = { kind: 'compare', op: 'eq', path: ['e', 'provisionedBy'], value: { type: 'string', value: owner } };
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return { ...node, left: scopeMembers(node.left, owner), right: scopeMembers(node.right, owner) };
+    case 'not':
+      return { kind: 'not', operand: scopeMembers(node.operand, owner) };
+    case 'any':
+      return node.path[0] === 'members' ? { ...node, predicate: { kind: 'and', left: mine, right: node.predicate } } : node;
+    case 'present':
+      return node.path.length === 1 && node.path[0] === 'members' ? { kind: 'any', path: ['members'], variable: 'e', predicate: mine } : node;
+    default:
+      return node;
+  }
 }
 
 /**
@@ -107,7 +127,7 @@ export async function listGroups(services: Services, request: FastifyRequest, pa
 }
 
 async function presentGroup(services: Services, principal: Principal, ctx: ScimRequestContext, group: DirectoryRecord, projection: ScimProjection): Promise<ScimDocument> {
-  const members = wants(projection, 'members') ? await services.scim.groupMembers(principal, group.id) : undefined;
+  const members = wants(projection, 'members') ? await services.scim.groupMembers(principal, ctx.actor, group.id) : undefined;
   return project(GROUP_MODEL, presentScimGroup(group, ctx.mapping, { baseUrl: ctx.baseUrl, ...(members ? { members } : {}) }), projection);
 }
 

@@ -145,7 +145,7 @@ export async function presentUsers(
   if (users.length === 0) return [];
   const groups = wants(projection, 'groups') && !created ? await services.scim.groupsOf(principal, users.map((u) => u.id)) : undefined;
   const managerIds = users.flatMap((u) => (u.managerId ? [u.managerId] : []));
-  const managers = managerIds.length > 0 && wants(projection, `${SCIM_ENTERPRISE_URN}:manager`) ? await services.scim.displayNames(principal, managerIds) : undefined;
+  const managers = managerIds.length > 0 && wants(projection, `${SCIM_ENTERPRISE_URN}:manager`) ? await services.scim.displayNames(principal, ctx.actor, managerIds) : undefined;
   return users.map((user) =>
     project(
       USER_MODEL,

@@ -198,7 +198,8 @@ export const MAX_MEMBERS_PER_CHANGE = 100_000;
  * membership changed gets one `user.memberships_changed` with its list before and after, and
  * its version moves. Adding a member twice or removing a non-member changes nothing. A replace
  * reads the current member ids once. Users that do not exist (or that `visible` hides) are a
- * 422 group.member_not_found naming them, and nothing changes. Lock order: users by id, then
+ * 422 group.member_not_found naming them, and nothing changes; members `visible` hides are left
+ * as they are (a replace keeps them). Lock order: users by id, then
  * the target, as everywhere. Returns the user ids added and removed.
  */
 export function changeMembers(
@@ -236,10 +237,16 @@ export function changeMembers(
       throw new AppError('group.member_not_found', `No user with id ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more` : ''} in this tenant; nothing was changed.`);
     }
 
-    const members = current ? new Set(current) : new Set(await unit.repos.memberships.memberIdsAmong(def, tenantId, targetId, [...involved]));
+    let members = current ? new Set(current) : new Set(await unit.repos.memberships.memberIdsAmong(def, tenantId, targetId, [...involved]));
+    if (visible !== undefined) {
+      // Members the caller may not see are neither shown to it nor removed by it (not by a replace either).
+      const memberOwners = await unit.repos.users.provisionedByOf(tenantId, [...members]);
+      members = new Set([...members].filter((id) => visible(memberOwners.get(id) ?? null)));
+    }
     const toAdd = wanted.filter((id) => !members.has(id));
     const adding = new Set(toAdd);
-    const toRemove = 'replace' in change ? [...members].filter((id) => !named.includes(id) && !adding.has(id)) : [...new Set(change.remove)].filter((id) => members.has(id) && !adding.has(id));
+    const keep = new Set(named);
+    const toRemove = 'replace' in change ? [...members].filter((id) => !keep.has(id)) : [...new Set(change.remove)].filter((id) => members.has(id) && !adding.has(id));
     if (toAdd.length === 0 && toRemove.length === 0) return { value: { added: [], removed: [] }, events: [] };
 
     const changed = [...toAdd, ...toRemove];

@@ -7,7 +7,8 @@ import {
   canonicalStatus, DEFAULT_USER_STATUS, INITIAL_USER_STATUSES, planTransition, type TransitionActor, type UserStatus,
 } from '../../domain/user-lifecycle.js';
 import { newEvent } from '../event-factory.js';
-import type { Command, UnitOfWork } from '../unit-of-work.js';
+import type { Command, RowOutcome, UnitOfWork } from '../unit-of-work.js';
+import { identifierKey } from '../../domain/identifier-key.js';
 import { buildUser, writableFields } from '../user-rules.js';
 import { checkUserReferences, loadUserForWrite, normaliseUserAttributes, type ExpectedVersion } from './user-checks.js';
 
@@ -141,5 +142,78 @@ export function setUserPassword(id: string, passwordHash: string): Command<void>
     const previous = await unit.repos.users.setPasswordHash(unit.tenantId, id, passwordHash);
     if (previous === undefined) throw new AppError('user.not_found', `No user with id ${id}.`);
     return { value: undefined, events: [userEvent(unit, 'user.password_changed', id, { password: { from: previous ? 'set' : null, to: 'set' } })] };
+  };
+}
+
+/** One row of `createUsers`: what `createUser` takes. */
+export interface NewUserRow {
+  input: UserInput;
+  options?: CreateUserOptions;
+}
+
+/**
+ * Creates many users in the caller's unit, as `createUser` would one by one, with the writes
+ * batched (UserRepository.insertMany): each row is checked alone, and a row that fails (a bad
+ * value, a reference that does not hold, a userName or external id that another row of the list
+ * or a stored user holds) is an error of its own while the others are created. Outcomes come back
+ * in input order; each created user has its `user.created`. For lists without references among
+ * their own rows (a manager created in the same list goes through `createUser` after it).
+ */
+export function createUsers(rows: readonly NewUserRow[]): Command<RowOutcome<User>[]> {
+  return async (unit) => {
+    const outcomes: RowOutcome<User>[] = [];
+    const ready: { user: User; input: UserInput; at: number }[] = [];
+    const userNames = new Map<string, number>();
+    const externalIds = new Map<string, number>();
+    const now = unit.now();
+    for (const [at, row] of rows.entries()) {
+      try {
+        const status = row.input.status === undefined ? DEFAULT_USER_STATUS : requestedStatus(row.input.status);
+        if (!INITIAL_USER_STATUSES.includes(status)) throw new AppError('request.validation_failed', `A new user cannot start as ${status}; it starts as one of: ${INITIAL_USER_STATUSES.join(', ')}.`);
+        const base = { id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null, provisionedBy: row.options?.provisionedBy ?? null };
+        const user = buildUser(base, { ...row.input, status }, now);
+        await normaliseUserAttributes(unit, user, null);
+        await checkUserReferences(unit, user, null, undefined, true);
+        // Two rows of one list cannot both have a userName or an external id: the later one fails.
+        const nameKey = identifierKey(user.userName);
+        if (userNames.has(nameKey)) {
+          throw new AppError('user.username_taken', `Row ${userNames.get(nameKey)} of this request already has the userName ${JSON.stringify(user.userName)} (compared ignoring case).`, [
+            { field: '/body/userName', message: 'is already taken' },
+          ]);
+        }
+        const idKeys = user.externalIds.map((e) => `${identifierKey(e.origin)}\u0000${identifierKey(e.key)}`);
+        const repeated = idKeys.findIndex((k) => externalIds.has(k));
+        if (repeated !== -1) {
+          const e = user.externalIds[repeated] as { origin: string; key: string };
+          throw new AppError('user.external_id_taken', `Row ${externalIds.get(idKeys[repeated] as string)} of this request already has the external id {origin: ${JSON.stringify(e.origin)}, key: ${JSON.stringify(e.key)}}.`, [
+            { field: `/body/externalIds/${repeated}`, message: 'is already taken' },
+          ]);
+        }
+        userNames.set(nameKey, at);
+        for (const k of idKeys) externalIds.set(k, at);
+        ready.push({ user, input: row.input, at });
+        outcomes[at] = { ok: true, value: user };
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        outcomes[at] = { ok: false, error };
+      }
+    }
+    const { taken } = await unit.repos.users.insertMany(ready.map((r) => r.user));
+    const events: DomainEvent[] = [];
+    for (const { user, input, at } of ready) {
+      const conflict = taken.get(user.id);
+      if (!conflict) {
+        events.push(userEvent(unit, 'user.created', user.id, diffFields(null, writableFields(user), USER_EVENT_FIELDS)));
+        continue;
+      }
+      let error: unknown = conflict;
+      try {
+        explainDerivedUserName(input, user)(conflict);
+      } catch (explained) {
+        error = explained;
+      }
+      outcomes[at] = { ok: false, error };
+    }
+    return { value: outcomes, events };
   };
 }

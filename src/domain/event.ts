@@ -41,7 +41,9 @@ export function diffFields(before: Record<string, unknown> | null, after: Record
   for (const field of fields) {
     const from = before?.[field] ?? null;
     const to = after?.[field] ?? null;
-    if (stableStringify(from) !== stableStringify(to)) changes[field] = { from, to };
+    if (from === to) continue;
+    // Text, numbers and booleans differ when they are not ===; only lists and objects need JSON.
+    if (typeof from !== 'object' || typeof to !== 'object' || from === null || to === null || stableStringify(from) !== stableStringify(to)) changes[field] = { from, to };
   }
   return changes;
 }

@@ -96,7 +96,7 @@ export const errorCatalogue = {
   'directory.parent_cycle': { status: 422, title: 'The change would make the tree a cycle' },
   'user.attribute_invalid': { status: 422, title: 'A custom attribute does not match its definition' },
   'membership.not_found': { status: 404, title: 'The user is not a member' },
-  'group.member_not_found': { status: 422, title: 'A user named as a group member does not exist', scimType: 'invalidValue' },
+  'group.member_not_found': { status: 422, title: 'A user named as a group member does not exist' },
   'membership.target_not_found': { status: 422, title: 'A role, group, organization or environment in the list does not exist' },
   'identity.not_found': { status: 404, title: 'Identity link not found' },
   'identity.subject_taken': { status: 409, title: 'This provider subject is already linked to a user', scimType: 'uniqueness' },

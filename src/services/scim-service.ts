@@ -11,9 +11,9 @@ import { deleteRecord } from './commands/delete-record-command.js';
 import { deleteUser } from './commands/delete-user-command.js';
 import { createRecord, updateRecord } from './commands/directory-commands.js';
 import { changeMembers, type MemberChange } from './commands/membership-commands.js';
-import { createUser, setUserPassword, transitionUser, updateUser } from './commands/user-commands.js';
+import { createUser, createUsers, setUserPassword, transitionUser, updateUser } from './commands/user-commands.js';
 import type { ExpectedVersion } from './commands/user-checks.js';
-import type { Command, UnitOfWork, UnitRunner } from './unit-of-work.js';
+import type { Command, RowOutcome, UnitOfWork, UnitRunner } from './unit-of-work.js';
 
 /**
  * Who a SCIM write speaks for: the credential's origin (recorded as `provisionedBy` on what it
@@ -67,6 +67,34 @@ export class ScimService {
       const created = await createUser(input, { provisionedBy: actor.origin })(unit);
       if (password) created.events.push(...(await setUserPassword(created.value.id, password.hash)(unit)).events);
       return created;
+    };
+  }
+
+  /**
+   * Many creates at once (the POST /Users runs of a /Bulk request): `createUsers` batches the
+   * writes; a row that fails (a value, a taken userName, a manager the actor may not see) is an
+   * error of its own. Passwords are set after the rows. Outcomes in input order.
+   */
+  createUsersCommand(actor: ScimActor, rows: readonly { input: UserInput; password?: HashedPassword | undefined }[]): Command<RowOutcome<User>[]> {
+    return async (unit) => {
+      const outcomes: RowOutcome<User>[] = new Array(rows.length);
+      const managers = actor.owner === undefined ? new Map<string, string | null>() : await unit.repos.users.provisionedByOf(unit.tenantId, rows.flatMap((r) => (r.input.managerId ? [r.input.managerId] : [])));
+      const pending: number[] = [];
+      rows.forEach((row, at) => {
+        const manager = row.input.managerId;
+        if (manager && actor.owner !== undefined && managers.get(manager) !== actor.owner) {
+          outcomes[at] = { ok: false, error: new AppError('user.manager_not_found', `No user with id ${manager} in this tenant.`, [{ field: '/body/managerId', message: 'no such user' }]) };
+        } else pending.push(at);
+      });
+      const created = await createUsers(pending.map((at) => ({ input: (rows[at] as { input: UserInput }).input, options: { provisionedBy: actor.origin } })))(unit);
+      const events = [...created.events];
+      for (const [i, outcome] of created.value.entries()) {
+        const at = pending[i] as number;
+        outcomes[at] = outcome;
+        const password = rows[at]?.password;
+        if (outcome.ok && password) events.push(...(await setUserPassword(outcome.value.id, password.hash)(unit)).events);
+      }
+      return { value: outcomes, events };
     };
   }
 

@@ -73,6 +73,37 @@ describe('SCIM /Bulk', () => {
     expect(stopped.json().Operations[0].status).toBe('409');
   });
 
+  it('creates a run of users together, yet each taken or repeated userName or externalId fails alone', async () => {
+    const stored = s.unique('stored');
+    const first = await bulk({ schemas: [BULK], Operations: [{ method: 'POST', path: '/Users', bulkId: 's', data: user(stored, { externalId: `ext-${stored}` }) }] });
+    expect(first.json().Operations[0].status).toBe('201');
+    const twice = s.unique('twice');
+    const fine = [s.unique('f1'), s.unique('f2')];
+    const res = await bulk({
+      schemas: [BULK],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'f1', data: user(fine[0] as string, { password: 'a long enough passphrase' }) },
+        { method: 'POST', path: '/Users', bulkId: 'taken', data: user(stored.toUpperCase()) },
+        { method: 'POST', path: '/Users', bulkId: 't1', data: user(twice) },
+        { method: 'POST', path: '/Users', bulkId: 't2', data: user(twice) },
+        { method: 'POST', path: '/Users', bulkId: 'ext', data: user(s.unique('other'), { externalId: `EXT-${stored}` }) },
+        { method: 'POST', path: '/Users', bulkId: 'f2', data: user(fine[1] as string, { externalId: `ext-${fine[1]}` }) },
+      ],
+    });
+    const ops = res.json().Operations as { bulkId: string; status: string; response?: { scimType?: string } }[];
+    expect(ops.map((o) => [o.bulkId, o.status])).toEqual([['f1', '201'], ['taken', '409'], ['t1', '201'], ['t2', '409'], ['ext', '409'], ['f2', '201']]);
+    for (const o of ops.filter((x) => x.status === '409')) expect(o.response?.scimType).toBe('uniqueness');
+    for (const name of fine) {
+      const found = await s.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent(`userName eq '${name}@bulk.test'`)}` });
+      expect(found.json().items).toHaveLength(1);
+    }
+    const f1 = (res.json().Operations[0].location as string).split('/').pop();
+    const history = (await s.request({ method: 'GET', url: `/v1/users/${f1}/history` })).json().items.map((e: { type: string }) => e.type);
+    expect(history).toEqual(['user.password_changed', 'user.created']);
+    const other = await s.request({ method: 'GET', url: `/v1/users?$filter=${encodeURIComponent(`startswith(userName,'other')`)}` });
+    expect(other.json().items).toHaveLength(0);
+  });
+
   it('reports circular bulkId references and unknown ones', async () => {
     const res = await bulk({
       schemas: [BULK],

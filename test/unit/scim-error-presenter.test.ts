@@ -43,6 +43,12 @@ describe('presentScimError', () => {
     for (const [code, type] of Object.entries(expected)) expect(scimTypeOf(code as ErrorCode), code).toBe(type);
     expect(errorCatalogue['scim.not_implemented'].status).toBe(501);
   });
+
+  it('answers a 422 of the native API as the 400 invalidValue SCIM defines (RFC 7644 §3.12 has no 422)', () => {
+    expect(presentScimError({ code: 'group.member_not_found', status: 422, detail: 'No user with id x.' })).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', scimType: 'invalidValue', detail: 'No user with id x.',
+    });
+  });
 });
 
 describe('the error handler under /scim/v2', () => {

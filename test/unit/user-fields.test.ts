@@ -184,13 +184,15 @@ describe('USER_FIELDS and the database', () => {
     for (const user of stored) expect(await users.findById(TENANT, user.id)).toEqual(user);
   });
 
-  it('the filter whitelist holds exactly the filterable fields, plus the membership collections', () => {
+  it('the filter whitelist holds exactly the filterable fields, plus the membership collections and the profile lists', () => {
     const filterable = fields.filter(([, f]) => f.filterable).map(([name]) => name);
     const names = Object.keys(USER_FILTER_SCHEMA.fields);
     expect(names).toEqual(expect.arrayContaining(filterable));
     for (const [name, field] of fields) if (!field.filterable) expect(names, name).not.toContain(name);
     const collections = names.filter((n) => !(USER_FIELD_NAMES as readonly string[]).includes(n));
-    expect(collections.sort()).toEqual(['environments', 'groups', 'identities', 'organizations', 'roles']);
+    expect(collections.sort()).toEqual([
+      'addresses', 'emails', 'entitlements', 'environments', 'groups', 'identities', 'ims', 'organizations', 'phoneNumbers', 'photos', 'profileRoles', 'roles', 'x509Certificates',
+    ]);
   });
 
   /** A filter on each filterable scalar field that matches user 1 (by its own value), and one for each collection. */

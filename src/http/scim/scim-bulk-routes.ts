@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
 import type { DirectoryRecord } from '../../domain/directory.js';
-import type { User } from '../../domain/user.js';
+import type { User, UserInput } from '../../domain/user.js';
 import type { Services } from '../../services/container.js';
 import type { HashedPassword } from '../../services/scim-service.js';
 import type { Command } from '../../services/unit-of-work.js';
@@ -53,6 +53,8 @@ interface BulkResult {
 }
 
 const BULK_ID = /^bulkId:(.+)$/;
+/** Most creates batched together (the rows of one createUsers). */
+const BULK_RUN = 500;
 
 export function registerScimBulkRoute(app: FastifyInstance, services: Services): void {
   app.post(
@@ -95,6 +97,15 @@ export function registerScimBulkRoute(app: FastifyInstance, services: Services):
             }
             break;
           }
+          const run = failOnErrors === undefined ? batchable(pending, next) : [];
+          if (run.length > 1) {
+            pending.splice(next, run.length);
+            for (const result of await createRun(run)) {
+              done.push(result);
+              if (Number(result.status) >= 400) errors++;
+            }
+            continue;
+          }
           const op = pending.splice(next, 1)[0] as BulkOperation;
           const result = early.get(op.index) ?? (await runOperation(op));
           done.push(result);
@@ -104,6 +115,51 @@ export function registerScimBulkRoute(app: FastifyInstance, services: Services):
           }
         }
         return done;
+
+        /**
+         * The POST /Users from `from` on that refer to no bulkId: created together (createUsers, a
+         * few statements for the whole run) in one savepoint. If the run fails as a whole (an error
+         * that is no row's own), it is run again operation by operation.
+         */
+        function batchable(list: BulkOperation[], from: number): BulkOperation[] {
+          const run: BulkOperation[] = [];
+          for (let i = from; i < list.length && run.length < BULK_RUN; i++) {
+            const op = list[i] as BulkOperation;
+            if (op.method !== 'POST' || op.resource !== 'Users' || op.needs.size > 0 || early.has(op.index)) break;
+            run.push(op);
+          }
+          return run;
+        }
+
+        async function createRun(run: BulkOperation[]): Promise<BulkResult[]> {
+          const results = new Map<number, BulkResult>();
+          const rows: { op: BulkOperation; input: UserInput; password: HashedPassword | undefined }[] = [];
+          for (const op of run) {
+            try {
+              const doc = documents.get(op.index) as ScimDocument;
+              if (typeof doc.userName !== 'string') scimFail('scim.invalid_value', 'userName is required.');
+              rows.push({ op, input: documentToUserInput(doc, null, ctx.mapping), password: passwords.get(op.index) });
+            } catch (error) {
+              results.set(op.index, failure(op, error));
+            }
+          }
+          const outcome = await unit.attempt(services.scim.createUsersCommand(ctx.actor, rows));
+          if (!outcome.ok) {
+            for (const { op } of rows) results.set(op.index, await runOperation(op));
+          } else {
+            outcome.value.forEach((row, i) => {
+              const { op } = rows[i] as { op: BulkOperation };
+              if (!row.ok) return results.set(op.index, failure(op, row.error));
+              if (op.bulkId !== undefined) ids.set(op.bulkId, { id: row.value.id, resource: 'Users' });
+              results.set(op.index, { method: 'POST', ...(op.bulkId !== undefined ? { bulkId: op.bulkId } : {}), version: etagOf(row.value.version), location: `${ctx.baseUrl}/Users/${row.value.id}`, status: '201' });
+            });
+          }
+          return run.map((op) => {
+            const result = results.get(op.index) as BulkResult;
+            if (Number(result.status) >= 400 && op.bulkId !== undefined) ids.set(op.bulkId, 'failed');
+            return result;
+          });
+        }
 
         async function runOperation(op: BulkOperation): Promise<BulkResult> {
           let command: Command<{ id: string; version: number } | undefined>;

@@ -18,11 +18,43 @@ const cursorError = (detail: string) => queryError('cursor', `${detail} Pass the
  * explicit because the databases disagree by default (SQLite puts NULLs first ascending,
  * PostgreSQL last), and the keyset predicate relies on one agreed placement.
  */
-export function orderByClauses(sorts: readonly SortKey[], idColumn: string): RawBuilder<unknown>[] {
+export function orderByClauses(sorts: readonly SortKey[], idColumn: string, reversed = false): RawBuilder<unknown>[] {
+  if (reversed) {
+    // The same order read backwards (a page before a cursor is fetched this way, then flipped).
+    return [
+      ...sorts.map((s) => (s.direction === 'desc' ? sql`${sql.ref(s.column)} asc nulls first` : sql`${sql.ref(s.column)} desc nulls first`)),
+      sql`${sql.ref(idColumn)} desc`,
+    ];
+  }
   return [
     ...sorts.map((s) => (s.direction === 'desc' ? sql`${sql.ref(s.column)} desc nulls last` : sql`${sql.ref(s.column)} asc nulls last`)),
     sql`${sql.ref(idColumn)} asc`,
   ];
+}
+
+/**
+ * Rows strictly before `position` in the order of orderByClauses (RFC 9865 previousCursor): the
+ * mirror of keysetPredicate. NULLs come last, so every non-NULL value is before a NULL one.
+ */
+export function keysetPredicateBefore(sorts: readonly SortKey[], idColumn: string, position: CursorPosition, dialect: FilterDialect): RawBuilder<SqlBool> {
+  assertPositionFits(position, sorts);
+  let condition: RawBuilder<SqlBool> = sql`${sql.ref(idColumn)} < ${position.id}`;
+  for (let i = sorts.length - 1; i >= 0; i--) {
+    const key = sorts[i] as SortKey;
+    const value = position.values[i] ?? null;
+    const col = sql.ref(key.column);
+    if (value === null) {
+      condition = sql`(${col} is not null or (${col} is null and ${condition}))`;
+      continue;
+    }
+    const bound = bindValue(value, dialect);
+    const before = key.direction === 'desc' ? sql`${col} > ${bound}` : sql`${col} < ${bound}`;
+    condition = sql`(${before} or (${col} = ${bound} and ${condition}))`;
+    if (i === 0 && key.nullable === false) {
+      condition = sql`(${col} ${sql.raw(key.direction === 'desc' ? '>=' : '<=')} ${bound} and ${condition})`;
+    }
+  }
+  return condition;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface DecodedCursor {
   resource: string;
   query: CursorQuery;
   position: CursorPosition;
+  /** A previousCursor: the page that ends just before `position` (RFC 9865). */
+  before: boolean;
 }
 
 /** The parts of a query a cursor is bound to. */
@@ -49,9 +51,10 @@ const invalid = (why = 'The cursor is not valid.') => new QueryError('cursor', `
 /**
  * The nextCursor of a page: the whole query (filter as its tree, sort terms, selected fields,
  * page size) and the position after the page's last row, as JSON → deflate-raw → base64url.
+ * With `before`, a previousCursor: the position of the page's first row, read backwards.
  * It is opaque to clients and checked in full when it comes back (decodeListCursor).
  */
-export function encodeListCursor(resource: string, query: ListQuery, position: CursorPosition): string {
+export function encodeListCursor(resource: string, query: ListQuery, position: CursorPosition, before = false): string {
   const payload = {
     v: FORMAT,
     r: resource,
@@ -61,6 +64,8 @@ export function encodeListCursor(resource: string, query: ListQuery, position: C
     n: query.page.size,
     k: position.values,
     i: position.id,
+    // A previousCursor (the page before the position); absent for a nextCursor.
+    ...(before ? { b: 1 } : {}),
   };
   return deflateRawSync(Buffer.from(JSON.stringify(payload), 'utf8')).toString('base64url');
 }
@@ -81,8 +86,8 @@ export function decodeListCursor(token: string): DecodedCursor {
     throw invalid();
   }
   if (!isRecord(payload) || payload.v !== FORMAT) throw invalid();
-  const { r, f, s, l, n, k, i } = payload;
-  if (Object.keys(payload).length !== 8 || typeof r !== 'string' || r.length > 64) throw invalid();
+  const { r, f, s, l, n, k, i, b } = payload;
+  if (Object.keys(payload).length !== (b === undefined ? 8 : 9) || (b !== undefined && b !== 1) || typeof r !== 'string' || r.length > 64) throw invalid();
   if (!Array.isArray(s) || s.length > MAX_SORT_KEYS || !s.every(isSortPair)) throw invalid();
   if (l !== null && !(Array.isArray(l) && l.length > 0 && l.length <= MAX_SELECT && l.every((x) => typeof x === 'string' && NAME.test(x)))) throw invalid();
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) throw invalid();
@@ -93,6 +98,7 @@ export function decodeListCursor(token: string): DecodedCursor {
     resource: r,
     query: { filter, sort: s.map(([field, direction]) => ({ field, direction })), select: l === null ? undefined : (l as string[]), size: n },
     position: { values: k, id: i },
+    before: b === 1,
   };
 }
 
@@ -108,7 +114,7 @@ export function decodeListCursor(token: string): DecodedCursor {
 export function bindToCursor(
   query: ListQuery,
   options: { resource?: string; sent?: Readonly<Record<BoundPart, boolean>>; selectable?: readonly string[] } = {},
-): { query: ListQuery; position?: CursorPosition } {
+): { query: ListQuery; position?: CursorPosition; before?: boolean } {
   const token = query.page.cursor;
   if (token === undefined) return { query };
   if ((query.page.offset ?? 0) > 0) throw new QueryError('offset', 'Use either a cursor or an offset, not both: a cursor already marks the position.');
@@ -130,7 +136,7 @@ export function bindToCursor(
     select: cursor.query.select,
     page: { ...query.page, size: cursor.query.size },
   };
-  return { query: bound, position: cursor.position };
+  return { query: bound, position: cursor.position, before: cursor.before };
 }
 
 function canonical(part: BoundPart, q: CursorQuery): string {

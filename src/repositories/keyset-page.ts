@@ -3,13 +3,18 @@ import type { Dialect } from '../db/database.js';
 import type { ListQuery } from '../domain/list-query.js';
 import { compileFilter } from '../filter/filter-compiler.js';
 import type { FilterSchema } from '../filter/filter-schema.js';
-import { cursorPositionFromRow, keysetPredicate, orderByClauses } from '../filter/keyset-cursor.js';
+import { cursorPositionFromRow, keysetPredicate, keysetPredicateBefore, orderByClauses } from '../filter/keyset-cursor.js';
 import { bindToCursor, encodeListCursor } from '../filter/list-cursor.js';
 import { resolveSort, type SortableField } from '../filter/sort-keys.js';
 
 export interface PageOf<T> {
   items: T[];
   nextCursor: string | null;
+  /**
+   * The page before this one (RFC 9865 previousCursor): set for a page reached through a cursor
+   * (when rows may precede it); null on the first page.
+   */
+  previousCursor?: string | null;
   count?: number;
 }
 
@@ -35,7 +40,7 @@ export async function fetchPage<T>(
 ): Promise<PageOf<T>> {
   const any = db as unknown as Kysely<Record<string, Row>>;
   const offset = q.page.offset ?? 0;
-  const { position } = bindToCursor(q, { resource: table });
+  const { position, before } = bindToCursor(q, { resource: table });
   const sorts = resolveSort(q.sort, schema.sortable);
   const idColumn = `${table}.id`;
   const size = q.page.size;
@@ -43,15 +48,20 @@ export async function fetchPage<T>(
 
   let query = any.selectFrom(table).selectAll().where(`${table}.tenant_id`, '=', tenantId);
   if (where) query = query.where(where);
-  if (position) query = query.where(keysetPredicate(sorts, idColumn, position, dialect));
-  for (const clause of orderByClauses(sorts, idColumn)) query = query.orderBy(clause);
+  if (position) query = query.where(before ? keysetPredicateBefore(sorts, idColumn, position, dialect) : keysetPredicate(sorts, idColumn, position, dialect));
+  for (const clause of orderByClauses(sorts, idColumn, before === true)) query = query.orderBy(clause);
   const rows = await query.limit(size + 1).offset(offset).execute();
 
-  const page = rows.slice(0, size);
+  const more = rows.length > size;
+  // A page before a cursor is read backwards: flip it back into the list's order.
+  const page = before ? rows.slice(0, size).reverse() : rows.slice(0, size);
+  const first = page[0];
   const last = page.at(-1);
+  const cursorAt = (row: Row, backwards: boolean) => encodeListCursor(table, q, cursorPositionFromRow(row, sorts, 'id'), backwards);
   const result: PageOf<T> = {
     items: page.map(toItem),
-    nextCursor: rows.length > size && last ? encodeListCursor(table, q, cursorPositionFromRow(last, sorts, 'id')) : null,
+    nextCursor: last && (before ? position !== undefined : more) ? cursorAt(last, false) : null,
+    previousCursor: first && (before ? more : position !== undefined) ? cursorAt(first, true) : null,
   };
   if (q.count) {
     let countQuery = any.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where(`${table}.tenant_id`, '=', tenantId);

@@ -47,6 +47,43 @@ describe('SCIM cursor paging (RFC 9865)', () => {
     for (const id of deletedDuringWalk) expect(seen).not.toContain(id);
   });
 
+  it('walks back with previousCursor through the same pages, with NULL sort values and both sort orders', async () => {
+    const prefix = s.unique('back');
+    for (let i = 0; i < 23; i++) {
+      // Every third user has no title: NULLs sort last in either order.
+      const title = i % 3 === 0 ? undefined : `T${String(i % 7).padStart(2, '0')}`;
+      const res = await scim({ method: 'POST', url: '/scim/v2/Users', payload: { schemas: [CORE], userName: `${prefix}-${i}@back.test`, ...(title ? { title } : {}) } });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const filter = encodeURIComponent(`userName sw "${prefix}"`);
+    for (const order of ['ascending', 'descending']) {
+      const forward: string[][] = [];
+      const previous: (string | undefined)[] = [];
+      let cursor = '';
+      let last: { previousCursor?: string } = {};
+      for (let page = 0; page < 10; page++) {
+        const body = (await scim({ method: 'GET', url: `/scim/v2/Users?filter=${filter}&sortBy=title&sortOrder=${order}&count=5&cursor=${encodeURIComponent(cursor)}` })).json();
+        forward.push(body.Resources.map((r: { id: string }) => r.id));
+        previous.push(body.previousCursor);
+        last = body;
+        if (!body.nextCursor) break;
+        cursor = body.nextCursor;
+      }
+      expect(forward.flat()).toHaveLength(23);
+      expect(previous[0]).toBeUndefined();
+      // From the last page, previousCursor leads back through the same pages in reverse.
+      const backward: string[][] = [];
+      let back = last.previousCursor;
+      while (back) {
+        const body = (await scim({ method: 'GET', url: `/scim/v2/Users?filter=${filter}&sortBy=title&sortOrder=${order}&count=5&cursor=${encodeURIComponent(back)}` })).json();
+        backward.unshift(body.Resources.map((r: { id: string }) => r.id));
+        expect(body.nextCursor).toBeDefined();
+        back = body.previousCursor;
+      }
+      expect(backward).toEqual(forward.slice(0, -1));
+    }
+  });
+
   it('counts without returning resources for count=0, and pages by startIndex in a stable order', async () => {
     const prefix = s.unique('idx');
     for (let i = 0; i < 5; i++) await scim({ method: 'POST', url: '/scim/v2/Users', payload: { schemas: [CORE], userName: `${prefix}-${i}@idx.test` } });

@@ -59,12 +59,17 @@ export function sendResource(reply: FastifyReply, body: Record<string, unknown>,
 }
 
 /** A ListResponse (RFC 7644 §3.4.2; RFC 9865 nextCursor). */
-export function listResponse(resources: unknown[], totalResults: number, paging: { startIndex?: number; nextCursor?: string | null }): Record<string, unknown> {
+export function listResponse(
+  resources: unknown[],
+  totalResults: number,
+  paging: { startIndex?: number; nextCursor?: string | null | undefined; previousCursor?: string | null | undefined },
+): Record<string, unknown> {
   return {
     schemas: [SCIM_URN.listResponse],
     totalResults,
     itemsPerPage: resources.length,
     ...(paging.startIndex !== undefined ? { startIndex: paging.startIndex } : {}),
+    ...(paging.previousCursor ? { previousCursor: paging.previousCursor } : {}),
     ...(paging.nextCursor ? { nextCursor: paging.nextCursor } : {}),
     Resources: resources,
   };

@@ -123,7 +123,7 @@ export async function listGroups(services: Services, request: FastifyRequest, pa
   const items = plan.countOnly ? [] : page.items;
   const resources: ScimDocument[] = [];
   for (const group of items) resources.push(await presentGroup(services, request.principal, ctx, group, projection));
-  return listResponse(resources, total, plan.mode === 'cursor' ? { nextCursor: plan.countOnly ? null : page.nextCursor } : { startIndex: plan.startIndex });
+  return listResponse(resources, total, plan.mode === 'cursor' ? (plan.countOnly ? {} : { nextCursor: page.nextCursor, previousCursor: page.previousCursor }) : { startIndex: plan.startIndex });
 }
 
 async function presentGroup(services: Services, principal: Principal, ctx: ScimRequestContext, group: DirectoryRecord, projection: ScimProjection): Promise<ScimDocument> {

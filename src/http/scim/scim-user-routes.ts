@@ -129,7 +129,7 @@ export async function listUsers(services: Services, request: FastifyRequest, par
   }
   const items = plan.countOnly ? [] : page.items;
   const resources = await presentUsers(services, request.principal, ctx, items, projection);
-  return listResponse(resources, total, plan.mode === 'cursor' ? { nextCursor: plan.countOnly ? null : page.nextCursor } : { startIndex: plan.startIndex });
+  return listResponse(resources, total, plan.mode === 'cursor' ? (plan.countOnly ? {} : { nextCursor: page.nextCursor, previousCursor: page.previousCursor }) : { startIndex: plan.startIndex });
 }
 
 /** SCIM Users for a page: groups and managers' names in one query each, only when the response shows them. */

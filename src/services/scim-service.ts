@@ -12,7 +12,7 @@ import { deleteUser } from './commands/delete-user-command.js';
 import { createRecord, updateRecord } from './commands/directory-commands.js';
 import { changeMembers, type MemberChange } from './commands/membership-commands.js';
 import { createUser, createUsers, setUserPassword, transitionUser, updateUser } from './commands/user-commands.js';
-import type { ExpectedVersion } from './commands/user-checks.js';
+import { checkExpectedVersion, type ExpectedVersion } from './commands/user-checks.js';
 import type { Command, RowOutcome, UnitOfWork, UnitRunner } from './unit-of-work.js';
 
 /**
@@ -221,14 +221,15 @@ export class ScimService {
       if (memberChange) {
         const result = await changeMembers('groups', id, memberChange, expectedNow, memberVisibility(actor))(unit);
         events.push(...result.events);
-        // The member change moved the version; the record change below must not refuse it.
-        if (result.events.length > 0 && typeof expectedNow === 'number') expectedNow = expectedNow + 1;
+        // If-Match was judged with the group locked, and the member change may have moved the
+        // version since: the record change below must not judge it again.
+        expectedNow = undefined;
       }
       if (change) {
         const updated = await updateRecord(GROUP, id, expectedNow, change, true)(unit);
         events.push(...updated.events);
-      } else if (typeof expected === 'number' && events.length === 0 && existing.version !== expected) {
-        throw new AppError('request.precondition_failed', `The group is at version ${existing.version}, not ${expected}. Fetch it again and retry.`);
+      } else if (!memberChange) {
+        checkExpectedVersion('group', existing.version, expected);
       }
       const after = await unit.repos.directory.findById(GROUP, unit.tenantId, id);
       return { value: after as DirectoryRecord, events };

@@ -82,8 +82,8 @@ describe('owns "own": users the credential did not provision stay out of reach',
 });
 
 describe('If-Match as RFC 9110 defines it', () => {
-  // Finding 3: a list of entity-tags matches when any one does; today a list is read as no version.
-  it.fails('a list that holds the current version lets the PATCH through', async () => {
+  // Finding 3 (fixed): a list of entity-tags matches when any one does; it was read as no version.
+  it('a list that holds the current version lets the PATCH through; a list without it and a bad tag are 412', async () => {
     const scim = await scimClient({ origin: s.unique('idp') });
     const id = await scimUser(scim);
     const res = await scim({
@@ -93,6 +93,15 @@ describe('If-Match as RFC 9110 defines it', () => {
       payload: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'x' }] },
     });
     expect(res.statusCode, res.body).toBe(200);
+    const stale = await scim({ method: 'PATCH', url: `/scim/v2/Users/${id}`, headers: { 'if-match': 'W/"1", "7"' }, payload: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'y' }] } });
+    expect(stale.statusCode).toBe(412);
+    expect(stale.json().detail).toContain('If-Match asked for W/"1" or W/"7"');
+    const garbage = await scim({ method: 'PATCH', url: `/scim/v2/Users/${id}`, headers: { 'if-match': 'garbage' }, payload: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'y' }] } });
+    expect(garbage.statusCode).toBe(412);
+    expect(garbage.json().detail).toContain('names no version');
+    const group = (await scim({ method: 'POST', url: '/scim/v2/Groups', payload: { displayName: s.unique('g') } })).json();
+    const renamed = await scim({ method: 'PATCH', url: `/scim/v2/Groups/${group.id}`, headers: { 'if-match': 'W/"5", W/"1"' }, payload: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: s.unique('h') }] } });
+    expect(renamed.statusCode, renamed.body).toBe(204);
   });
 
   it('a stale version is 412 with a SCIM error body and changes nothing', async () => {

@@ -23,12 +23,15 @@ import {
 const tags = ['Users'];
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'W/"<version>" from the ETag; 412 when the user has changed since.' })) });
 
-/** If-Match: `*`, `W/"3"` or `"3"`. Anything else can never match, so it yields a 412. */
+/**
+ * If-Match: `*`, `W/"3"`, `"3"`, or a list of tags (`W/"3", W/"4"`: any one matches, RFC 9110
+ * §13.1.1). A tag that is not one of Roster's versions can never match (-1), so it yields a 412.
+ */
 export function parseIfMatch(header: string | undefined): ExpectedVersion {
   if (header === undefined) return undefined;
   if (header.trim() === '*') return '*';
-  const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header);
-  return match?.[1] ? Number(match[1]) : -1;
+  const tags = header.split(',').map((tag) => /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(tag)?.[1]).map((v) => (v === undefined ? -1 : Number(v)));
+  return tags.length === 1 ? (tags[0] as number) : tags;
 }
 
 function sendUser(reply: FastifyReply, user: User, status = 200) {

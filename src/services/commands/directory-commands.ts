@@ -5,7 +5,7 @@ import { diffFields, type DomainEvent } from '../../domain/event.js';
 import { newEvent } from '../event-factory.js';
 import { publicView } from '../../domain/directory-view.js';
 import { buildRecord } from '../directory-rules.js';
-import type { ExpectedVersion } from './user-checks.js';
+import { checkExpectedVersion, type ExpectedVersion } from './user-checks.js';
 import type { Command, UnitOfWork } from '../unit-of-work.js';
 
 export const label = (def: DirectoryDefinition): string => def.kind.replaceAll('_', ' ');
@@ -81,9 +81,7 @@ export async function loadRecordForWrite(
 ): Promise<DirectoryRecord> {
   const record = await unit.repos.directory.findByIdForUpdate(def, unit.tenantId, id, intent);
   if (!record) throw new AppError(def.notFound, `No ${label(def)} with id ${id}.`);
-  if (typeof expected === 'number' && record.version !== expected) {
-    throw new AppError('request.precondition_failed', `The ${label(def)} is at version ${record.version}, not ${expected}. Fetch it again and retry.`);
-  }
+  checkExpectedVersion(label(def), record.version, expected);
   return record;
 }
 

@@ -6,7 +6,7 @@ import {
 } from '../../domain/membership.js';
 import { newEvent } from '../event-factory.js';
 import type { Command, UnitOfWork } from '../unit-of-work.js';
-import type { ExpectedVersion } from './user-checks.js';
+import { checkExpectedVersion, type ExpectedVersion } from './user-checks.js';
 
 /** One wanted membership in a full replace: the target and (environments) its permissions. */
 export interface DesiredMembership {
@@ -158,9 +158,7 @@ export async function requireUser(unit: UnitOfWork, userId: string, expected?: E
 
 /** If-Match on a membership names the version of the side the URL addresses; 412 when it moved. */
 function checkVersion(what: string, version: number, expected: ExpectedVersion): void {
-  if (typeof expected === 'number' && version !== expected) {
-    throw new AppError('request.precondition_failed', `The ${what} is at version ${version}, not ${expected}. Fetch it again and retry.`);
-  }
+  checkExpectedVersion(what, version, expected);
 }
 
 /**
@@ -221,9 +219,7 @@ export function changeMembers(
     await unit.repos.memberships.lockUsers(tenantId, [...involved]);
     const target = await unit.repos.memberships.lockTarget(def, tenantId, targetId, true);
     if (!target) throw new AppError(def.notFound, `No ${def.label} with id ${targetId}.`);
-    if (typeof expected === 'number' && target.version !== expected) {
-      throw new AppError('request.precondition_failed', `The ${def.label} is at version ${target.version}, not ${expected}. Fetch it again and retry.`);
-    }
+    checkExpectedVersion(def.label, target.version, expected);
     // The list read before the lock may have changed meanwhile: read it again under the lock, and
     // lock any member that joined (out of order, but only then; a deadlock re-runs the unit).
     const current = 'replace' in change ? await unit.repos.memberships.memberIds(def, tenantId, targetId) : undefined;

@@ -4,8 +4,22 @@ import type { User } from '../../domain/user.js';
 import { checkAttributes, mayHoldDateTimes, normaliseAttributes } from '../attribute-rules.js';
 import type { UnitOfWork } from '../unit-of-work.js';
 
-/** `undefined`: no If-Match sent; `'*'`: any current version; a number: exactly that version. */
-export type ExpectedVersion = number | '*' | undefined;
+/**
+ * What If-Match asks for: `undefined`, nothing (no header); `'*'`, any current version; a number,
+ * exactly that version; a list, any one of them (RFC 9110 §13.1.1: `W/"3", W/"4"`). A tag that
+ * is not one of Roster's versions reads as -1, which no version matches.
+ */
+export type ExpectedVersion = number | readonly number[] | '*' | undefined;
+
+/** 412 request.precondition_failed when `version` is not what If-Match asked for. */
+export function checkExpectedVersion(what: string, version: number, expected: ExpectedVersion): void {
+  if (expected === undefined || expected === '*') return;
+  const wanted = typeof expected === 'number' ? [expected] : expected;
+  if (wanted.includes(version)) return;
+  const named = wanted.filter((v) => v >= 0);
+  const asked = named.length === 0 ? 'the If-Match header names no version of it' : `If-Match asked for ${named.map((v) => `W/"${v}"`).join(' or ')}`;
+  throw new AppError('request.precondition_failed', `The ${what} is at version ${version} (ETag W/"${version}"); ${asked}. Fetch it again and retry.`);
+}
 
 /**
  * The user a write is about, locked for the rest of the unit on PostgreSQL (`intent`: see
@@ -22,9 +36,7 @@ export async function loadUserForWrite(
 ): Promise<User> {
   const user = await unit.repos.users.findByIdForUpdate(unit.tenantId, id, intent);
   if (!user || (visible && !visible(user))) throw new AppError('user.not_found', `No user with id ${id}.`);
-  if (typeof expected === 'number' && user.version !== expected) {
-    throw new AppError('request.precondition_failed', `The user is at version ${user.version}, not ${expected}. Fetch it again and retry.`);
-  }
+  checkExpectedVersion('user', user.version, expected);
   return user;
 }
 

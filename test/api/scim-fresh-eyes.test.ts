@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useApiSuite } from '../helpers/test-app.js';
 
-// Findings of a black-box pass over /scim/v2 (brief F). Tests marked `it.fails` pin a defect as it
-// behaves today: each asserts what a SCIM client should get, so it flips to a failure (and the
-// marker must go) once the defect is fixed. The others guard behaviour that held up under attack.
+// Findings of a black-box pass over /scim/v2 (brief F): the defects it found are fixed and kept
+// here as tests ("(fixed)" says which); the others guard behaviour that held up under attack.
 
 const s = useApiSuite();
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -117,12 +116,15 @@ describe('If-Match as RFC 9110 defines it', () => {
 });
 
 describe('filter errors speak SCIM', () => {
-  // Finding 4: the hints are the native API's OData ones (single quotes, createdAt, e/id), which a
-  // SCIM client cannot use: a SCIM string literal is double-quoted.
-  it.fails.each([
+  // Finding 4 (fixed): the hints were the native API's OData ones (single quotes, createdAt, e/id),
+  // which a SCIM client cannot use: a SCIM string literal is double-quoted.
+  it.each([
     ['userName eq 5', /"5"/],
     ['meta.created gt "notadate"', /meta\.created/],
     ['groups.value eq "x"', /groups\.value/],
+    ['active eq "maybe"', /active is true or false/],
+    ['emails[type eq 5].value eq "a@b.c"', /emails\[type\] is text/],
+    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "boss"', /manager\.value is the id of a User/],
   ])('%s names the SCIM attribute and syntax', async (filter, hint) => {
     const scim = await scimClient({ origin: s.unique('idp'), owns: 'all' });
     const res = await scim({ method: 'GET', url: `/scim/v2/Users?filter=${encodeURIComponent(filter)}` });

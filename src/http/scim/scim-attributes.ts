@@ -29,6 +29,8 @@ export interface ScimAttribute {
   bareValue?: boolean;
   /** Most values a multi-valued attribute holds (default MAX_MULTI_VALUES in scim-document.ts). */
   maxValues?: number;
+  /** The value is the id (a UUID) of a resource of this type. */
+  idOf?: 'User' | 'Group';
 }
 
 const str = (name: string, extra: Partial<ScimAttribute> = {}): ScimAttribute => ({ name, type: 'string', ...extra });
@@ -44,7 +46,7 @@ const standardMulti = (name: string, valueType: ScimAttributeType = 'string', ex
 
 /** The core User schema (RFC 7643 §4.1), with `id`, `externalId` and `meta` (common, §3.1). */
 export const USER_ATTRIBUTES: readonly ScimAttribute[] = [
-  str('id', { mutability: 'readOnly', caseExact: true }),
+  str('id', { mutability: 'readOnly', caseExact: true, idOf: 'User' }),
   str('externalId', { caseExact: true }),
   { name: 'meta', type: 'complex', mutability: 'readOnly', subAttributes: [str('resourceType'), { name: 'created', type: 'dateTime' }, { name: 'lastModified', type: 'dateTime' }, str('location'), str('version')] },
   str('userName', { required: true }),
@@ -78,7 +80,7 @@ export const USER_ATTRIBUTES: readonly ScimAttribute[] = [
     type: 'complex',
     multiValued: true,
     mutability: 'readOnly',
-    subAttributes: [str('value', { caseExact: true }), { name: '$ref', type: 'reference' }, str('display'), str('type')],
+    subAttributes: [str('value', { caseExact: true, idOf: 'Group' }), { name: '$ref', type: 'reference' }, str('display'), str('type')],
   },
   standardMulti('entitlements'),
   standardMulti('roles'),
@@ -96,13 +98,13 @@ export const ENTERPRISE_ATTRIBUTES: readonly ScimAttribute[] = [
     name: 'manager',
     type: 'complex',
     bareValue: true,
-    subAttributes: [str('value', { caseExact: true }), { name: '$ref', type: 'reference', mutability: 'readOnly' }, str('displayName', { mutability: 'readOnly' })],
+    subAttributes: [str('value', { caseExact: true, idOf: 'User' }), { name: '$ref', type: 'reference', mutability: 'readOnly' }, str('displayName', { mutability: 'readOnly' })],
   },
 ];
 
 /** The core Group schema (RFC 7643 §4.2), with the common attributes. */
 export const GROUP_ATTRIBUTES: readonly ScimAttribute[] = [
-  str('id', { mutability: 'readOnly', caseExact: true }),
+  str('id', { mutability: 'readOnly', caseExact: true, idOf: 'Group' }),
   str('externalId', { caseExact: true }),
   { name: 'meta', type: 'complex', mutability: 'readOnly', subAttributes: USER_ATTRIBUTES[2]?.subAttributes ?? [] },
   str('displayName', { required: true }),
@@ -113,7 +115,7 @@ export const GROUP_ATTRIBUTES: readonly ScimAttribute[] = [
     bareValue: true,
     // Groups of tens of thousands (the member change command caps one change at 100,000).
     maxValues: 100_000,
-    subAttributes: [str('value', { mutability: 'immutable', caseExact: true }), { name: '$ref', type: 'reference', mutability: 'immutable' }, str('display', { mutability: 'readOnly' }), str('type', { mutability: 'immutable' })],
+    subAttributes: [str('value', { mutability: 'immutable', caseExact: true, idOf: 'User' }), { name: '$ref', type: 'reference', mutability: 'immutable' }, str('display', { mutability: 'readOnly' }), str('type', { mutability: 'immutable' })],
   },
 ];
 

@@ -25,6 +25,7 @@ const MEMBERS = findAttribute(GROUP_MODEL.core, 'members');
 /** How groups answer SCIM filters and sortBy for this credential. */
 export function groupListResource(ctx: ScimRequestContext): ScimListResource {
   return {
+    model: GROUP_MODEL,
     resolve: resolveGroupFilterPath,
     rewrite: (node) => scopeMembers(scopeExternalIds(node, ctx.mapping.origin), ctx.actor.owner),
     sortField: (field) => field,

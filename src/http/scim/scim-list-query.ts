@@ -4,7 +4,9 @@ import { parseScimFilter } from '../../filter/scim-filter-parser.js';
 import { parseScimPath } from '../../filter/scim-path-parser.js';
 import { toFilterNode, type ScimAttributeResolver } from '../../filter/scim-filter-converter.js';
 import { ScimFilterError } from '../../filter/scim-filter-errors.js';
+import type { ScimResourceModel } from './scim-attributes.js';
 import { scimFail } from './scim-document.js';
+import { checkFilterValues } from './scim-filter-values.js';
 import { SCIM_LIMITS } from './scim-schema-definitions.js';
 
 /**
@@ -39,6 +41,8 @@ export interface ScimListPlan {
 
 /** How a resource type answers filters and sorting. */
 export interface ScimListResource {
+  /** The resource's attributes: filter values are checked against their types in SCIM terms. */
+  model: ScimResourceModel;
   resolve: ScimAttributeResolver;
   /** Rewrites the mapped tree (origins, booleans that are states…). */
   rewrite?: (node: FilterNode) => FilterNode;
@@ -82,7 +86,9 @@ export function scimListQuery(params: ScimListParams, resource: ScimListResource
 }
 
 function parseFilter(text: string, resource: ScimListResource): FilterNode {
-  const node = toFilterNode(parseScimFilter(text), resource.resolve);
+  const tree = parseScimFilter(text);
+  checkFilterValues(resource.model, tree);
+  const node = toFilterNode(tree, resource.resolve);
   return resource.rewrite ? resource.rewrite(node) : node;
 }
 

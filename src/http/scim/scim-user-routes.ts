@@ -45,6 +45,7 @@ const config = (idempotent = false) => ({ auth: 'scim' as const, queryParameters
 /** How users answer SCIM filters and sortBy for this credential. */
 export function userListResource(ctx: ScimRequestContext): ScimListResource {
   return {
+    model: USER_MODEL,
     resolve: resolveUserFilterPath,
     rewrite: (node) => rewriteUserFilter(node, ctx.mapping),
     // The repository's sort whitelist judges the field (a 400 naming sortBy when it cannot sort).

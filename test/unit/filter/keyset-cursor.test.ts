@@ -164,8 +164,12 @@ describe('cursor tokens', () => {
       resource: 'people',
       query: { filter, sort: query.sort, select: ['family', 'given'], size: 7 },
       position,
+      before: false,
     });
     expect(decodeListCursor(token(valid)).query.size).toBe(7);
+    // A previousCursor carries the same and says it reads backwards; a bad direction marker is refused.
+    expect(decodeListCursor(encodeListCursor('people', query, position, true)).before).toBe(true);
+    expect(cursorError(() => decodeListCursor(token({ ...valid, b: 2 }))).part).toBe('cursor');
   });
 
   it('stays compact for a large filter', () => {

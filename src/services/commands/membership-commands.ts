@@ -197,8 +197,8 @@ export const MAX_MEMBERS_PER_CHANGE = 100_000;
  * its version moves. Adding a member twice or removing a non-member changes nothing. A replace
  * reads the current member ids once. Users that do not exist (or that `visible` hides) are a
  * 422 group.member_not_found naming them, and nothing changes; members `visible` hides are left
- * as they are (a replace keeps them). Lock order: users by id, then
- * the target, as everywhere. Returns the user ids added and removed.
+ * as they are (a replace keeps them). Lock order: users by id, then the target, as everywhere.
+ * Returns the user ids added and removed.
  */
 export function changeMembers(
   kind: Exclude<MembershipKind, 'environments'>,
@@ -260,7 +260,8 @@ export function changeMembers(
       const after = removing.has(userId) ? applyEntries(entries, [], [targetId]) : applyEntries(entries, [{ targetId }], []);
       events.push(membershipEvent(unit, userId, membershipEventChanges(def, entries, after)));
     }
-    await unit.repos.users.bumpVersions(tenantId, changed, now);
+    // In chunks: a replace of a large group's list names more users than one statement may bind.
+    for (let i = 0; i < changed.length; i += 1000) await unit.repos.users.bumpVersions(tenantId, changed.slice(i, i + 1000), now);
     await unit.repos.directory.bumpVersions(def.target, tenantId, [targetId], now);
     return { value: { added: toAdd, removed: toRemove }, events };
   };

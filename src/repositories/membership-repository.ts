@@ -102,13 +102,19 @@ export class MembershipRepository {
     const byUser = new Map<string, MembershipEntry[]>();
     if (userIds.length === 0) return byUser;
     const columns = def.permissions ? ['user_id', def.column, 'permissions'] : ['user_id', def.column];
-    const rows = await this.any
-      .selectFrom(def.table)
-      .select(columns)
-      .where('tenant_id', '=', tenantId)
-      .where('user_id', 'in', [...userIds])
-      .orderBy(def.column)
-      .execute();
+    const rows: Row[] = [];
+    // In chunks: the members of a large group are more ids than one statement may bind.
+    for (let i = 0; i < userIds.length; i += 1000) {
+      rows.push(
+        ...(await this.any
+          .selectFrom(def.table)
+          .select(columns)
+          .where('tenant_id', '=', tenantId)
+          .where('user_id', 'in', userIds.slice(i, i + 1000))
+          .orderBy(def.column)
+          .execute()),
+      );
+    }
     for (const r of rows) {
       const list = byUser.get(r.user_id as string) ?? [];
       list.push({ targetId: r[def.column] as string, ...(def.permissions ? { permissions: readPermissions(r.permissions) } : {}) });
@@ -156,6 +162,27 @@ export class MembershipRepository {
       .onConflict((oc) => oc.columns(['user_id', def.column]).doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+
+  /**
+   * Adds many users to one target (a group's side of a SCIM change): a few multi-row statements,
+   * an existing membership left alone by the primary key. For kinds without permissions.
+   */
+  async insertMembers(def: MembershipDefinition, tenantId: string, targetId: string, userIds: readonly string[], now: string): Promise<void> {
+    for (let i = 0; i < userIds.length; i += 500) {
+      await this.any
+        .insertInto(def.table)
+        .values(userIds.slice(i, i + 500).map((userId) => ({ tenant_id: tenantId, user_id: userId, [def.column]: targetId, created_at: now })))
+        .onConflict((oc) => oc.columns(['user_id', def.column]).doNothing())
+        .execute();
+    }
+  }
+
+  /** Removes many users from one target, in chunks of ids. */
+  async removeMembers(def: MembershipDefinition, tenantId: string, targetId: string, userIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < userIds.length; i += 1000) {
+      await this.any.deleteFrom(def.table).where('tenant_id', '=', tenantId).where(def.column, '=', targetId).where('user_id', 'in', userIds.slice(i, i + 1000)).execute();
+    }
   }
 
   /** Removes the user's memberships of these targets in one statement; returns how many went. */

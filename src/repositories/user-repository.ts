@@ -26,6 +26,8 @@ export type UserListResult = PageOf<User>;
 
 /** Rows per multi-row insert: far below either database's parameter limit at ~40 columns. */
 const INSERT_CHUNK = 200;
+/** Ids per `IN (…)` list: far below SQLite's 32,766 bound parameters. */
+const IN_CHUNK = 1000;
 
 export class UserRepository {
   constructor(
@@ -72,14 +74,19 @@ export class UserRepository {
    * cache or a later If-Match sees the change. Returns how many users were touched.
    */
   async bumpVersions(tenantId: string, ids: readonly string[], updatedAt: string): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await this.db
-      .updateTable('users')
-      .set((eb) => ({ version: eb('version', '+', 1), updated_at: updatedAt }))
-      .where('tenant_id', '=', tenantId)
-      .where('id', 'in', [...new Set(ids)].sort())
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    const sorted = [...new Set(ids)].sort();
+    let updated = 0;
+    // In chunks: the members of a large group are more ids than one statement may bind.
+    for (let i = 0; i < sorted.length; i += IN_CHUNK) {
+      const result = await this.db
+        .updateTable('users')
+        .set((eb) => ({ version: eb('version', '+', 1), updated_at: updatedAt }))
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', sorted.slice(i, i + IN_CHUNK))
+        .executeTakeFirst();
+      updated += Number(result.numUpdatedRows);
+    }
+    return updated;
   }
 
   /**

@@ -246,22 +246,18 @@ export function changeMembers(
     if (toAdd.length === 0 && toRemove.length === 0) return { value: { added: [], removed: [] }, events: [] };
 
     const changed = [...toAdd, ...toRemove];
-    const before = new Map<string, MembershipEntry[]>();
-    for (let i = 0; i < changed.length; i += 1000) {
-      for (const [id, entries] of await unit.repos.memberships.entriesOfUsers(def, tenantId, changed.slice(i, i + 1000))) before.set(id, entries);
-    }
+    const before = await unit.repos.memberships.entriesOfUsers(def, tenantId, changed);
     const now = unit.now();
+    await unit.repos.memberships.removeMembers(def, tenantId, targetId, toRemove);
+    await unit.repos.memberships.insertMembers(def, tenantId, targetId, toAdd, now);
     const events: DomainEvent[] = [];
     const removing = new Set(toRemove);
     for (const userId of changed) {
       const entries = before.get(userId) ?? [];
-      if (removing.has(userId)) await unit.repos.memberships.remove(def, tenantId, userId, [targetId]);
-      else await unit.repos.memberships.insert(def, tenantId, userId, [{ targetId }], now);
       const after = removing.has(userId) ? applyEntries(entries, [], [targetId]) : applyEntries(entries, [{ targetId }], []);
       events.push(membershipEvent(unit, userId, membershipEventChanges(def, entries, after)));
     }
-    // In chunks: a replace of a large group's list names more users than one statement may bind.
-    for (let i = 0; i < changed.length; i += 1000) await unit.repos.users.bumpVersions(tenantId, changed.slice(i, i + 1000), now);
+    await unit.repos.users.bumpVersions(tenantId, changed, now);
     await unit.repos.directory.bumpVersions(def.target, tenantId, [targetId], now);
     return { value: { added: toAdd, removed: toRemove }, events };
   };

@@ -40,7 +40,10 @@ export async function fetchPage<T>(
 ): Promise<PageOf<T>> {
   const any = db as unknown as Kysely<Record<string, Row>>;
   const offset = q.page.offset ?? 0;
-  const { position, before } = bindToCursor(q, { resource: table });
+  // A cursor of a case-insensitive (SCIM) query continues only such a query: the same filter
+  // compares otherwise without it, so each is refused by the other's lists.
+  const resource = q.ignoreCase ? `${table}~ignore-case` : table;
+  const { position, before } = bindToCursor(q, { resource });
   const sorts = resolveSort(q.sort, schema.sortable);
   const idColumn = `${table}.id`;
   const size = q.page.size;
@@ -57,7 +60,7 @@ export async function fetchPage<T>(
   const page = before ? rows.slice(0, size).reverse() : rows.slice(0, size);
   const first = page[0];
   const last = page.at(-1);
-  const cursorAt = (row: Row, backwards: boolean) => encodeListCursor(table, q, cursorPositionFromRow(row, sorts, 'id'), backwards);
+  const cursorAt = (row: Row, backwards: boolean) => encodeListCursor(resource, q, cursorPositionFromRow(row, sorts, 'id'), backwards);
   const result: PageOf<T> = {
     items: page.map(toItem),
     nextCursor: last && (before ? position !== undefined : more) ? cursorAt(last, false) : null,

@@ -226,15 +226,18 @@ export class MembershipRepository {
 
   /**
    * The targets (id and name) of each of these users, by user id, sorted by name: what a SCIM
-   * User's `groups` shows. SQL text (built once per list length): it runs on every SCIM read.
+   * User's `groups` shows (with `provisionedBy`, only the groups that origin provisioned). SQL
+   * text (built once per list length): it runs on every SCIM read.
    */
-  async targetNamesOfUsers(def: MembershipDefinition, tenantId: string, userIds: readonly string[]): Promise<Map<string, { id: string; name: string }[]>> {
+  async targetNamesOfUsers(def: MembershipDefinition, tenantId: string, userIds: readonly string[], provisionedBy?: string): Promise<Map<string, { id: string; name: string }[]>> {
     const byUser = new Map<string, { id: string; name: string }[]>();
     if (userIds.length === 0) return byUser;
     const ids = sql.join(userIds.map((id) => sql`${id}`));
+    // Only groups record who provisioned them: `provisionedBy` is for them.
+    const owned = provisionedBy === undefined ? sql`` : sql` and t.provisioned_by = ${provisionedBy}`;
     const { rows } = await sql<{ user_id: string; id: string; name: string }>`
       select m.user_id, t.id, t.name from ${sql.table(def.table)} m join ${sql.table(def.targetTable)} t on t.id = ${sql.ref(`m.${def.column}`)}
-      where m.tenant_id = ${tenantId} and m.user_id in (${ids}) order by t.name_lower, t.id`.execute(this.db);
+      where m.tenant_id = ${tenantId} and m.user_id in (${ids})${owned} order by t.name_lower, t.id`.execute(this.db);
     for (const row of rows) {
       const list = byUser.get(row.user_id) ?? [];
       list.push({ id: row.id, name: row.name });

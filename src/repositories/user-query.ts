@@ -66,7 +66,7 @@ export const USER_FILTER_SCHEMA: FilterSchema = {
     ...Object.fromEntries(fieldEntries.filter(([, field]) => field.filterable).map(([name, field]) => [name, registryFilterField(field)])),
     // Memberships: EXISTS over the membership table joined to the directory table; the user
     // side leads each membership's primary key, so the probe per user is an index lookup.
-    groups: membershipCollection(DIRECTORY.group),
+    groups: membershipCollection(DIRECTORY.group, ['provisionedBy']),
     roles: membershipCollection(DIRECTORY.role, ['weight']),
     organizations: membershipCollection(DIRECTORY.organization, ['code']),
     environments: membershipCollection(DIRECTORY.environment),
@@ -157,12 +157,22 @@ export function userFilterSchema(attributeTypes: ReadonlyMap<string, JsonKeyType
 
 /** The schema with every text field compared ignoring (ASCII) case: what SCIM filters use (caseExact false). */
 const USER_FILTER_SCHEMA_IGNORING_CASE: FilterSchema = {
-  fields: Object.fromEntries(
-    Object.entries(USER_FILTER_SCHEMA.fields).map(([name, field]) => [
-      name,
-      (field.kind === undefined || field.kind === 'column') && field.type === 'string' && !field.caseInsensitive ? { ...field, asciiFolded: true } : field,
-    ]),
-  ),
+  fields: {
+    ...Object.fromEntries(
+      Object.entries(USER_FILTER_SCHEMA.fields).map(([name, field]) => [
+        name,
+        (field.kind === undefined || field.kind === 'column') && field.type === 'string' && !field.caseInsensitive ? { ...field, asciiFolded: true } : field,
+      ]),
+    ),
+    // The manager as a collection of at most one user, so a SCIM credential limited to the users
+    // it provisioned tests the manager only among those (http/scim/scim-filter-scope.ts).
+    managerUser: {
+      kind: 'collection',
+      source: sql`users as f_mgr`,
+      correlate: sql`f_mgr.id = users.manager_id`,
+      fields: { id: { column: 'f_mgr.id', type: 'uuid' }, provisionedBy: { column: 'f_mgr.provisioned_by', type: 'string' } },
+    },
+  },
 };
 
 /**

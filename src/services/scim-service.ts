@@ -31,6 +31,9 @@ export type ScimDeleteMode = 'delete' | 'suspend';
 /** Plans a member change inside the unit, reading the member list (id, display name) only if it must. */
 export type MemberPlanner = (loadMembers: () => Promise<{ id: string; displayName: string }[]>) => Promise<MemberChange>;
 
+/** Computes a SCIM PUT's or PATCH's whole input from the stored user and what of it the actor may not see. */
+export type UserChange = (current: User, view: { managerHidden: boolean }) => UserInput;
+
 /** A user write's password, already hashed (hash with `ScimService.hashPassword` before the unit). */
 export interface HashedPassword {
   hash: string;
@@ -105,14 +108,27 @@ export class ScimService {
     return user;
   }
 
-  /** PUT and PATCH: `change` computes the whole input from the stored user, inside the unit. */
-  async updateUser(principal: Principal, actor: ScimActor, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, password?: HashedPassword): Promise<User> {
+  /**
+   * PUT and PATCH: `change` computes the whole input from the stored user, inside the unit. It is
+   * told what of the user the actor may not see (a manager another origin provisioned), which a
+   * write that leaves it out must keep.
+   */
+  async updateUser(principal: Principal, actor: ScimActor, id: string, expected: ExpectedVersion, change: UserChange, password?: HashedPassword): Promise<User> {
     return this.units.run(principal, this.updateUserCommand(actor, id, expected, change, password));
   }
 
-  updateUserCommand(actor: ScimActor, id: string, expected: ExpectedVersion, change: (current: User) => UserInput, password?: HashedPassword): Command<User> {
+  updateUserCommand(actor: ScimActor, id: string, expected: ExpectedVersion, change: UserChange, password?: HashedPassword): Command<User> {
     return async (unit) => {
-      const updated = await updateUser(id, expected, change, 'replace', (user) => ownsUser(actor, user))(unit);
+      // Whether the manager is one the actor sees, read before the user is locked: a manager that
+      // changed meanwhile is treated as hidden (kept), never as shown.
+      let hiddenManager: string | null = null;
+      let seenManager: string | null = null;
+      if (actor.owner !== undefined) {
+        seenManager = (await unit.repos.users.findById(unit.tenantId, id))?.managerId ?? null;
+        if (seenManager !== null && (await unit.repos.users.provisionedByOf(unit.tenantId, [seenManager])).get(seenManager) !== actor.owner) hiddenManager = seenManager;
+      }
+      const viewOf = (current: User) => ({ managerHidden: current.managerId !== null && (current.managerId === hiddenManager || (actor.owner !== undefined && current.managerId !== seenManager)) });
+      const updated = await updateUser(id, expected, (current) => change(current, viewOf(current)), 'replace', (user) => ownsUser(actor, user))(unit);
       // A new manager must be a user the credential sees (the write is undone with the error).
       const managerChanged = updated.events.some((e) => e.type === 'user.updated' && e.changes.managerId !== undefined);
       if (managerChanged && updated.value.managerId) await requireVisibleManager(unit, actor, updated.value.managerId);
@@ -149,9 +165,9 @@ export class ScimService {
     return this.store.repos.directory.list(GROUP, principal.tenantId, query);
   }
 
-  /** The groups of each user, by user id (one query for a page). */
-  async groupsOf(principal: Principal, userIds: readonly string[]): Promise<Map<string, { id: string; name: string }[]>> {
-    return this.store.repos.memberships.targetNamesOfUsers(GROUP_MEMBERS, principal.tenantId, userIds);
+  /** The groups of each user the actor sees, by user id (one query for a page). */
+  async groupsOf(principal: Principal, actor: ScimActor, userIds: readonly string[]): Promise<Map<string, { id: string; name: string }[]>> {
+    return this.store.repos.memberships.targetNamesOfUsers(GROUP_MEMBERS, principal.tenantId, userIds, actor.owner);
   }
 
   /** Display names of users by id (managers of a page) that the actor sees, one query. */

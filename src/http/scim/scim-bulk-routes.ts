@@ -15,7 +15,7 @@ import { memberPlanner, splitMemberOperations } from './scim-group-routes.js';
 import { applyPatch, readPatchRequest } from './scim-patch.js';
 import { SCIM_LIMITS, SCIM_URN } from './scim-schema-definitions.js';
 import { SCIM_PREFIX } from './scim-urls.js';
-import { documentToUserInput, userToDocument } from './scim-user-mapping.js';
+import { documentToUserInput, userToDocument, type ScimUserView } from './scim-user-mapping.js';
 import { SCIM_QUERY_PARAMETERS, ScimBody, takePassword, takePatchPassword } from './scim-user-routes.js';
 
 /**
@@ -220,15 +220,15 @@ function operationCommand(
       case 'PUT': {
         const doc = withDoc(readDoc);
         if (typeof doc.userName !== 'string') scimFail('scim.invalid_value', 'userName is required: PUT replaces the whole user.');
-        return asResult(scim.updateUserCommand(ctx.actor, idOf(target), expected, (current: User) => documentToUserInput(doc, current, ctx.mapping), password));
+        return asResult(scim.updateUserCommand(ctx.actor, idOf(target), expected, (current: User, view: ScimUserView) => documentToUserInput(doc, current, ctx.mapping, view), password));
       }
       case 'PATCH': {
         const operations = readPatchRequest(data);
         if (takePatchPassword(operations) !== undefined) scimFail('scim.invalid_value', 'Set passwords with POST or PUT in a Bulk request (a PATCH of password is accepted on /Users/{id}).');
-        const change = (current: User) => {
-          const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping), operations, current.id);
+        const change = (current: User, view: ScimUserView) => {
+          const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping, view), operations, current.id);
           if (typeof doc.userName !== 'string') scimFail('scim.mutability', 'userName is required and cannot be removed.');
-          return documentToUserInput(doc, current, ctx.mapping);
+          return documentToUserInput(doc, current, ctx.mapping, view);
         };
         return asResult(scim.updateUserCommand(ctx.actor, idOf(target), expected, change));
       }

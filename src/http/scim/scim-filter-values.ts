@@ -88,7 +88,10 @@ function checkValue(attribute: ScimAttribute, name: string, op: string, value: S
       if (typeof value !== 'string') {
         scimFail('scim.invalid_filter', `${echo(name, 120)} is text: put the value in double quotes, ${example(JSON.stringify(String(value)))}.`);
       }
-      if (attribute.idOf && (op === 'eq' || op === 'ne' || op === 'gt' || op === 'ge' || op === 'lt' || op === 'le') && !isUuid(value.toLowerCase())) {
+      if (attribute.idOf && (op === 'co' || op === 'sw' || op === 'ew')) {
+        scimFail('scim.invalid_filter', `${echo(name, 120)} is the id of a ${attribute.idOf}: compare it whole, e.g. ${echo(name, 120)} eq "0190a0b2-8d3e-7c4f-9a1b-2c3d4e5f6a7b".`);
+      }
+      if (attribute.idOf && !isUuid(value.toLowerCase())) {
         scimFail('scim.invalid_filter', `${echo(name, 120)} is the id of a ${attribute.idOf}, a UUID such as "0190a0b2-8d3e-7c4f-9a1b-2c3d4e5f6a7b" (got ${echo(formatScimValue(value))}).`);
       }
   }

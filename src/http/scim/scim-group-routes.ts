@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DirectoryRecord } from '../../domain/directory.js';
 import type { Principal } from '../../domain/principal.js';
-import type { FilterNode } from '../../filter/filter-ast.js';
 import type { ScimFilter } from '../../filter/scim-filter-ast.js';
 import type { MemberChange } from '../../services/commands/membership-commands.js';
 import type { Services } from '../../services/container.js';
@@ -16,7 +15,7 @@ import { applyPatch, matches, readPatchRequest, type ScimPatchOperation } from '
 import { parseProjection, project, wants, type ScimProjection } from './scim-projection.js';
 import { SCIM_LIMITS } from './scim-schema-definitions.js';
 import { SCIM_PREFIX } from './scim-urls.js';
-import { scopeExternalIds } from './scim-user-mapping.js';
+import { scopeCollection } from './scim-filter-scope.js';
 import { SCIM_QUERY_PARAMETERS, ScimBody, ScimIdParams, ScimListQuerySchema, ScimResourceQuerySchema, searchParams } from './scim-user-routes.js';
 
 const config = { auth: 'scim' as const, queryParameters: SCIM_QUERY_PARAMETERS };
@@ -27,29 +26,14 @@ export function groupListResource(ctx: ScimRequestContext): ScimListResource {
   return {
     model: GROUP_MODEL,
     resolve: resolveGroupFilterPath,
-    rewrite: (node) => scopeMembers(scopeExternalIds(node, ctx.mapping.origin), ctx.actor.owner),
+    rewrite: (node) => {
+      const mapped = scopeCollection(node, 'externalIds', 'origin', ctx.mapping.origin);
+      // For a credential limited to its own users, a filter on `members` sees only those members.
+      return ctx.actor.owner === undefined ? mapped : scopeCollection(mapped, 'members', 'provisionedBy', ctx.actor.owner);
+    },
     sortField: (field) => field,
     scope: ctx.actor.owner === undefined ? undefined : { kind: 'compare', op: 'eq', path: ['provisionedBy'], value: { type: 'string', value: ctx.actor.owner } },
   };
-}
-
-/** For a credential limited to its own users, a filter on `members` sees only those members. */
-function scopeMembers(node: FilterNode, owner: string | undefined): FilterNode {
-  if (owner === undefined) return node;
-  const mine: FilterNode = { kind: 'compare', op: 'eq', path: ['e', 'provisionedBy'], value: { type: 'string', value: owner } };
-  switch (node.kind) {
-    case 'and':
-    case 'or':
-      return { ...node, left: scopeMembers(node.left, owner), right: scopeMembers(node.right, owner) };
-    case 'not':
-      return { kind: 'not', operand: scopeMembers(node.operand, owner) };
-    case 'any':
-      return node.path[0] === 'members' ? { ...node, predicate: { kind: 'and', left: mine, right: node.predicate } } : node;
-    case 'present':
-      return node.path.length === 1 && node.path[0] === 'members' ? { kind: 'any', path: ['members'], variable: 'e', predicate: mine } : node;
-    default:
-      return node;
-  }
 }
 
 /**

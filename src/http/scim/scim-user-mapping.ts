@@ -8,6 +8,7 @@ import type { ScimAttributeResolution } from '../../filter/scim-filter-converter
 import { isUuid } from '../../lib/ids.js';
 import { ENTERPRISE_ATTRIBUTES, SCIM_CORE_USER_URN, SCIM_ENTERPRISE_URN, USER_ATTRIBUTES, findAttribute } from './scim-attributes.js';
 import { scimFail, type ScimDocument } from './scim-document.js';
+import { scopeCollection, scopeManager } from './scim-filter-scope.js';
 
 /**
  * The SCIM User (RFC 7643 §4.1, §4.3) and Roster's user, both ways. The singular attributes come
@@ -52,11 +53,21 @@ export interface ScimUserContext {
   origin: string;
 }
 
+/**
+ * What of one user the credential may not see: a manager another origin provisioned, for a
+ * credential limited to its own users. Hidden, it is neither shown nor cleared by a write that
+ * leaves `manager` out.
+ */
+export interface ScimUserView {
+  managerHidden?: boolean;
+}
+
 /** The user as a canonical SCIM document (no id, meta or groups): what a PATCH starts from. */
-export function userToDocument(user: User, ctx: ScimUserContext): ScimDocument {
+export function userToDocument(user: User, ctx: ScimUserContext, view: ScimUserView = {}): ScimDocument {
   const doc: ScimDocument = {};
   const enterprise: ScimDocument = {};
   for (const p of PLACEMENTS) {
+    if (p.field === 'managerId' && view.managerHidden) continue;
     const value = user[p.field];
     if (value === null || value === undefined || value === '') continue;
     const container = p.extension ? enterprise : doc;
@@ -89,7 +100,7 @@ export function userToDocument(user: User, ctx: ScimUserContext): ScimDocument {
  * status changes only when `active` differs from what the user shows now.
  * Errors: 400 invalidValue for a manager that is not an id.
  */
-export function documentToUserInput(doc: ScimDocument, current: User | null, ctx: ScimUserContext): UserInput {
+export function documentToUserInput(doc: ScimDocument, current: User | null, ctx: ScimUserContext, view: ScimUserView = {}): UserInput {
   const input: Record<string, unknown> = {};
   const enterprise = (isObject(doc[SCIM_ENTERPRISE_URN]) ? doc[SCIM_ENTERPRISE_URN] : {}) as ScimDocument;
   for (const p of PLACEMENTS) {
@@ -101,6 +112,8 @@ export function documentToUserInput(doc: ScimDocument, current: User | null, ctx
     scimFail('scim.invalid_value', `manager.value must be the id of a user of this tenant, not ${JSON.stringify(input.managerId)}.`);
   }
   if (typeof input.managerId === 'string') input.managerId = input.managerId.toLowerCase();
+  // A manager the credential cannot see stays unless the document names another.
+  if (input.managerId === null && view.managerHidden && current) input.managerId = current.managerId;
 
   const profile: Record<string, unknown> = current ? { ...(current.profile as Record<string, unknown>) } : {};
   const name = isObject(doc.name) ? doc.name : {};
@@ -154,13 +167,15 @@ function preferred(list: unknown): string | null {
 export interface ScimUserExtras {
   groups?: { id: string; name: string }[];
   managerDisplayName?: string | null;
+  /** The manager is one the credential may not see: not shown. */
+  managerHidden?: boolean;
   /** e.g. https://host/scim/v2 */
   baseUrl: string;
 }
 
 /** The SCIM User representation of a user (RFC 7643 §4.1; password never). */
 export function presentScimUser(user: User, ctx: ScimUserContext, extras: ScimUserExtras): ScimDocument {
-  const doc = userToDocument(user, ctx);
+  const doc = userToDocument(user, ctx, { managerHidden: extras.managerHidden === true });
   const enterprise = doc[SCIM_ENTERPRISE_URN] as ScimDocument | undefined;
   if (enterprise && isObject(enterprise.manager) && user.managerId) {
     enterprise.manager = {
@@ -220,7 +235,7 @@ export function resolveUserFilterPath(path: ScimPatchPath): ScimAttributeResolut
   const sub = path.subAttribute?.toLowerCase();
   const key = (uri === SCIM_ENTERPRISE_URN.toLowerCase() ? `${uri}:` : '') + attribute + (sub ? `.${sub}` : '');
   if (uri !== SCIM_ENTERPRISE_URN.toLowerCase()) {
-    // The credential origin's external id: the origin condition is added by scopeExternalIds.
+    // The credential origin's external id: the origin condition is added by rewriteUserFilter.
     if (attribute === 'externalid' && sub === undefined) return { kind: 'collection', path: ['externalIds'], element: () => ['key'] };
     if (attribute === 'active' && sub === undefined) return ['status'];
     if (attribute === 'groups') return { kind: 'collection', path: ['groups'], element: (s) => (s === undefined || s === 'value' ? ['id'] : s === 'display' ? ['name'] : undefined) };
@@ -246,11 +261,14 @@ export function resolveUserFilterPath(path: ScimPatchPath): ScimAttributeResolut
 
 /**
  * The mapped tree as the users filter schema understands it: `externalId` confined to the
- * credential's origin (scopeExternalIds), and `active` (a boolean in SCIM, the lifecycle status in
+ * credential's origin, groups and managers to those `owner` provisioned (scim-filter-scope.ts), and `active` (a boolean in SCIM, the lifecycle status in
  * Roster) as `status eq 'active'`: `active eq false` is every other status, `active pr` is always true.
  */
-export function rewriteUserFilter(node: FilterNode, ctx: ScimUserContext): FilterNode {
-  return scopeExternalIds(mapActive(node), ctx.origin);
+export function rewriteUserFilter(node: FilterNode, ctx: ScimUserContext, owner: string | undefined): FilterNode {
+  const mapped = scopeCollection(mapActive(node), 'externalIds', 'origin', ctx.origin);
+  if (owner === undefined) return mapped;
+  // A credential limited to what it provisioned sees only such groups and managers.
+  return scopeManager(scopeCollection(mapped, 'groups', 'provisionedBy', owner), owner);
 }
 
 function mapActive(node: FilterNode): FilterNode {
@@ -277,27 +295,5 @@ function mapActive(node: FilterNode): FilterNode {
 }
 
 const booleanText = (text: string): boolean | undefined => (text.toLowerCase() === 'true' ? true : text.toLowerCase() === 'false' ? false : undefined);
-
-/**
- * Confines every test of `externalIds` that came from SCIM `externalId` (users and groups) to the
- * credential's origin: `externalId eq "x"` means this origin's key is x, and `externalId pr` that the origin
- * has a key at all. The mapped tree is the converter's output (collections become `any`).
- */
-export function scopeExternalIds(node: FilterNode, originName: string): FilterNode {
-  const origin: FilterNode = { kind: 'compare', op: 'eq', path: ['e', 'origin'], value: { type: 'string', value: originName } };
-  switch (node.kind) {
-    case 'and':
-    case 'or':
-      return { ...node, left: scopeExternalIds(node.left, originName), right: scopeExternalIds(node.right, originName) };
-    case 'not':
-      return { kind: 'not', operand: scopeExternalIds(node.operand, originName) };
-    case 'any':
-      return node.path[0] === 'externalIds' ? { ...node, variable: 'e', predicate: { kind: 'and', left: origin, right: node.predicate } } : node;
-    case 'present':
-      return node.path.length === 1 && node.path[0] === 'externalIds' ? { kind: 'any', path: ['externalIds'], variable: 'e', predicate: origin } : node;
-    default:
-      return node;
-  }
-}
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);

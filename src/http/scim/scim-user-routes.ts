@@ -12,7 +12,7 @@ import { applyPatch, readPatchRequest, type ScimPatchOperation } from './scim-pa
 import { parseProjection, project, wants, type ScimProjection } from './scim-projection.js';
 import { SCIM_LIMITS } from './scim-schema-definitions.js';
 import { SCIM_PREFIX } from './scim-urls.js';
-import { documentToUserInput, presentScimUser, resolveUserFilterPath, rewriteUserFilter, userToDocument } from './scim-user-mapping.js';
+import { documentToUserInput, presentScimUser, resolveUserFilterPath, rewriteUserFilter, userToDocument, type ScimUserView } from './scim-user-mapping.js';
 
 /** The list parameters of RFC 7644 §3.4.2 and RFC 9865, as text (query parameters are). */
 export const ScimListQuerySchema = Type.Object(
@@ -47,7 +47,7 @@ export function userListResource(ctx: ScimRequestContext): ScimListResource {
   return {
     model: USER_MODEL,
     resolve: resolveUserFilterPath,
-    rewrite: (node) => rewriteUserFilter(node, ctx.mapping),
+    rewrite: (node) => rewriteUserFilter(node, ctx.mapping, ctx.actor.owner),
     // The repository's sort whitelist judges the field (a 400 naming sortBy when it cannot sort).
     sortField: (field) => field,
     scope: ctx.actor.owner === undefined ? undefined : { kind: 'compare', op: 'eq', path: ['provisionedBy'], value: { type: 'string', value: ctx.actor.owner } },
@@ -91,7 +91,7 @@ export function registerScimUserRoutes(app: FastifyInstance, services: Services)
     const doc = readDocument(USER_MODEL, request.body);
     const password = await scim.hashPassword(takePassword(doc));
     if (typeof doc.userName !== 'string') scimFail('scim.invalid_value', 'userName is required: PUT replaces the whole user.');
-    const user = await scim.updateUser(request.principal, ctx.actor, id, parseIfMatch(request.headers['if-match']), (current) => documentToUserInput(doc, current, ctx.mapping), password);
+    const user = await scim.updateUser(request.principal, ctx.actor, id, parseIfMatch(request.headers['if-match']), (current, view) => documentToUserInput(doc, current, ctx.mapping, view), password);
     return sendResource(reply, (await presentUsers(services, request.principal, ctx, [user], projection))[0] as ScimDocument, user.version);
   });
 
@@ -101,10 +101,10 @@ export function registerScimUserRoutes(app: FastifyInstance, services: Services)
     const id = resourceId((request.params as { id: string }).id, 'user.not_found');
     const operations = readPatchRequest(request.body);
     const password = await scim.hashPassword(takePatchPassword(operations));
-    const change = (current: User) => {
-      const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping), operations, current.id);
+    const change = (current: User, view: ScimUserView) => {
+      const doc = applyPatch(USER_MODEL, userToDocument(current, ctx.mapping, view), operations, current.id);
       if (typeof doc.userName !== 'string') scimFail('scim.mutability', 'userName is required and cannot be removed.');
-      return documentToUserInput(doc, current, ctx.mapping);
+      return documentToUserInput(doc, current, ctx.mapping, view);
     };
     const user = await scim.updateUser(request.principal, ctx.actor, id, parseIfMatch(request.headers['if-match']), change, password);
     return sendResource(reply, (await presentUsers(services, request.principal, ctx, [user], projection))[0] as ScimDocument, user.version);
@@ -144,7 +144,7 @@ export async function presentUsers(
   created = false,
 ): Promise<ScimDocument[]> {
   if (users.length === 0) return [];
-  const groups = wants(projection, 'groups') && !created ? await services.scim.groupsOf(principal, users.map((u) => u.id)) : undefined;
+  const groups = wants(projection, 'groups') && !created ? await services.scim.groupsOf(principal, ctx.actor, users.map((u) => u.id)) : undefined;
   const managerIds = users.flatMap((u) => (u.managerId ? [u.managerId] : []));
   const managers = managerIds.length > 0 && wants(projection, `${SCIM_ENTERPRISE_URN}:manager`) ? await services.scim.displayNames(principal, ctx.actor, managerIds) : undefined;
   return users.map((user) =>
@@ -154,6 +154,8 @@ export async function presentUsers(
         baseUrl: ctx.baseUrl,
         ...(groups ? { groups: groups.get(user.id) ?? [] } : {}),
         managerDisplayName: user.managerId ? (managers?.get(user.managerId) ?? null) : null,
+        // displayNames leaves out the managers the credential may not see.
+        managerHidden: ctx.actor.owner !== undefined && user.managerId !== null && managers !== undefined && !managers.has(user.managerId),
       }),
       projection,
     ),

@@ -154,18 +154,17 @@ export interface NewUserRow {
 /**
  * Creates many users in the caller's unit, as `createUser` would one by one, with the writes
  * batched (UserRepository.insertMany): each row is checked alone, and a row that fails (a bad
- * value, a reference that does not hold, a userName or external id that another row of the list
- * or a stored user holds) is an error of its own while the others are created. Outcomes come back
+ * value, a reference that does not hold, a userName or external id that a stored user or an
+ * earlier row of the list that was created holds) is an error of its own while the others are
+ * created. Outcomes come back
  * in input order; each created user has its `user.created`. For lists without references among
  * their own rows (a manager created in the same list goes through `createUser` after it).
  */
 export function createUsers(rows: readonly NewUserRow[]): Command<RowOutcome<User>[]> {
   return async (unit) => {
-    const outcomes: RowOutcome<User>[] = [];
-    const ready: { user: User; input: UserInput; at: number }[] = [];
-    const userNames = new Map<string, number>();
-    const externalIds = new Map<string, number>();
+    const outcomes: RowOutcome<User>[] = new Array(rows.length);
     const now = unit.now();
+    let pending: PendingRow[] = [];
     for (const [at, row] of rows.entries()) {
       try {
         const status = row.input.status === undefined ? DEFAULT_USER_STATUS : requestedStatus(row.input.status);
@@ -174,46 +173,83 @@ export function createUsers(rows: readonly NewUserRow[]): Command<RowOutcome<Use
         const user = buildUser(base, { ...row.input, status }, now);
         await normaliseUserAttributes(unit, user, null);
         await checkUserReferences(unit, user, null, undefined, true);
-        // Two rows of one list cannot both have a userName or an external id: the later one fails.
-        const nameKey = identifierKey(user.userName);
-        if (userNames.has(nameKey)) {
-          throw new AppError('user.username_taken', `Row ${userNames.get(nameKey)} of this request already has the userName ${JSON.stringify(user.userName)} (compared ignoring case).`, [
-            { field: '/body/userName', message: 'is already taken' },
-          ]);
-        }
-        const idKeys = user.externalIds.map((e) => `${identifierKey(e.origin)}\u0000${identifierKey(e.key)}`);
-        const repeated = idKeys.findIndex((k) => externalIds.has(k));
-        if (repeated !== -1) {
-          const e = user.externalIds[repeated] as { origin: string; key: string };
-          throw new AppError('user.external_id_taken', `Row ${externalIds.get(idKeys[repeated] as string)} of this request already has the external id {origin: ${JSON.stringify(e.origin)}, key: ${JSON.stringify(e.key)}}.`, [
-            { field: `/body/externalIds/${repeated}`, message: 'is already taken' },
-          ]);
-        }
-        userNames.set(nameKey, at);
-        for (const k of idKeys) externalIds.set(k, at);
-        ready.push({ user, input: row.input, at });
-        outcomes[at] = { ok: true, value: user };
+        pending.push({ user, input: row.input, at, keys: uniqueKeys(user) });
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         outcomes[at] = { ok: false, error };
       }
     }
-    const { taken } = await unit.repos.users.insertMany(ready.map((r) => r.user));
+    // Rounds: the first row holding a userName or external id goes in; a later row with the same
+    // one waits for that row's outcome, and fails only if it was created (as one by one would).
+    const holders = new Map<string, number>();
     const events: DomainEvent[] = [];
-    for (const { user, input, at } of ready) {
-      const conflict = taken.get(user.id);
-      if (!conflict) {
+    while (pending.length > 0) {
+      const round: PendingRow[] = [];
+      const waiting: PendingRow[] = [];
+      const claimed = new Set<string>();
+      for (const row of pending) {
+        const held = row.keys.find((k) => holders.has(k.id));
+        if (held) outcomes[row.at] = { ok: false, error: repeatedKey(row.user, held, holders.get(held.id) as number) };
+        else if (row.keys.some((k) => claimed.has(k.id))) waiting.push(row);
+        else {
+          for (const k of row.keys) claimed.add(k.id);
+          round.push(row);
+        }
+      }
+      const { taken } = await unit.repos.users.insertMany(round.map((r) => r.user));
+      for (const { user, input, at, keys } of round) {
+        const conflict = taken.get(user.id);
+        if (conflict) {
+          let error: unknown = conflict;
+          try {
+            explainDerivedUserName(input, user)(conflict);
+          } catch (explained) {
+            error = explained;
+          }
+          outcomes[at] = { ok: false, error };
+          continue;
+        }
+        outcomes[at] = { ok: true, value: user };
+        for (const k of keys) holders.set(k.id, at);
         events.push(userEvent(unit, 'user.created', user.id, diffFields(null, writableFields(user), USER_EVENT_FIELDS)));
-        continue;
       }
-      let error: unknown = conflict;
-      try {
-        explainDerivedUserName(input, user)(conflict);
-      } catch (explained) {
-        error = explained;
-      }
-      outcomes[at] = { ok: false, error };
+      pending = waiting;
     }
     return { value: outcomes, events };
   };
+}
+
+/** A row of createUsers checked alone, with the unique values it claims. */
+interface PendingRow {
+  user: User;
+  input: UserInput;
+  at: number;
+  keys: UniqueKey[];
+}
+
+/** A value unique per tenant, in comparison form (`id`), and where the user holds it. */
+interface UniqueKey {
+  id: string;
+  field: 'userName' | 'externalIds';
+  index?: number;
+}
+
+function uniqueKeys(user: User): UniqueKey[] {
+  return [
+    { id: `u\u0000${identifierKey(user.userName)}`, field: 'userName' },
+    ...user.externalIds.map((e, index) => ({ id: `e\u0000${identifierKey(e.origin)}\u0000${identifierKey(e.key)}`, field: 'externalIds' as const, index })),
+  ];
+}
+
+/** 409: an earlier row of the same list was created with this userName or external id. */
+function repeatedKey(user: User, key: UniqueKey, row: number): AppError {
+  if (key.field === 'userName') {
+    return new AppError('user.username_taken', `Row ${row} of this request already has the userName ${JSON.stringify(user.userName)} (compared ignoring case).`, [
+      { field: '/body/userName', message: 'is already taken' },
+    ]);
+  }
+  const e = user.externalIds[key.index as number] as { origin: string; key: string };
+  return new AppError('user.external_id_taken', `Row ${row} of this request already has the external id {origin: ${JSON.stringify(e.origin)}, key: ${JSON.stringify(e.key)}}.`, [
+    { field: `/body/externalIds/${key.index}`, message: 'is already taken' },
+  ]);
 }

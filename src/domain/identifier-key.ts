@@ -8,8 +8,14 @@ import { emailDomainKey } from './email-address.js';
  */
 const WIDTH_VARIANT = /[\u3000\uFF01-\uFFEE]/g;
 
+/** Only ASCII: width mapping and NFC leave it as it is (the common case, checked first). */
+const ASCII = /^[\x00-\x7f]*$/;
+/** Printable ASCII without the space: every one of these is valid in the IdentifierClass (RFC 8264 §9.11 ASCII7). */
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
+
 /** The RFC 8265 §3.3.2 mapping rules: width, then case, then NFC. */
-const mapped = (value: string): string => value.replace(WIDTH_VARIANT, (c) => c.normalize('NFKC')).toLowerCase().normalize('NFC');
+const mapped = (value: string): string =>
+  ASCII.test(value) ? value.toLowerCase() : value.replace(WIDTH_VARIANT, (c) => c.normalize('NFKC')).toLowerCase().normalize('NFC');
 
 /**
  * The form in which identifiers and unique names are compared and stored in their lowercased
@@ -149,6 +155,7 @@ function describe(c: string, reason?: string): string {
  * bidi rule (RFC 5893). Unassigned means unassigned in the Unicode version of the running Node.
  */
 export function identifierProblem(value: string): string | undefined {
+  if (PRINTABLE_ASCII.test(value)) return undefined;
   const chars = [...value];
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i] as string;

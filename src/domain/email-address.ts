@@ -11,6 +11,14 @@ const INVISIBLE = /[\p{C}\p{Z}]/u;
 /** A host name label in its ASCII (A-label) form: letters, digits, inner hyphens (RFC 1123 §2.1). */
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+/**
+ * A plain ASCII host name ending in a letters-only label, with no A-label (`xn--`): UTS #46 maps
+ * it to its lower case both ways, so the IDNA calls can be skipped (most addresses are these).
+ */
+const PLAIN_ASCII_DOMAIN = /^(?:[a-z0-9-]+\.)+[a-z]{2,63}$/i;
+const A_LABEL = /(?:^|\.)xn--/i;
+const idnaAscii = (domain: string): string => (PLAIN_ASCII_DOMAIN.test(domain) && !A_LABEL.test(domain) ? domain.toLowerCase() : domainToASCII(domain));
+const idnaUnicode = (domain: string): string => (PLAIN_ASCII_DOMAIN.test(domain) && !A_LABEL.test(domain) ? domain.toLowerCase() : domainToUnicode(domain));
 
 /**
  * Whether `value` is a usable email address, internationalised ones included (RFC 6531/6532:
@@ -27,7 +35,7 @@ export function isEmailAddress(value: string): boolean {
   const local = value.slice(0, at);
   const domain = value.slice(at + 1);
   if (utf8Length(local) > 64 || !LOCAL_PART.test(local)) return false;
-  const ascii = domainToASCII(domain);
+  const ascii = idnaAscii(domain);
   if (ascii === '' || ascii.length > 253) return false;
   const labels = ascii.split('.');
   if (labels.length < 2 || !labels.every((label) => LDH_LABEL.test(label))) return false;
@@ -43,6 +51,6 @@ export function isEmailAddress(value: string): boolean {
  */
 export function emailDomainKey(value: string): string | undefined {
   if (!isEmailAddress(value)) return undefined;
-  const unicode = domainToUnicode(value.slice(value.lastIndexOf('@') + 1));
+  const unicode = idnaUnicode(value.slice(value.lastIndexOf('@') + 1));
   return unicode === '' ? undefined : unicode;
 }

@@ -269,21 +269,26 @@ export class MembershipRepository {
   }
 
   /**
-   * Every member with its display name, in user id order: what a SCIM Group's `members` shows (one
-   * query). With `provisionedBy`, only the members that origin provisioned (a SCIM credential
-   * limited to its own users sees no others).
+   * The members of each target with their display names, in user id order, by target id: what a
+   * SCIM Group's `members` shows (one query per 500 targets, so a page of groups costs one). With
+   * `provisionedBy`, only the members that origin provisioned (a SCIM credential limited to its
+   * own users sees no others).
    */
-  async memberNames(def: MembershipDefinition, tenantId: string, targetId: string, provisionedBy?: string): Promise<{ id: string; displayName: string }[]> {
-    const rows = await this.any
-      .selectFrom(`${def.table} as m`)
-      .innerJoin('users as u', 'u.id', 'm.user_id')
-      .select(['u.id as id', 'u.display_name as display_name'])
-      .where('m.tenant_id', '=', tenantId)
-      .where(`m.${def.column}`, '=', targetId)
-      .$if(provisionedBy !== undefined, (q) => q.where('u.provisioned_by', '=', provisionedBy as string))
-      .orderBy('m.user_id')
-      .execute();
-    return rows.map((r) => ({ id: r.id as string, displayName: r.display_name as string }));
+  async memberNames(def: MembershipDefinition, tenantId: string, targetIds: readonly string[], provisionedBy?: string): Promise<Map<string, { id: string; displayName: string }[]>> {
+    const byTarget = new Map<string, { id: string; displayName: string }[]>(targetIds.map((id) => [id, []]));
+    for (let i = 0; i < targetIds.length; i += 500) {
+      const rows = await this.any
+        .selectFrom(`${def.table} as m`)
+        .innerJoin('users as u', 'u.id', 'm.user_id')
+        .select(['u.id as id', 'u.display_name as display_name', `m.${def.column} as target_id`])
+        .where('m.tenant_id', '=', tenantId)
+        .where(`m.${def.column}`, 'in', targetIds.slice(i, i + 500))
+        .$if(provisionedBy !== undefined, (q) => q.where('u.provisioned_by', '=', provisionedBy as string))
+        .orderBy('m.user_id')
+        .execute();
+      for (const r of rows) byTarget.get(r.target_id as string)?.push({ id: r.id as string, displayName: r.display_name as string });
+    }
+    return byTarget;
   }
 
   async member(def: MembershipDefinition, tenantId: string, targetId: string, userId: string): Promise<UserSummary | undefined> {

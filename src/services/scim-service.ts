@@ -201,9 +201,9 @@ export class ScimService {
     return group;
   }
 
-  /** Every member of a group with its display name, in one query. */
-  async groupMembers(principal: Principal, actor: ScimActor, groupId: string): Promise<{ id: string; displayName: string }[]> {
-    return this.store.repos.memberships.memberNames(GROUP_MEMBERS, principal.tenantId, groupId, actor.owner);
+  /** The members the actor sees of each group, with their display names, by group id (one query for a page). */
+  async groupMembers(principal: Principal, actor: ScimActor, groupIds: readonly string[]): Promise<Map<string, { id: string; displayName: string }[]>> {
+    return this.store.repos.memberships.memberNames(GROUP_MEMBERS, principal.tenantId, groupIds, actor.owner);
   }
 
   /**
@@ -233,7 +233,8 @@ export class ScimService {
       if (!existing || !ownsGroup(actor, existing)) throw new AppError('group.not_found', `No group with id ${id}.`);
       const events = [];
       let expectedNow = expected;
-      const memberChange = typeof members === 'function' ? await members(() => unit.repos.memberships.memberNames(GROUP_MEMBERS, unit.tenantId, id, actor.owner)) : members;
+      const loadMembers = async () => (await unit.repos.memberships.memberNames(GROUP_MEMBERS, unit.tenantId, [id], actor.owner)).get(id) ?? [];
+      const memberChange = typeof members === 'function' ? await members(loadMembers) : members;
       if (memberChange) {
         const result = await changeMembers('groups', id, memberChange, expectedNow, memberVisibility(actor))(unit);
         events.push(...result.events);

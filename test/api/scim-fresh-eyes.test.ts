@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nativeUser, scimCaller, scimCreatedUser, type ScimCaller } from '../helpers/scim-client.js';
 import { useApiSuite } from '../helpers/test-app.js';
 
 // Findings of a black-box pass over /scim/v2 (brief F): the defects it found are fixed and kept
@@ -11,26 +12,9 @@ const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 type Options = Parameters<typeof s.request>[0];
 
-async function scimClient(settings: Record<string, unknown>) {
-  const res = await s.request({ method: 'POST', url: '/v1/api-tokens', payload: { name: s.unique('scim'), scopes: ['scim'], ...settings } });
-  expect(res.statusCode, res.body).toBe(201);
-  const token = res.json().token as string;
-  return (options: Options) => s.request({ ...options, token, headers: { 'content-type': 'application/scim+json', ...options.headers } });
-}
-
-/** A user created through the native API, as an HR feed would: no SCIM credential provisioned it. */
-async function hrUser(): Promise<string> {
-  const userName = `${s.unique('hr')}@example.com`;
-  const res = await s.request({ method: 'POST', url: '/v1/users', payload: { userName, email: userName } });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().id as string;
-}
-
-async function scimUser(scim: (o: Options) => ReturnType<typeof s.request>): Promise<string> {
-  const res = await scim({ method: 'POST', url: '/scim/v2/Users', payload: { userName: `${s.unique('own')}@example.com` } });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().id as string;
-}
+const scimClient = (settings: Record<string, unknown>) => scimCaller(s, settings);
+const hrUser = () => nativeUser(s);
+const scimUser = (scim: ScimCaller, extra: Record<string, unknown> = {}) => scimCreatedUser(s, scim, extra);
 
 describe('owns "own": users the credential did not provision stay out of reach', () => {
   it('cannot add such a user to its group: 400 and nothing changes', async () => {

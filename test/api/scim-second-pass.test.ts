@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { nativeUser, scimCaller, scimCreatedUser, type ScimCaller } from '../helpers/scim-client.js';
 import { useApiSuite } from '../helpers/test-app.js';
 
 // A second attack pass (brief G) on the latest SCIM changes: RFC 9865 previousCursor, Bulk runs of
@@ -14,25 +15,9 @@ const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 type Options = Parameters<typeof s.request>[0];
 type Scim = (options: Options) => ReturnType<typeof s.request>;
 
-async function scimClient(settings: Record<string, unknown>): Promise<Scim> {
-  const res = await s.request({ method: 'POST', url: '/v1/api-tokens', payload: { name: s.unique('scim'), scopes: ['scim'], ...settings } });
-  expect(res.statusCode, res.body).toBe(201);
-  const token = res.json().token as string;
-  return (options: Options) => s.request({ ...options, token, headers: { 'content-type': 'application/scim+json', ...options.headers } });
-}
-
-async function hrUser(): Promise<string> {
-  const userName = `${s.unique('hr')}@example.com`;
-  const res = await s.request({ method: 'POST', url: '/v1/users', payload: { userName, email: userName } });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().id as string;
-}
-
-async function scimUser(scim: Scim, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await scim({ method: 'POST', url: '/scim/v2/Users', payload: { userName: `${s.unique('u')}@example.com`, ...extra } });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().id as string;
-}
+const scimClient = (settings: Record<string, unknown>) => scimCaller(s, settings);
+const hrUser = () => nativeUser(s);
+const scimUser = (scim: ScimCaller, extra: Record<string, unknown> = {}) => scimCreatedUser(s, scim, extra);
 
 const q = (params: Record<string, string | number | undefined>) =>
   Object.entries(params)

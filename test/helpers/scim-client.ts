@@ -81,3 +81,28 @@ export async function createScimUser(client: ScimClient, userName: string, extra
 
 /** The ids of a ListResponse's resources, in order. */
 export const ids = (res: LightMyRequestResponse): string[] => (res.json().Resources as { id: string }[]).map((r) => r.id);
+
+/** A SCIM caller as a function of inject options: a new token with the scim scope and `settings`, sending application/scim+json. */
+export type ScimCaller = (options: InjectOptions) => Promise<LightMyRequestResponse>;
+
+export async function scimCaller(s: ApiSuite, settings: Record<string, unknown>): Promise<ScimCaller> {
+  const res = await s.request({ method: 'POST', url: '/v1/api-tokens', payload: { name: s.unique('scim'), scopes: ['scim'], ...settings } });
+  expect(res.statusCode, res.body).toBe(201);
+  const token = res.json().token as string;
+  return (options) => s.t.request({ ...options, token, headers: { 'content-type': 'application/scim+json', ...options.headers } });
+}
+
+/** A user created through the native API, as an HR feed would: no SCIM credential provisioned it. Its id. */
+export async function nativeUser(s: ApiSuite): Promise<string> {
+  const userName = `${s.unique('hr')}@example.com`;
+  const res = await s.request({ method: 'POST', url: '/v1/users', payload: { userName, email: userName } });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().id as string;
+}
+
+/** A user created by `scim` (with `extra` attributes). Its id. */
+export async function scimCreatedUser(s: ApiSuite, scim: ScimCaller, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await scim({ method: 'POST', url: '/scim/v2/Users', payload: { userName: `${s.unique('u')}@example.com`, ...extra } });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().id as string;
+}

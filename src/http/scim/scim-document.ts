@@ -171,3 +171,17 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${echo(JSON.stringify(value))}`;
 }
+
+/**
+ * `meta` of a resource (RFC 7643 §3.1): its type, times, absolute location under `baseUrl`
+ * (e.g. https://host/scim/v2) and weak ETag, the native API's version.
+ */
+export function scimMeta(resourceType: 'User' | 'Group', record: { id: string; createdAt: string; updatedAt: string; version: number }, baseUrl: string): ScimDocument {
+  return {
+    resourceType,
+    created: record.createdAt,
+    lastModified: record.updatedAt,
+    location: `${baseUrl}/${resourceType}s/${record.id}`,
+    version: `W/"${record.version}"`,
+  };
+}

@@ -6,7 +6,7 @@ import type { ScimPatchPath } from '../../filter/scim-filter-ast.js';
 import type { ScimAttributeResolution } from '../../filter/scim-filter-converter.js';
 import { isUuid } from '../../lib/ids.js';
 import { SCIM_GROUP_URN } from './scim-attributes.js';
-import { scimFail, type ScimDocument } from './scim-document.js';
+import { scimFail, scimMeta, type ScimDocument } from './scim-document.js';
 import type { ScimUserContext } from './scim-user-mapping.js';
 
 /**
@@ -63,13 +63,7 @@ export function presentScimGroup(group: DirectoryRecord, ctx: ScimUserContext, e
   if (extras.members && extras.members.length > 0) {
     out.members = extras.members.map((m) => ({ value: m.id, $ref: `${extras.baseUrl}/Users/${m.id}`, display: m.displayName, type: 'User' }));
   }
-  out.meta = {
-    resourceType: 'Group',
-    created: group.createdAt,
-    lastModified: group.updatedAt,
-    location: `${extras.baseUrl}/Groups/${group.id}`,
-    version: `W/"${group.version}"`,
-  };
+  out.meta = scimMeta('Group', group, extras.baseUrl);
   return out;
 }
 

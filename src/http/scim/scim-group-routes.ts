@@ -7,13 +7,12 @@ import type { Services } from '../../services/container.js';
 import type { MemberPlanner } from '../../services/scim-service.js';
 import { parseIfMatch } from '../routes/user-routes.js';
 import { GROUP_MODEL, SCIM_GROUP_URN, findAttribute } from './scim-attributes.js';
-import { listResponse, notModified, resourceId, scimContext, sendResource, type ScimRequestContext } from './scim-context.js';
+import { notModified, resourceId, scimContext, sendResource, type ScimRequestContext } from './scim-context.js';
 import { readDocument, scimFail, type ScimDocument } from './scim-document.js';
 import { documentToGroupInput, groupToDocument, memberIds, presentScimGroup, resolveGroupFilterPath } from './scim-group-mapping.js';
-import { scimListQuery, totalOf, type ScimListParams, type ScimListResource } from './scim-list-query.js';
+import { answerList, scimListQuery, type ScimListParams, type ScimListResource } from './scim-list-query.js';
 import { applyPatch, matches, readPatchRequest, type ScimPatchOperation } from './scim-patch.js';
 import { parseProjection, project, wants, type ScimProjection } from './scim-projection.js';
-import { SCIM_LIMITS } from './scim-schema-definitions.js';
 import { SCIM_PREFIX } from './scim-urls.js';
 import { scopeCollection } from './scim-filter-scope.js';
 import { SCIM_QUERY_PARAMETERS, ScimBody, ScimIdParams, ScimListQuerySchema, ScimResourceQuerySchema, searchParams } from './scim-user-routes.js';
@@ -100,21 +99,21 @@ export async function listGroups(services: Services, request: FastifyRequest, pa
   const ctx = scimContext(request);
   const projection = parseProjection(GROUP_MODEL, params.attributes, params.excludedAttributes);
   const plan = scimListQuery(params, groupListResource(ctx));
-  const page = await services.scim.listGroups(request.principal, plan.query);
-  const total = await totalOf(plan, page, async () => (await services.scim.listGroups(request.principal, { ...plan.query, page: { size: 1 }, count: true })).count ?? 0);
-  if (plan.mode === 'unpaged' && total > SCIM_LIMITS.filterMaxResults) {
-    scimFail('scim.too_many', `${total} groups match; at most ${SCIM_LIMITS.filterMaxResults} are returned without paging. Send count and startIndex (or cursor), or a narrower filter.`);
-  }
-  const items = plan.countOnly ? [] : page.items;
-  const resources: ScimDocument[] = [];
-  for (const group of items) resources.push(await presentGroup(services, request.principal, ctx, group, projection));
-  return listResponse(resources, total, plan.mode === 'cursor' ? (plan.countOnly ? {} : { nextCursor: page.nextCursor, previousCursor: page.previousCursor }) : { startIndex: plan.startIndex });
+  return answerList(plan, 'groups', (query) => services.scim.listGroups(request.principal, query), (groups) => presentGroups(services, request.principal, ctx, groups, projection));
 }
 
-async function presentGroup(services: Services, principal: Principal, ctx: ScimRequestContext, group: DirectoryRecord, projection: ScimProjection): Promise<ScimDocument> {
-  const members = wants(projection, 'members') ? await services.scim.groupMembers(principal, ctx.actor, group.id) : undefined;
-  return project(GROUP_MODEL, presentScimGroup(group, ctx.mapping, { baseUrl: ctx.baseUrl, ...(members ? { members } : {}) }), projection);
+/** SCIM Groups for a page: the members of all of them in one query, only when the response shows them. */
+async function presentGroups(services: Services, principal: Principal, ctx: ScimRequestContext, groups: readonly DirectoryRecord[], projection: ScimProjection): Promise<ScimDocument[]> {
+  if (groups.length === 0) return [];
+  const members = wants(projection, 'members') ? await services.scim.groupMembers(principal, ctx.actor, groups.map((g) => g.id)) : undefined;
+  return groups.map((group) => {
+    const list = members?.get(group.id);
+    return project(GROUP_MODEL, presentScimGroup(group, ctx.mapping, { baseUrl: ctx.baseUrl, ...(list ? { members: list } : {}) }), projection);
+  });
 }
+
+const presentGroup = async (services: Services, principal: Principal, ctx: ScimRequestContext, group: DirectoryRecord, projection: ScimProjection): Promise<ScimDocument> =>
+  (await presentGroups(services, principal, ctx, [group], projection))[0] as ScimDocument;
 
 function groupProjection(request: FastifyRequest): ScimProjection {
   const query = request.query as { attributes?: string; excludedAttributes?: string };

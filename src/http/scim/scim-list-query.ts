@@ -5,6 +5,7 @@ import { parseScimPath } from '../../filter/scim-path-parser.js';
 import { toFilterNode, type ScimAttributeResolver } from '../../filter/scim-filter-converter.js';
 import { ScimFilterError } from '../../filter/scim-filter-errors.js';
 import type { ScimResourceModel } from './scim-attributes.js';
+import { listResponse } from './scim-context.js';
 import { scimFail } from './scim-document.js';
 import { checkFilterValues } from './scim-filter-values.js';
 import { SCIM_LIMITS } from './scim-schema-definitions.js';
@@ -124,4 +125,25 @@ export async function totalOf(plan: ScimListPlan, page: { items: unknown[]; next
   const offset = plan.query.page.offset ?? 0;
   if (page.nextCursor === null && plan.mode !== 'cursor' && (page.items.length > 0 || offset === 0)) return offset + page.items.length;
   return count();
+}
+
+/**
+ * Runs a planned list and answers it as a ListResponse: `fetch` reads a page (and, asked for
+ * `count`, the total), `present` shows a page's resources (batching what they need). An unpaged
+ * request over `filter.maxResults` resources is a 400 tooMany naming `noun`.
+ */
+export async function answerList<T>(
+  plan: ScimListPlan,
+  noun: string,
+  fetch: (query: ListQuery) => Promise<{ items: T[]; nextCursor: string | null; previousCursor?: string | null; count?: number }>,
+  present: (items: T[]) => Promise<unknown[]>,
+): Promise<Record<string, unknown>> {
+  const page = await fetch(plan.query);
+  const total = await totalOf(plan, page, async () => (await fetch({ ...plan.query, page: { size: 1 }, count: true })).count ?? 0);
+  if (plan.mode === 'unpaged' && total > SCIM_LIMITS.filterMaxResults) {
+    scimFail('scim.too_many', `${total} ${noun} match; at most ${SCIM_LIMITS.filterMaxResults} are returned without paging. Send count and startIndex (or cursor), or a narrower filter.`);
+  }
+  const resources = await present(plan.countOnly ? [] : page.items);
+  const paging = plan.mode === 'cursor' ? (plan.countOnly ? {} : { nextCursor: page.nextCursor, previousCursor: page.previousCursor }) : { startIndex: plan.startIndex };
+  return listResponse(resources, total, paging);
 }

@@ -7,8 +7,8 @@ import type { ScimPatchPath } from '../../filter/scim-filter-ast.js';
 import type { ScimAttributeResolution } from '../../filter/scim-filter-converter.js';
 import { isUuid } from '../../lib/ids.js';
 import { ENTERPRISE_ATTRIBUTES, SCIM_CORE_USER_URN, SCIM_ENTERPRISE_URN, USER_ATTRIBUTES, findAttribute } from './scim-attributes.js';
-import { scimFail, type ScimDocument } from './scim-document.js';
-import { scopeCollection, scopeManager } from './scim-filter-scope.js';
+import { scimFail, scimMeta, type ScimDocument } from './scim-document.js';
+import { mapConditions, scopeCollection, scopeManager } from './scim-filter-scope.js';
 
 /**
  * The SCIM User (RFC 7643 §4.1, §4.3) and Roster's user, both ways. The singular attributes come
@@ -192,13 +192,7 @@ export function presentScimUser(user: User, ctx: ScimUserContext, extras: ScimUs
   if (extras.groups && extras.groups.length > 0) {
     out.groups = extras.groups.map((g) => ({ value: g.id, $ref: `${extras.baseUrl}/Groups/${g.id}`, display: g.name, type: 'direct' }));
   }
-  out.meta = {
-    resourceType: 'User',
-    created: user.createdAt,
-    lastModified: user.updatedAt,
-    location: `${extras.baseUrl}/Users/${user.id}`,
-    version: `W/"${user.version}"`,
-  };
+  out.meta = scimMeta('User', user, extras.baseUrl);
   return out;
 }
 
@@ -272,26 +266,14 @@ export function rewriteUserFilter(node: FilterNode, ctx: ScimUserContext, owner:
 }
 
 function mapActive(node: FilterNode): FilterNode {
-  switch (node.kind) {
-    case 'and':
-    case 'or':
-      return { ...node, left: mapActive(node.left), right: mapActive(node.right) };
-    case 'not':
-      return { kind: 'not', operand: mapActive(node.operand) };
-    case 'present':
-      return node.path.length === 1 && node.path[0] === 'status' ? { kind: 'not', operand: { kind: 'compare', op: 'eq', path: ['id'], value: { type: 'null' } } } : node;
-    case 'compare': {
-      if (node.path.length !== 1 || node.path[0] !== 'status') return node;
-      const wanted = node.value.type === 'boolean' ? node.value.value : node.value.type === 'string' ? booleanText(node.value.value) : undefined;
-      if (wanted === undefined || (node.op !== 'eq' && node.op !== 'ne')) {
-        scimFail('scim.invalid_filter', 'active is true or false and compares with eq or ne, e.g. active eq true.');
-      }
-      const isActive: FilterNode = { kind: 'compare', op: 'eq', path: ['status'], value: { type: 'string', value: 'active' } };
-      return wanted === (node.op === 'eq') ? isActive : { kind: 'not', operand: isActive };
-    }
-    default:
-      return node;
-  }
+  return mapConditions(node, (n) => {
+    if (n.kind === 'present' && n.path.length === 1 && n.path[0] === 'status') return { kind: 'not', operand: { kind: 'compare', op: 'eq', path: ['id'], value: { type: 'null' } } };
+    if (n.kind !== 'compare' || n.path.length !== 1 || n.path[0] !== 'status') return n;
+    const wanted = n.value.type === 'boolean' ? n.value.value : n.value.type === 'string' ? booleanText(n.value.value) : undefined;
+    if (wanted === undefined || (n.op !== 'eq' && n.op !== 'ne')) scimFail('scim.invalid_filter', 'active is true or false and compares with eq or ne, e.g. active eq true.');
+    const isActive: FilterNode = { kind: 'compare', op: 'eq', path: ['status'], value: { type: 'string', value: 'active' } };
+    return wanted === (n.op === 'eq') ? isActive : { kind: 'not', operand: isActive };
+  });
 }
 
 const booleanText = (text: string): boolean | undefined => (text.toLowerCase() === 'true' ? true : text.toLowerCase() === 'false' ? false : undefined);

@@ -5,12 +5,11 @@ import type { User } from '../../domain/user.js';
 import type { Services } from '../../services/container.js';
 import { parseIfMatch } from '../routes/user-routes.js';
 import { SCIM_ENTERPRISE_URN, USER_MODEL } from './scim-attributes.js';
-import { listResponse, notModified, resourceId, scimContext, sendResource, type ScimRequestContext } from './scim-context.js';
+import { notModified, resourceId, scimContext, sendResource, type ScimRequestContext } from './scim-context.js';
 import { readDocument, scimFail, type ScimDocument } from './scim-document.js';
-import { scimListQuery, totalOf, type ScimListParams, type ScimListResource } from './scim-list-query.js';
+import { answerList, scimListQuery, type ScimListParams, type ScimListResource } from './scim-list-query.js';
 import { applyPatch, readPatchRequest, type ScimPatchOperation } from './scim-patch.js';
 import { parseProjection, project, wants, type ScimProjection } from './scim-projection.js';
-import { SCIM_LIMITS } from './scim-schema-definitions.js';
 import { SCIM_PREFIX } from './scim-urls.js';
 import { documentToUserInput, presentScimUser, resolveUserFilterPath, rewriteUserFilter, userToDocument, type ScimUserView } from './scim-user-mapping.js';
 
@@ -123,14 +122,7 @@ export async function listUsers(services: Services, request: FastifyRequest, par
   const ctx = scimContext(request);
   const projection = parseProjection(USER_MODEL, params.attributes, params.excludedAttributes);
   const plan = scimListQuery(params, userListResource(ctx));
-  const page = await services.scim.listUsers(request.principal, plan.query);
-  const total = await totalOf(plan, page, async () => (await services.scim.listUsers(request.principal, { ...plan.query, page: { size: 1 }, count: true })).count ?? 0);
-  if (plan.mode === 'unpaged' && total > SCIM_LIMITS.filterMaxResults) {
-    scimFail('scim.too_many', `${total} users match; at most ${SCIM_LIMITS.filterMaxResults} are returned without paging. Send count and startIndex (or cursor), or a narrower filter.`);
-  }
-  const items = plan.countOnly ? [] : page.items;
-  const resources = await presentUsers(services, request.principal, ctx, items, projection);
-  return listResponse(resources, total, plan.mode === 'cursor' ? (plan.countOnly ? {} : { nextCursor: page.nextCursor, previousCursor: page.previousCursor }) : { startIndex: plan.startIndex });
+  return answerList(plan, 'users', (query) => services.scim.listUsers(request.principal, query), (users) => presentUsers(services, request.principal, ctx, users, projection));
 }
 
 /** SCIM Users for a page: groups and managers' names in one query each, only when the response shows them. */

@@ -101,6 +101,14 @@ export const errorCatalogue = {
   'identity.not_found': { status: 404, title: 'Identity link not found' },
   'identity.subject_taken': { status: 409, title: 'This provider subject is already linked to a user', scimType: 'uniqueness' },
 
+  // Bulk upsert, bulk disable, sync runs: errors of one row
+  'bulk.duplicate_key': { status: 409, title: 'An earlier row of the same request has this key', scimType: 'uniqueness' },
+  'bulk.user_exists': { status: 409, title: 'A user with this key exists already (mode create)', scimType: 'uniqueness' },
+  'bulk.reference_not_found': { status: 422, title: 'A record the row refers to does not exist' },
+  'bulk.reference_ambiguous': { status: 422, title: 'A name the row refers to matches several records; refer by id' },
+  'bulk.conflicting_fields': { status: 400, title: 'The row sets one thing twice (a reference and its id)' },
+  'bulk.deprovision_prevented': { status: 409, title: 'The user has preventDeprovision set' },
+
   // Events
   'event.not_found': { status: 404, title: 'Event not found' },
 

@@ -17,6 +17,7 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
+import { registerBulkRoutes } from './routes/bulk-routes.js';
 import { registerScim } from './scim/scim-plugin.js';
 import { NoQuery, ProblemSchema } from './schemas/common-schemas.js';
 import { validatorCompiler } from './validation.js';
@@ -81,6 +82,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerOAuthRoutes(app, services, config);
   registerAdminRoutes(app, services);
   registerEventRoutes(app, services);
+  registerBulkRoutes(app, services);
   registerUserRoutes(app, services);
   registerMembershipRoutes(app, services);
   registerDirectoryRoutes(app, services);

@@ -134,6 +134,43 @@ export class DirectoryRepository {
     return new Set(rows.map((r) => r.id as string));
   }
 
+  /**
+   * Ids of the records whose comparison column (`name_lower`, `code_lower`: see
+   * DirectoryField.lowerColumn) holds one of `keys` (already in comparison form), grouped by key:
+   * names that are not unique (areas, positions) may find several. One query per 500 keys.
+   */
+  async idsByLowerColumn(def: DirectoryDefinition, tenantId: string, column: string, keys: readonly string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    const wanted = [...new Set(keys)];
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await this.any.selectFrom(def.table).select(['id', `${column} as lookup`]).where('tenant_id', '=', tenantId).where(column, 'in', wanted.slice(i, i + 500)).orderBy('id').execute();
+      for (const row of rows) found.set(row.lookup as string, [...(found.get(row.lookup as string) ?? []), row.id as string]);
+    }
+    return found;
+  }
+
+  /**
+   * Ids of the records holding the external ids `{origin, key}` (kinds with an external-id
+   * lookup table: groups), by `origin\u0000key` in comparison form. Empty for other kinds.
+   */
+  async idsByExternalIds(def: DirectoryDefinition, tenantId: string, pairs: readonly ExternalId[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const lookup = Object.values(def.fields).find((f) => f.type === 'externalIds' && f.lookupTable)?.lookupTable;
+    if (!lookup) return found;
+    const wanted = [...new Map(pairs.map((p) => [`${identifierKey(p.origin)}\u0000${identifierKey(p.key)}`, { origin: identifierKey(p.origin), key: identifierKey(p.key) }])).values()];
+    for (let i = 0; i < wanted.length; i += 250) {
+      const chunk = wanted.slice(i, i + 250);
+      const rows = await this.any
+        .selectFrom(lookup.table)
+        .select(['origin', 'key', `${lookup.ownerColumn} as owner`])
+        .where('tenant_id', '=', tenantId)
+        .where((eb) => eb.or(chunk.map((p) => eb.and([eb('origin', '=', p.origin), eb('key', '=', p.key)]))))
+        .execute();
+      for (const row of rows) found.set(`${row.origin as string}\u0000${row.key as string}`, row.owner as string);
+    }
+    return found;
+  }
+
   /** How many rows of `table` point at `id` through `column` (users of a position, children…). */
   async countReferences(table: string, column: string, tenantId: string, id: string): Promise<number> {
     const row = await this.any

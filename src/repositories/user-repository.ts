@@ -149,6 +149,72 @@ export class UserRepository {
   }
 
   /**
+   * The users holding external ids of one origin, by the comparison form of their key
+   * (`identifierKey`): one query per 500 keys. With `lock` the rows are held as for an update
+   * (FOR NO KEY UPDATE on PostgreSQL), taken in user id order so that two bulk writers touching
+   * the same users lock them in the same order.
+   */
+  async findByExternalKeys(tenantId: string, origin: string, keys: readonly string[], lock = false): Promise<Map<string, User>> {
+    const found = new Map<string, User>();
+    const wanted = [...new Set(keys.map((k) => identifierKey(k)))];
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('user_external_ids as e')
+        .innerJoin('users', 'users.id', 'e.user_id')
+        .selectAll('users')
+        .select('e.key as external_key')
+        .where('e.tenant_id', '=', tenantId)
+        .where('e.origin', '=', identifierKey(origin))
+        .where('e.key', 'in', wanted.slice(i, i + 500))
+        .orderBy('users.id')
+        .$if(lock && this.dialect === 'postgres', (q) => q.forNoKeyUpdate('users'))
+        .execute();
+      for (const row of rows) found.set(row.external_key, toUser(row));
+    }
+    return found;
+  }
+
+  /** Ids of the users named by userName (keys in comparison form): one query per 500 names. */
+  async idsByUserNames(tenantId: string, userNames: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const wanted = [...new Set(userNames.map((n) => identifierKey(n)))];
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await this.db.selectFrom('users').select(['id', 'user_name_lower']).where('tenant_id', '=', tenantId).where('user_name_lower', 'in', wanted.slice(i, i + 500)).execute();
+      for (const row of rows) found.set(row.user_name_lower, row.id);
+    }
+    return found;
+  }
+
+  /**
+   * Ids of the users holding the external ids `{origin, key}`, by `origin\u0000key` in
+   * comparison form; one query per origin and 500 keys.
+   */
+  async idsByExternalIds(tenantId: string, pairs: readonly ExternalId[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const byOrigin = new Map<string, Set<string>>();
+    for (const p of pairs) {
+      const origin = identifierKey(p.origin);
+      const keys = byOrigin.get(origin) ?? new Set<string>();
+      keys.add(identifierKey(p.key));
+      byOrigin.set(origin, keys);
+    }
+    for (const [origin, keySet] of byOrigin) {
+      const keys = [...keySet];
+      for (let i = 0; i < keys.length; i += 500) {
+        const rows = await this.db
+          .selectFrom('user_external_ids')
+          .select(['key', 'user_id'])
+          .where('tenant_id', '=', tenantId)
+          .where('origin', '=', origin)
+          .where('key', 'in', keys.slice(i, i + 500))
+          .execute();
+        for (const row of rows) found.set(`${origin}\u0000${row.key}`, row.user_id);
+      }
+    }
+    return found;
+  }
+
+  /**
    * Whether the user is in the tenant. With `lock` (a write is about to reference the user) the
    * row is held FOR KEY SHARE until the transaction ends on PostgreSQL: a concurrent delete of
    * the user waits for the write, or the write sees it gone (never a reference to a deleted row).

@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import type { SecretHasher } from '../lib/secrets.js';
 import type { Store } from '../repositories/store.js';
 import { ApiTokenService } from './api-token-service.js';
+import { BulkService } from './bulk-service.js';
 import { ClientService } from './client-service.js';
 import { DirectoryService } from './directory-service.js';
 import { EventService } from './event-service.js';
@@ -30,6 +31,8 @@ export interface Services {
   signingKeys: SigningKeyService;
   tokens: TokenService;
   users: UserService;
+  /** Bulk upsert by external key and bulk disable, in chunks of one unit each. */
+  bulk: BulkService;
   events: EventService;
   idempotency: IdempotencyService;
   memberships: MembershipService;
@@ -66,6 +69,7 @@ export function createServices({ store, clock, hasher, queue, config }: ServiceD
     health: new HealthService(store),
     units,
     users: new UserService(store, units),
+    bulk: new BulkService(store, units),
     events: new EventService(store),
     idempotency: new IdempotencyService(store, clock),
     memberships: new MembershipService(store, units),

@@ -10,6 +10,9 @@ import { PatchUserBody } from './user-schemas.js';
  * their target by id, by name (code for organizations) or by external key.
  */
 
+/** A row's error: a problem object (RFC 9457) whose `errors` point into the request (`/users/3/email`). */
+const RowProblem = Type.Object(ProblemSchema.properties, { 'x-component': 'RowProblem' });
+
 /** Most rows one synchronous call takes; larger loads go through async jobs or sync runs. */
 export const MAX_BULK_ROWS = 10_000;
 
@@ -81,7 +84,18 @@ export const BulkUpsertBody = Type.Object(
     dryRun: Type.Optional(Type.Boolean({ description: 'Plan and answer as if applied; write nothing.' })),
     users: Type.Array(BulkUserRowSchema, { maxItems: MAX_BULK_ROWS, description: `At most ${MAX_BULK_ROWS} rows; each key at most once.` }),
   },
-  { additionalProperties: false, 'x-component': 'BulkUpsertRequest' },
+  {
+    additionalProperties: false,
+    'x-component': 'BulkUpsertRequest',
+    examples: [{
+      origin: 'workday',
+      mode: 'upsert',
+      users: [
+        { key: '1815', userName: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', title: 'Analyst', manager: '1900', groups: ['Research'] },
+        { key: '1900', userName: 'grace@example.com', givenName: 'Grace', familyName: 'Hopper', environments: [{ environment: 'prod', permissions: { view: true, run: true } }] },
+      ],
+    }],
+  },
 );
 export type BulkUpsertBody = Static<typeof BulkUpsertBody>;
 
@@ -92,7 +106,7 @@ export const BulkRowResultSchema = Type.Object(
     key: Type.String(),
     id: Nullable(Uuid),
     status: Type.Union(BULK_ROW_STATUSES.map((s) => Type.Literal(s))),
-    error: Type.Optional(ProblemSchema),
+    error: Type.Optional(RowProblem),
   },
   { 'x-component': 'BulkUserResult' },
 );
@@ -115,7 +129,7 @@ const DisableTarget = Type.Union([Type.Object({ id: Uuid }, { additionalProperti
 
 export const BulkDisableBody = Type.Object(
   { users: Type.Array(DisableTarget, { maxItems: MAX_BULK_ROWS }), dryRun: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false, 'x-component': 'BulkDisableRequest' },
+  { additionalProperties: false, 'x-component': 'BulkDisableRequest', examples: [{ users: [{ origin: 'workday', key: '1815' }, { id: '0190f0c5-7b1e-7cc3-a5a4-2f1d3c9b8e10' }] }] },
 );
 export type BulkDisableBody = Static<typeof BulkDisableBody>;
 
@@ -131,7 +145,7 @@ export const BulkDisableResponse = Type.Object(
         origin: Type.Optional(Type.String()),
         key: Type.Optional(Type.String()),
         status: Type.Union([Type.Literal('disabled'), Type.Literal('unchanged'), Type.Literal('error')]),
-        error: Type.Optional(ProblemSchema),
+        error: Type.Optional(RowProblem),
       }),
     ),
   },

@@ -36,6 +36,11 @@ function userEvent(unit: UnitOfWork, type: Parameters<typeof newEvent>[2], userI
 export interface CreateUserOptions {
   /** The origin of the SCIM client creating the user (User.provisionedBy). */
   provisionedBy?: string;
+  /**
+   * The new user's id, when the caller chose it in advance (a bulk upsert plans ids so rows of
+   * the same batch can name the user as their manager before it exists). A UUIDv7 from newId().
+   */
+  id?: string;
 }
 
 /**
@@ -52,7 +57,7 @@ export function createUser(input: UserInput, options: CreateUserOptions = {}): C
       ]);
     }
     const now = unit.now();
-    const base = { id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null, provisionedBy: options.provisionedBy ?? null };
+    const base = { id: options.id ?? newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null, provisionedBy: options.provisionedBy ?? null };
     const user = buildUser(base, { ...input, status }, now);
     await normaliseUserAttributes(unit, user, null);
     await checkUserReferences(unit, user, null, undefined, true);
@@ -169,7 +174,7 @@ export function createUsers(rows: readonly NewUserRow[]): Command<RowOutcome<Use
       try {
         const status = row.input.status === undefined ? DEFAULT_USER_STATUS : requestedStatus(row.input.status);
         if (!INITIAL_USER_STATUSES.includes(status)) throw new AppError('request.validation_failed', `A new user cannot start as ${status}; it starts as one of: ${INITIAL_USER_STATUSES.join(', ')}.`);
-        const base = { id: newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null, provisionedBy: row.options?.provisionedBy ?? null };
+        const base = { id: row.options?.id ?? newId(), tenantId: unit.tenantId, createdAt: now, version: 1, status, lastLoginAt: null, provisionedBy: row.options?.provisionedBy ?? null };
         const user = buildUser(base, { ...row.input, status }, now);
         await normaliseUserAttributes(unit, user, null);
         await checkUserReferences(unit, user, null, undefined, true);

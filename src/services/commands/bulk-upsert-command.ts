@@ -1,0 +1,160 @@
+import { AppError } from '../../errors/app-error.js';
+import { identifierKey } from '../../domain/identifier-key.js';
+import { managerKeyInBatch, rowKey, setsMemberships, type BulkMode, type BulkRow, type BulkRowOutcome } from '../../domain/bulk-upsert.js';
+import type { DomainEvent } from '../../domain/event.js';
+import type { ExternalId, User, UserInput } from '../../domain/user.js';
+import { USER_UNCLEARABLE_FIELDS } from '../../domain/user-fields.js';
+import type { UnitOfWork } from '../unit-of-work.js';
+import { applyMergePatch, withinFreeJsonLimits, writableFields } from '../user-rules.js';
+import { replaceMemberships } from './membership-commands.js';
+import { resolveReferences, type BatchIds, type ResolvedReferences } from './reference-resolver.js';
+import { createUser, createUsers, updateUser, type NewUserRow } from './user-commands.js';
+
+/** A batch as the chunks see it: its rows, how they are matched, and the ids of its rows so far. */
+export interface BulkBatch extends BatchIds {
+  mode: BulkMode;
+  rows: readonly BulkRow[];
+  /** Every row key of the batch (comparison form) → its user's id: found, or planned for a new user. */
+  ids: Map<string, string>;
+  phantom: Set<string>;
+}
+
+/**
+ * Writes some rows of a batch (a chunk) in the caller's unit, in the order given (managers named
+ * by key come first: orderBatch). Every row is applied whole or not at all, and one row's error
+ * never touches another: new users without memberships are inserted together (createUsers, one
+ * multi-row statement per 200 rows; a row that fails there is simply not inserted), every other
+ * row runs in its own savepoint (UnitOfWork.attempt). The users of the chunk are locked first
+ * (in id order) and the references resolved in one query per kind. A row that changes nothing
+ * writes nothing: no event, same version. Outcomes come back in the order of `indexes`.
+ */
+export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit: UnitOfWork) => Promise<BulkRowOutcome[]> {
+  return async (unit) => {
+    const rows = indexes.map((i) => batch.rows[i] as BulkRow);
+    const existing = await unit.repos.users.findByExternalKeys(unit.tenantId, batch.origin, rows.map((r) => r.key), true);
+    for (const [key, user] of existing) batch.ids.set(key, user.id);
+    const references = await resolveReferences(unit, batch, rows);
+    const outcomes = new Map<number, BulkRowOutcome>();
+    const round: { index: number; row: NewUserRow }[] = [];
+    const inRound = new Set<string>();
+    const flush = async () => {
+      if (round.length === 0) return;
+      const created = await unit.execute(createUsers(round.map((r) => r.row)));
+      created.forEach((outcome, at) => {
+        const { index } = round[at] as { index: number };
+        outcomes.set(index, outcome.ok ? { index, status: 'added', id: outcome.value.id } : { index, status: 'error', id: null, error: outcome.error as AppError });
+      });
+      round.length = 0;
+      inRound.clear();
+    };
+
+    for (const [at, index] of indexes.entries()) {
+      const row = rows[at] as BulkRow;
+      const key = rowKey(row.key);
+      const current = existing.get(key);
+      const resolved = references[at] as ResolvedReferences | AppError;
+      const refused = resolved instanceof AppError ? resolved : modeError(batch, row, current);
+      if (refused) {
+        outcomes.set(index, { index, status: 'error', id: current?.id ?? null, error: refused });
+        continue;
+      }
+      const managerKey = managerKeyInBatch(row.manager, batch.origin, batch.ids);
+      if (managerKey !== undefined && inRound.has(managerKey)) await flush();
+      const id = current?.id ?? (batch.ids.get(key) as string);
+      if (!current && !setsMemberships(row)) {
+        try {
+          round.push({ index, row: { input: createInput(batch, row, resolved as ResolvedReferences), options: { id } } });
+          inRound.add(key);
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          outcomes.set(index, { index, status: 'error', id: null, error });
+        }
+        continue;
+      }
+      const outcome = await unit.attempt(writeRow(batch, row, current, id, resolved as ResolvedReferences));
+      outcomes.set(index, outcome.ok ? { index, status: outcome.value, id } : { index, status: 'error', id: current?.id ?? null, error: outcome.error as AppError });
+    }
+    await flush();
+    return indexes.map((i) => outcomes.get(i) as BulkRowOutcome);
+  };
+}
+
+/** A row the mode refuses: an existing user in `create`, an absent one in `update`. */
+function modeError(batch: BulkBatch, row: BulkRow, current: User | undefined): AppError | undefined {
+  if (current && batch.mode === 'create') {
+    return new AppError('bulk.user_exists', `User ${current.id} already has the external id {origin: ${JSON.stringify(batch.origin)}, key: ${JSON.stringify(row.key)}}; mode "create" does not update.`, [{ field: '/body/key', message: 'exists' }]);
+  }
+  if (!current && batch.mode === 'update') {
+    return new AppError('user.not_found', `No user has the external id {origin: ${JSON.stringify(batch.origin)}, key: ${JSON.stringify(row.key)}}; mode "update" does not create.`, [{ field: '/body/key', message: 'no such user' }]);
+  }
+  return undefined;
+}
+
+/**
+ * One row that needs its own savepoint: an update, or a create that also sets memberships. Its
+ * value is the row's status: `unchanged` when neither the user nor its lists changed.
+ */
+function writeRow(batch: BulkBatch, row: BulkRow, current: User | undefined, id: string, resolved: ResolvedReferences) {
+  return async (unit: UnitOfWork) => {
+    const events: DomainEvent[] = [];
+    if (current) {
+      const result = await updateUser(current.id, undefined, (stored) => updateInput(batch, row, stored, resolved), 'patch')(unit);
+      events.push(...result.events);
+    } else {
+      const result = await createUser(createInput(batch, row, resolved), { id })(unit);
+      events.push(...result.events);
+    }
+    for (const [kind, desired] of Object.entries(resolved.memberships)) {
+      const result = await replaceMemberships(kind as keyof ResolvedReferences['memberships'], id, desired)(unit);
+      events.push(...result.events);
+    }
+    const status: 'added' | 'updated' | 'unchanged' = !current ? 'added' : events.length > 0 || resolved.managerPlanned ? 'updated' : 'unchanged';
+    return { value: status, events };
+  };
+}
+
+/** The row's external ids: those it sends (if any), and always its own (origin, key). */
+function externalIdsOf(batch: BulkBatch, row: BulkRow, others: readonly ExternalId[]): ExternalId[] {
+  const own = { origin: batch.origin, key: row.key };
+  const same = (e: ExternalId) => identifierKey(e.origin) === identifierKey(own.origin) && identifierKey(e.key) === identifierKey(own.key);
+  const otherOfOrigin = others.find((e) => identifierKey(e.origin) === identifierKey(own.origin) && !same(e));
+  if (otherOfOrigin) {
+    throw new AppError('request.validation_failed', `externalIds names another key of origin ${JSON.stringify(batch.origin)} (${JSON.stringify(otherOfOrigin.key)}) than the row's key.`, [{ field: '/body/externalIds', message: 'conflicts with key' }]);
+  }
+  return others.some(same) ? [...others] : [own, ...others];
+}
+
+/** Null for the fields a merge patch may not clear: a 400 naming the field, as PATCH does. */
+function refuseUnclearable(fields: Record<string, unknown>): void {
+  for (const field of USER_UNCLEARABLE_FIELDS) {
+    if (fields[field] === null) throw new AppError('request.validation_failed', `${field} cannot be cleared.`, [{ field: `/body/${field}`, message: 'cannot be null' }]);
+  }
+}
+
+function applyReferences(input: Record<string, unknown>, resolved: ResolvedReferences): void {
+  // A manager planned by a dry run is not in the database: the dry run checks the row without it.
+  if (resolved.managerId !== undefined) input.managerId = resolved.managerPlanned ? (input.managerId ?? null) : resolved.managerId;
+  if (resolved.positionId !== undefined) input.positionId = resolved.positionId;
+  if (resolved.areaId !== undefined) input.areaId = resolved.areaId;
+}
+
+/** A new user: the fields sent (null = no value), the references, and the row's external id. */
+function createInput(batch: BulkBatch, row: BulkRow, resolved: ResolvedReferences): UserInput {
+  refuseUnclearable(row.fields);
+  const input: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(row.fields)) if (value !== null) input[name] = value;
+  applyReferences(input, resolved);
+  if (resolved.managerPlanned) input.managerId = null;
+  input.externalIds = externalIdsOf(batch, row, (input.externalIds as ExternalId[] | undefined) ?? []);
+  return input as UserInput;
+}
+
+/** An existing user: the stored fields merge-patched with the row (RFC 7396), then the references. */
+function updateInput(batch: BulkBatch, row: BulkRow, stored: User, resolved: ResolvedReferences): UserInput {
+  refuseUnclearable(row.fields);
+  const input = withinFreeJsonLimits(applyMergePatch(writableFields(stored), row.fields) as Record<string, unknown>, ['attributes']);
+  applyReferences(input, resolved);
+  if (resolved.managerPlanned) input.managerId = stored.managerId;
+  input.externalIds = externalIdsOf(batch, row, (input.externalIds as ExternalId[] | null | undefined) ?? []);
+  return input as UserInput;
+}

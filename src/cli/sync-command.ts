@@ -56,8 +56,10 @@ function progress(err: SyncOptions['err'], label: string): { update(done: number
       if (!started) {
         bar.start(total, done);
         started = true;
-      } else bar.update(done, { total });
+        return;
+      }
       bar.setTotal(total);
+      bar.update(done);
     },
     stop: () => {
       if (started) bar.stop();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { checkDatabase } from '../db/database-check.js';
 import type { ApiClient } from '../domain/credential.js';
@@ -10,7 +10,14 @@ import { StartupError } from '../errors/startup-error.js';
 import { parseODataFilter } from '../filter/odata-filter-parser.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { startServer } from '../server.js';
+import { CliError, EXIT_USAGE } from './cli-error.js';
+import { exportUsers, openOutput } from './export-command.js';
+import { RosterClient, serverOptions } from './http-client.js';
 import { printMessage, printRecords, type Column, type OutputOptions } from './output-format.js';
+import { useColor } from './plan-diff-format.js';
+import { parseMaxDeactivations, syncFile } from './sync-command.js';
+import { SYNC_FILE_FORMATS, syncFileFormat, type SyncFileFormat } from './sync-file-reader.js';
+import { loadMapping } from './sync-row-mapping.js';
 
 /**
  * The `roster` command. Every subcommand reads the same environment as the server and calls the
@@ -250,7 +257,96 @@ program
     });
   });
 
+/*
+ * export and sync talk to a running server over HTTP (http-client.ts), not to the database:
+ * they need only a URL and credentials, and the server's scopes apply to them.
+ */
+const SERVER_OPTIONS = {
+  url: ['--url <url>', 'the Roster server (default: ROSTER_URL, else http://127.0.0.1:3000)'],
+  token: ['--token <token>', 'a bearer token (default: ROSTER_TOKEN; else client credentials from ROSTER_CLIENT_ID and ROSTER_CLIENT_SECRET)'],
+} as const;
+interface ServerCommandOptions {
+  url?: string;
+  token?: string;
+}
+
+/** Usage errors of export and sync (unknown option, bad value, missing option) exit 2, as their help says. */
+const usageExit = (error: CommanderError) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+
+const wholeNumber = (name: string) => (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return Number(value);
+};
+const formatOption = () => new Option('--format <format>', 'file format (default: from the file name, else csv)').choices(SYNC_FILE_FORMATS);
+
+program
+  .command('export')
+  .description('Write the users of a running server as CSV, JSON or NDJSON, in the form roster sync reads back (export then sync plans no change)')
+  .addOption(formatOption())
+  .option('--filter <odata>', "OData $filter selecting the users, e.g. \"department eq 'Sales'\" (default: all)")
+  .option('--out <file>', 'write to this file (default: stdout)')
+  .option('--origin <origin>', 'the key column holds each user\'s external id of this origin; users without one are skipped')
+  .option(...SERVER_OPTIONS.url)
+  .option(...SERVER_OPTIONS.token)
+  .exitOverride(usageExit)
+  .action(async (opts: ServerCommandOptions & { format?: SyncFileFormat; filter?: string; out?: string; origin?: string }) => {
+    const format: SyncFileFormat = opts.format ?? (opts.out && /\.(csv|json|ndjson|jsonl)$/i.test(opts.out) ? syncFileFormat(opts.out) : 'csv');
+    const client = new RosterClient(serverOptions(opts));
+    await client.authenticate();
+    const output = await openOutput(opts.out);
+    const result = await exportUsers(client, { format, filter: opts.filter, origin: opts.origin, out: output.stream }).finally(() => output.close());
+    const skipped = result.skipped > 0 ? `; ${result.skipped} user${result.skipped === 1 ? '' : 's'} without an external id of origin ${opts.origin} skipped` : '';
+    console.error(`Exported ${result.exported} user${result.exported === 1 ? '' : 's'}${opts.out ? ` to ${opts.out}` : ''}${skipped}.`);
+  });
+
+program
+  .command('sync <file>')
+  .description(
+    'Sync the users of an origin with a file (CSV, JSON array or NDJSON) through a running server: check every row, plan, show the plan, apply with --apply.\n' +
+      'Exit codes: 0 done (or planned without errors), 1 bad rows, errors in the plan, a held plan with --apply, a failure; 2 wrong usage.\n' +
+      'The file format, the column mapping and an example are in docs/sync-cli.md.',
+  )
+  .requiredOption('--origin <origin>', 'the source system whose keys the file holds, e.g. hr (required)')
+  .option('--map <mapping.json>', 'column mapping: {"columns": {"Employee ID": "key", "Groups": {"field": "groups", "split": ";"}}, "ignore": [...]}')
+  .addOption(new Option('--missing <what>', 'what happens to users of the origin absent from the file (server default: suspend)').choices(['suspend', 'ignore']))
+  .option('--max-deactivations <n|p%>', 'hold the plan when it would suspend more than this many users (or this share of the origin\'s users)', parseMaxDeactivations)
+  .option('--max-changes <n>', 'hold the plan when it would change more than this many users', wholeNumber('--max-changes'))
+  .option('--apply', 'apply the plan (without it, nothing changes)', false)
+  .option('--force', 'with --apply: apply a held plan', false)
+  .addOption(formatOption())
+  .option(...SERVER_OPTIONS.url)
+  .option(...SERVER_OPTIONS.token)
+  .exitOverride(usageExit)
+  .action(async (
+    file: string,
+    opts: ServerCommandOptions & { origin: string; map?: string; missing?: 'suspend' | 'ignore'; maxDeactivations?: number | string; maxChanges?: number; apply: boolean; force: boolean; format?: SyncFileFormat },
+  ) => {
+    if (opts.force && !opts.apply) throw new CliError('--force only makes sense with --apply', EXIT_USAGE);
+    const format = syncFileFormat(file, opts.format);
+    const mapping = opts.map === undefined ? undefined : loadMapping(opts.map);
+    const client = new RosterClient(serverOptions(opts));
+    const result = await syncFile(client, {
+      file,
+      origin: opts.origin,
+      format,
+      mapping,
+      missing: opts.missing,
+      maxDeactivations: opts.maxDeactivations,
+      maxChanges: opts.maxChanges,
+      apply: opts.apply,
+      force: opts.force,
+      out: process.stdout,
+      err: process.stderr,
+      color: useColor(process.stdout),
+    });
+    process.exitCode = result.exitCode;
+  });
+
 program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CliError) {
+    console.error(`error: ${error.message}`);
+    process.exit(error.exitCode);
+  }
   if (error instanceof AppError) {
     console.error(`error: ${error.code}: ${error.message}`);
   } else if (error instanceof StartupError) {

@@ -10,6 +10,7 @@ import { emailDomainKeysMigration } from './migrations/0007-email-domain-keys.js
 import { dateAttributeValuesMigration } from './migrations/0008-date-attribute-values.js';
 import { scimCredentialsMigration } from './migrations/0009-scim-credentials.js';
 import { scimProfileMigration } from './migrations/0010-scim-profile.js';
+import { syncRunsMigration } from './migrations/0011-sync-runs.js';
 
 /**
  * Migrations are code, listed here in order, so the compiled server carries them and no file
@@ -27,6 +28,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0008-date-attribute-values': dateAttributeValuesMigration(),
     '0009-scim-credentials': scimCredentialsMigration(dialect),
     '0010-scim-profile': scimProfileMigration(dialect),
+    '0011-sync-runs': syncRunsMigration(dialect),
   };
 }
 

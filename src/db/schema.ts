@@ -271,6 +271,51 @@ export interface JobTable {
   finished_at: Timestamp | null;
 }
 
+/** A directory sync run (migration 0011). */
+export interface SyncRunTable {
+  id: string;
+  tenant_id: string;
+  origin: string;
+  status: string;
+  options: unknown;
+  received: number;
+  counts: unknown;
+  applied: unknown;
+  held_reasons: unknown;
+  job_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  planned_at: string | null;
+  applied_at: string | null;
+}
+
+/** A row of a sync run's snapshot, as received. */
+export interface SyncRunRowTable {
+  run_id: string;
+  seq: number;
+  key_lower: string;
+  row: unknown;
+}
+
+/** One planned change of a sync run, and the outcome of its apply. */
+export interface SyncRunItemTable {
+  run_id: string;
+  seq: number;
+  key: string;
+  row_seq: number | null;
+  user_id: string | null;
+  action: string;
+  base_version: number | null;
+  changes: unknown;
+  warnings: unknown;
+  error: unknown;
+  outcome: string | null;
+  outcome_error: unknown;
+}
+
 export interface DB {
   tenants: TenantTable;
   api_clients: ApiClientTable;
@@ -299,6 +344,9 @@ export interface DB {
   user_environments: UserEnvironmentTable;
   user_identities: UserIdentityTable;
   jobs: JobTable;
+  sync_runs: SyncRunTable;
+  sync_run_rows: SyncRunRowTable;
+  sync_run_items: SyncRunItemTable;
 }
 
 /** Kept for symmetry with generated columns should a table gain one. */

@@ -108,6 +108,10 @@ export const errorCatalogue = {
   'bulk.reference_ambiguous': { status: 422, title: 'A name the row refers to matches several records; refer by id' },
   'bulk.conflicting_fields': { status: 400, title: 'The row sets one thing twice (a reference and its id)' },
   'bulk.deprovision_prevented': { status: 409, title: 'The user has preventDeprovision set' },
+  'sync_run.not_found': { status: 404, title: 'Sync run not found' },
+  'sync_run.wrong_status': { status: 409, title: 'The sync run is not in a status that allows this' },
+  'sync_run.held': { status: 409, title: 'The plan is held by a safeguard; apply it with force=true after reviewing it' },
+  'sync_run.drift': { status: 409, title: 'The user changed after the plan was made' },
 
   // Events
   'event.not_found': { status: 404, title: 'Event not found' },

@@ -18,6 +18,7 @@ import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerBulkRoutes } from './routes/bulk-routes.js';
+import { registerSyncRunRoutes } from './routes/sync-run-routes.js';
 import { registerScim } from './scim/scim-plugin.js';
 import { NoQuery, ProblemSchema } from './schemas/common-schemas.js';
 import { validatorCompiler } from './validation.js';
@@ -83,6 +84,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   registerAdminRoutes(app, services);
   registerEventRoutes(app, services);
   registerBulkRoutes(app, services);
+  registerSyncRunRoutes(app, services);
   registerUserRoutes(app, services);
   registerMembershipRoutes(app, services);
   registerDirectoryRoutes(app, services);

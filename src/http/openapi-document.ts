@@ -79,6 +79,7 @@ function tags(): { name: string; description: string }[] {
   return [
     { name: 'Users', description: 'People: create, find, filter, change, suspend and delete users; their history and reports.' },
     { name: 'Bulk', description: 'Many users per call, keyed by their external id (origin, key): upsert with references, and disable.' },
+    { name: 'Sync runs', description: 'A source\'s complete list of its people: planned, reviewed (field-level diff, safeguards), then applied as a job.' },
     ...directory,
     { name: 'Events', description: 'The audit trail and change feed of a tenant, and the catalogue of event types.' },
     { name: 'OAuth', description: 'Access tokens (client credentials), refresh, revocation and the keys that verify tokens.' },

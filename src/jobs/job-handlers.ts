@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Store } from '../repositories/store.js';
 import type { Services } from '../services/container.js';
 import { HOUSEKEEPING_JOB, housekeepingHandler } from './housekeeping-job.js';
+import { SYNC_APPLY_JOB } from '../services/sync-service.js';
 
 /** What a handler gets besides its job. */
 export interface JobContext {
@@ -36,5 +37,8 @@ export type JobHandlers = ReadonlyMap<string, JobHandler>;
  * `<name>-job.ts`), add it here, and enqueue it from a service with `deps.queue.enqueue(repos, …)`.
  */
 export function jobHandlers(services: Services): JobHandlers {
-  return new Map<string, JobHandler>([[HOUSEKEEPING_JOB, housekeepingHandler(services)]]);
+  return new Map<string, JobHandler>([
+    [HOUSEKEEPING_JOB, housekeepingHandler(services)],
+    [SYNC_APPLY_JOB, (job, ctx) => services.sync.runApplyJob(job, ctx.progress, ctx.signal)],
+  ]);
 }

@@ -105,6 +105,28 @@ export class EventRepository {
     const rows = await q.orderBy('position', query.order).limit(query.limit).execute();
     return rows.map(toEvent);
   }
+
+  /**
+   * The latest event of one of `types` about each of `resourceIds` (e.g. each user's latest
+   * lifecycle event): one query per 500 resources. Resources with none are absent.
+   */
+  async latestOfResources(tenantId: string, resourceType: string, resourceIds: readonly string[], types: readonly string[]): Promise<Map<string, DomainEvent>> {
+    const latest = new Map<string, DomainEvent>();
+    const ids = [...new Set(resourceIds)];
+    for (let i = 0; i < ids.length && types.length > 0; i += 500) {
+      const rows = await this.db
+        .selectFrom('events')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('resource_type', '=', resourceType)
+        .where('resource_id', 'in', ids.slice(i, i + 500))
+        .where('type', 'in', [...types])
+        .orderBy('position', 'desc')
+        .execute();
+      for (const row of rows) if (!latest.has(row.resource_id)) latest.set(row.resource_id, toEvent(row));
+    }
+    return latest;
+  }
 }
 
 function toRow(e: DomainEvent, position: number) {

@@ -19,6 +19,7 @@ import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { TenantRepository } from './tenant-repository.js';
 import { UserExpandRepository } from './user-expand-repository.js';
 import { UserRepository } from './user-repository.js';
+import { SyncRunRepository } from './sync-run-repository.js';
 
 /** Every repository, bound to one executor (the pool, or one open transaction). */
 export interface Repositories {
@@ -41,6 +42,8 @@ export interface Repositories {
   jobs: JobRepository;
   /** Named transaction-scoped locks for read-check-writes that span rows (see lock-repository.ts). */
   locks: LockRepository;
+  /** Directory sync runs: runs, snapshot rows, plan items. */
+  syncRuns: SyncRunRepository;
 }
 
 /**
@@ -88,6 +91,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false):
     attributeIndexes: new AttributeIndexRepository(db, dialect),
     jobs: new JobRepository(db, dialect),
     locks: new LockRepository(db, dialect),
+    syncRuns: new SyncRunRepository(db, dialect),
   };
 }
 

@@ -26,6 +26,16 @@ export interface BulkUpsertRequest {
   rows: readonly Record<string, unknown>[];
 }
 
+/** A batch to run: rows keyed by (origin, key), and how (see BulkBatch for capture and expected). */
+export interface BatchSpec {
+  origin: string;
+  mode: BulkMode;
+  rows: readonly BulkRow[];
+  dryRun: boolean;
+  capture?: boolean | undefined;
+  expected?: ReadonlyMap<string, number | null> | undefined;
+}
+
 /** Thrown to roll a dry run's chunk back after it has run exactly as it would have. */
 class DryRunRollback<T> extends Error {
   constructor(readonly outcomes: T) {
@@ -53,7 +63,20 @@ export class BulkService {
    */
   async upsert(principal: Principal, request: BulkUpsertRequest): Promise<BulkUpsertResult> {
     const rows: BulkRow[] = request.rows.map(toBulkRow);
-    const { order, cycles, repeats } = orderBatch(rows, request.origin);
+    const outcomes = await this.runBatch(principal, { origin: request.origin, mode: request.mode, rows, dryRun: request.dryRun });
+    const count = (status: BulkRowOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+    return { added: count('added'), updated: count('updated'), unchanged: count('unchanged'), errors: count('error'), dryRun: request.dryRun, rows: outcomes };
+  }
+
+  /**
+   * Runs a whole batch, chunk by chunk, and returns one outcome per row in row order. `afterChunk`
+   * runs inside each chunk's unit with that chunk's outcomes (a sync apply records them in the
+   * same transaction as the writes). Rows refused before any write (repeated keys, in-batch
+   * manager cycles) are outcomes too, but of no chunk.
+   */
+  async runBatch(principal: Principal, spec: BatchSpec, afterChunk?: (unit: UnitOfWork, outcomes: readonly BulkRowOutcome[]) => Promise<void>): Promise<BulkRowOutcome[]> {
+    const { rows, origin } = spec;
+    const { order, cycles, repeats } = orderBatch(rows, origin);
     const outcomes: BulkRowOutcome[] = new Array(rows.length);
     for (const [index, earlier] of repeats) {
       outcomes[index] = { index, status: 'error', id: null, error: new AppError('bulk.duplicate_key', `Row ${earlier} of this request has the same key ${JSON.stringify(rows[index]?.key)}; each key at most once per request.`, [{ field: '/body/key', message: `repeats row ${earlier}` }]) };
@@ -61,25 +84,28 @@ export class BulkService {
     for (const index of cycles) {
       outcomes[index] = { index, status: 'error', id: null, error: new AppError('user.manager_cycle', `The managers of rows of this request form a cycle through row ${index} (key ${JSON.stringify(rows[index]?.key)}); none of those rows was written.`, [{ field: '/body/manager', message: 'forms a cycle' }]) };
     }
-    const batch: BulkBatch = { origin: request.origin, mode: request.mode, rows, ids: new Map(), phantom: new Set() };
+    const batch: BulkBatch = { origin, mode: spec.mode, rows, ids: new Map(), phantom: new Set(), capture: spec.capture, expected: spec.expected };
     // Ids for the whole batch up front: users that exist keep theirs, new ones get theirs now, so a
     // row can name a manager that a later chunk creates. Each chunk reads them again under lock.
-    const found = await this.store.repos.users.findByExternalKeys(principal.tenantId, request.origin, rows.map((r) => r.key));
+    const found = await this.store.repos.users.findByExternalKeys(principal.tenantId, origin, rows.map((r) => r.key));
     for (const row of rows) {
       const key = rowKey(row.key);
       if (!batch.ids.has(key)) batch.ids.set(key, found.get(key)?.id ?? newId());
     }
     for (let i = 0; i < order.length; i += this.chunkRows) {
       const chunk = order.slice(i, i + this.chunkRows);
-      const written = await this.inUnit(principal, request.dryRun, upsertRows(batch, chunk));
+      const written = await this.inUnit(principal, spec.dryRun, async (unit) => {
+        const result = await upsertRows(batch, chunk)(unit);
+        await afterChunk?.(unit, result);
+        return result;
+      });
       for (const outcome of written) {
-        outcomes[outcome.index] = request.dryRun && outcome.status === 'added' ? { ...outcome, id: null as never } : outcome;
-        if (request.dryRun && outcome.status === 'added') batch.phantom.add(rowKey((rows[outcome.index] as BulkRow).key));
+        outcomes[outcome.index] = spec.dryRun && outcome.status === 'added' ? { ...outcome, id: null as never } : outcome;
+        if (spec.dryRun && outcome.status === 'added') batch.phantom.add(rowKey((rows[outcome.index] as BulkRow).key));
       }
       await yieldToEventLoop();
     }
-    const count = (status: BulkRowOutcome['status']) => outcomes.filter((o) => o.status === status).length;
-    return { added: count('added'), updated: count('updated'), unchanged: count('unchanged'), errors: count('error'), dryRun: request.dryRun, rows: outcomes };
+    return outcomes;
   }
 
   /**

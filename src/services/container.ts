@@ -5,6 +5,7 @@ import type { SecretHasher } from '../lib/secrets.js';
 import type { Store } from '../repositories/store.js';
 import { ApiTokenService } from './api-token-service.js';
 import { BulkService } from './bulk-service.js';
+import { SyncService } from './sync-service.js';
 import { ClientService } from './client-service.js';
 import { DirectoryService } from './directory-service.js';
 import { EventService } from './event-service.js';
@@ -33,6 +34,8 @@ export interface Services {
   users: UserService;
   /** Bulk upsert by external key and bulk disable, in chunks of one unit each. */
   bulk: BulkService;
+  /** Directory sync runs: receive a snapshot, plan, review, apply as a job. */
+  sync: SyncService;
   events: EventService;
   idempotency: IdempotencyService;
   memberships: MembershipService;
@@ -58,6 +61,7 @@ export interface ServiceDeps {
 export function createServices({ store, clock, hasher, queue, config }: ServiceDeps): Services {
   const apiTokens = new ApiTokenService(store, clock);
   const units = new UnitRunner(store, clock, queue);
+  const bulk = new BulkService(store, units);
   const signingKeys = new SigningKeyService(store, clock, { rotationDays: config.signingKeyRotationDays, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
   return {
     store,
@@ -69,7 +73,8 @@ export function createServices({ store, clock, hasher, queue, config }: ServiceD
     health: new HealthService(store),
     units,
     users: new UserService(store, units),
-    bulk: new BulkService(store, units),
+    bulk,
+    sync: new SyncService(store, units, bulk, clock),
     events: new EventService(store),
     idempotency: new IdempotencyService(store, clock),
     memberships: new MembershipService(store, units),

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors/app-error.js';
 import { identifierKey } from '../../domain/identifier-key.js';
 import { managerKeyInBatch, rowKey, setsMemberships, type BulkMode, type BulkRow, type BulkRowOutcome } from '../../domain/bulk-upsert.js';
-import type { DomainEvent } from '../../domain/event.js';
+import type { DomainEvent, FieldChanges } from '../../domain/event.js';
 import type { ExternalId, User, UserInput } from '../../domain/user.js';
 import { USER_UNCLEARABLE_FIELDS } from '../../domain/user-fields.js';
 import type { UnitOfWork } from '../unit-of-work.js';
@@ -17,6 +17,13 @@ export interface BulkBatch extends BatchIds {
   /** Every row key of the batch (comparison form) → its user's id: found, or planned for a new user. */
   ids: Map<string, string>;
   phantom: Set<string>;
+  /** Report each row's base version and field-level changes (a sync plan shows them). */
+  capture?: boolean;
+  /**
+   * The version each row's user must still be at (null: there must still be no user), by row key
+   * in comparison form: a sync apply refuses a row whose user changed after it was planned.
+   */
+  expected?: ReadonlyMap<string, number | null>;
 }
 
 /**
@@ -39,10 +46,13 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
     const inRound = new Set<string>();
     const flush = async () => {
       if (round.length === 0) return;
-      const created = await unit.execute(createUsers(round.map((r) => r.row)));
+      const { value: created, events } = await createUsers(round.map((r) => r.row))(unit);
+      await unit.repos.events.append(events);
+      const changesOf = batch.capture ? new Map(events.map((e) => [e.resourceId, e.changes])) : undefined;
       created.forEach((outcome, at) => {
         const { index } = round[at] as { index: number };
-        outcomes.set(index, outcome.ok ? { index, status: 'added', id: outcome.value.id } : { index, status: 'error', id: null, error: outcome.error as AppError });
+        const captured = changesOf ? { baseVersion: null, changes: outcome.ok ? changesOf.get(outcome.value.id) ?? {} : {} } : {};
+        outcomes.set(index, outcome.ok ? { index, status: 'added', id: outcome.value.id, ...captured } : { index, status: 'error', id: null, error: outcome.error as AppError, ...captured });
       });
       round.length = 0;
       inRound.clear();
@@ -53,9 +63,10 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
       const key = rowKey(row.key);
       const current = existing.get(key);
       const resolved = references[at] as ResolvedReferences | AppError;
-      const refused = resolved instanceof AppError ? resolved : modeError(batch, row, current);
+      const refused = resolved instanceof AppError ? resolved : (modeError(batch, row, current) ?? driftError(batch, row, current));
+      const base = batch.capture ? { baseVersion: current?.version ?? null } : {};
       if (refused) {
-        outcomes.set(index, { index, status: 'error', id: current?.id ?? null, error: refused });
+        outcomes.set(index, { index, status: 'error', id: current?.id ?? null, error: refused, ...base });
         continue;
       }
       const managerKey = managerKeyInBatch(row.manager, batch.origin, batch.ids);
@@ -72,7 +83,12 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
         continue;
       }
       const outcome = await unit.attempt(writeRow(batch, row, current, id, resolved as ResolvedReferences));
-      outcomes.set(index, outcome.ok ? { index, status: outcome.value, id } : { index, status: 'error', id: current?.id ?? null, error: outcome.error as AppError });
+      outcomes.set(
+        index,
+        outcome.ok
+          ? { index, status: outcome.value.status, id, ...base, ...(batch.capture ? { changes: outcome.value.changes } : {}) }
+          : { index, status: 'error', id: current?.id ?? null, error: outcome.error as AppError, ...base },
+      );
     }
     await flush();
     return indexes.map((i) => outcomes.get(i) as BulkRowOutcome);
@@ -88,6 +104,15 @@ function modeError(batch: BulkBatch, row: BulkRow, current: User | undefined): A
     return new AppError('user.not_found', `No user has the external id {origin: ${JSON.stringify(batch.origin)}, key: ${JSON.stringify(row.key)}}; mode "update" does not create.`, [{ field: '/body/key', message: 'no such user' }]);
   }
   return undefined;
+}
+
+/** 409 sync_run.drift: the row's user changed (or appeared, or went) after the plan was made. */
+function driftError(batch: BulkBatch, row: BulkRow, current: User | undefined): AppError | undefined {
+  const expected = batch.expected?.get(rowKey(row.key));
+  if (expected === undefined || (current?.version ?? null) === expected) return undefined;
+  const now = current ? `user ${current.id} is at version ${current.version}` : 'the user no longer exists';
+  const then = expected === null ? 'no user had this key' : `it was at version ${expected}`;
+  return new AppError('sync_run.drift', `The user changed after the plan was made (${then}; now ${now}); the item was not applied. Plan again to see the current differences.`);
 }
 
 /**
@@ -109,7 +134,10 @@ function writeRow(batch: BulkBatch, row: BulkRow, current: User | undefined, id:
       events.push(...result.events);
     }
     const status: 'added' | 'updated' | 'unchanged' = !current ? 'added' : events.length > 0 || resolved.managerPlanned ? 'updated' : 'unchanged';
-    return { value: status, events };
+    const changes: FieldChanges = {};
+    for (const event of events) Object.assign(changes, event.changes);
+    if (resolved.managerPlanned) changes.managerId = { from: current?.managerId ?? null, to: resolved.managerId ?? null };
+    return { value: { status, changes }, events };
   };
 }
 

@@ -3,6 +3,7 @@ import { ENVIRONMENT_PERMISSIONS, type EnvironmentPermission } from './membershi
 import { identifierKey } from './identifier-key.js';
 import { isUuid } from '../lib/ids.js';
 import type { ExternalId } from './user.js';
+import type { FieldChanges } from './event.js';
 
 /*
  * Bulk upsert and directory sync, in protocol-neutral terms: a row is a partial user identified
@@ -153,9 +154,14 @@ export function orderBatch(rows: readonly BulkRow[], origin: string): BatchOrder
 }
 
 /** What happened to one row of a bulk upsert: its user and status, or its error (nothing of the row was written). */
-export type BulkRowOutcome =
+export type BulkRowOutcome = (
   | { index: number; status: 'added' | 'updated' | 'unchanged'; id: string }
-  | { index: number; status: 'error'; id: string | null; error: AppError };
+  | { index: number; status: 'error'; id: string | null; error: AppError }
+) & {
+  /** With `capture` (sync plans): the user's version before the row (null: no user), and what the row changed. */
+  baseVersion?: number | null;
+  changes?: FieldChanges;
+};
 
 export interface BulkUpsertResult {
   added: number;

@@ -115,9 +115,16 @@ export class BulkService {
    */
   async disable(principal: Principal, targets: readonly DisableTarget[], dryRun: boolean): Promise<BulkDisableResult> {
     const outcomes: DisableOutcome[] = [];
+    // A dry run rolls each chunk back: a user it disabled in an earlier chunk is, in the real run,
+    // already suspended when named again, so it answers `unchanged` there too.
+    const disabledEarlier = new Set<string>();
     for (let i = 0; i < targets.length; i += this.chunkRows) {
       const indexes = Array.from({ length: Math.min(this.chunkRows, targets.length - i) }, (_, k) => i + k);
-      outcomes.push(...(await this.inUnit(principal, dryRun, disableUsers(targets, indexes))));
+      for (const outcome of await this.inUnit(principal, dryRun, disableUsers(targets, indexes))) {
+        const repeated = dryRun && outcome.status === 'disabled' && disabledEarlier.has(outcome.id);
+        outcomes.push(repeated ? { ...outcome, status: 'unchanged' } : outcome);
+        if (dryRun && outcome.status === 'disabled') disabledEarlier.add(outcome.id);
+      }
       await yieldToEventLoop();
     }
     const count = (status: DisableOutcome['status']) => outcomes.filter((o) => o.status === status).length;

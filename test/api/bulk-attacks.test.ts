@@ -2,10 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { useTestApp, type TestApp } from '../helpers/test-app.js';
 import { createEnvironment, createGroup, createOtherTenant } from '../helpers/directory-fixtures.js';
-import { testDialect } from '../helpers/test-database.js';
-
-/** `it.fails` on PostgreSQL only: for bugs of parallel transactions, which SQLite's single writer cannot show. */
-const failsOnPostgres = testDialect() === 'postgres' ? it.fails : it;
 
 /*
  * Fresh-eyes attacks on POST /v1/users/bulk and POST /v1/users/bulk-disable (README "Bulk upsert
@@ -449,11 +445,8 @@ describe('bulk upsert: row-level problems are error rows, and a failed row chang
     expect(perms[0]).toEqual(perms[1]);
   });
 
-  // BUG: a group or environment named twice in a row (by name and by id) is an error row whose
-  // field pointer is "/users/1/1/id" (and "/users/0/1/environmentId"): the PUT-body pointer of
-  // replaceMemberships is rewritten as if it were a row field; it should point into the request,
-  // "/users/1/groups/1" and "/users/0/environments/1/environment", as README promises.
-  it.fails('a group or environment named twice in a row: the error row points at the repeat in the request', async () => {
+  // Was a bug: the pointer of the membership write ("/users/1/1/id") instead of the request's.
+  it('a group or environment named twice in a row: the error row points at the repeat in the request', async () => {
     const env = await createEnvironment(t);
     const group = await createGroup(t);
     const origin = unique('hr');
@@ -562,9 +555,9 @@ describe('bulk disable: attacks', () => {
     for (const k of [s, i, a]) expect((await byKey(origin, k))?.status).toBe('suspended');
   });
 
-  // BUG: the dry run of bulk-disable rolls back each 250-target chunk, so a user named again in a
-  // later chunk is `disabled` twice by the dry run; the real run answers `unchanged` the second time.
-  it.fails('a user named twice, in two chunks, gets the same answer dry and real', async () => {
+  // Was a bug: the dry run rolls back each 250-target chunk, so a user named again in a later chunk
+  // was `disabled` twice by the dry run; the real run answers `unchanged` the second time.
+  it('a user named twice, in two chunks, gets the same answer dry and real', async () => {
     const origin = unique('hr');
     const k = unique('k');
     const loaded = await bulk({ origin, users: [{ key: k, userName: unique('u') }] });
@@ -613,13 +606,9 @@ describe('bulk upsert: concurrency', () => {
     }
   });
 
-  // BUG (PostgreSQL): when parallel upserts create the same new key, the calls that lose the race
-  // answer 409 user.username_taken (or external_id_taken) for rows whose user, by (origin, key),
-  // is the very user they identify: the insert skips the taken row instead of updating it. An
-  // upsert should answer `updated`/`unchanged` (ARCHITECTURE: concurrent writes queue instead of
-  // failing); repeating the call does answer `unchanged`. Repro: 4 × POST /v1/users/bulk in
-  // parallel, each {origin, users: [50 × {key: K_i, userName: K_i@example.com, title: "call N"}]}.
-  failsOnPostgres('a shared key added by a parallel call is answered as an upsert would (updated or unchanged), not as a conflict', async () => {
+  // Was a bug on PostgreSQL: the calls that lose the race to create a key answered 409 for the
+  // rows whose user, by (origin, key), is the very user they identify.
+  it('a shared key added by a parallel call is answered as an upsert would (updated or unchanged), not as a conflict', async () => {
     const origin = unique('hr');
     const shared = Array.from({ length: 50 }, () => unique('s'));
     const results = await times(4, (call) => bulk({ origin, users: shared.map((key) => ({ key, userName: `${key}@example.com`, title: `call ${call}` })) }));
@@ -646,14 +635,9 @@ describe('bulk upsert: concurrency', () => {
     }
   });
 
-  // BUG (PostgreSQL): a bulk disable naming users in descending id order (here: the reverse of the
-  // order they were loaded in) and a bulk upsert of the same users deadlock: the upsert locks its
-  // chunk's users in id order up front, the disable locks them one by one in request order. Each
-  // retry deadlocks again (about 1 s each, deadlock_timeout), and after 6 attempts one call answers
-  // 409 request.conflict for the whole call (about 6.5 s): no row answered. Expected: both 200 (the
-  // writes queue; ARCHITECTURE "Concurrent writes queue instead of failing"), e.g. by the disable
-  // locking its chunk in id order too. Intermittent, so up to 5 rounds are tried.
-  failsOnPostgres('parallel bulk disable (in reverse order) and bulk upsert of the same users both answer every row', async () => {
+  // Was a bug on PostgreSQL: the disable locked users one by one in request order, the upsert its
+  // chunk in id order: they deadlocked and one call failed whole (409) after six attempts.
+  it('parallel bulk disable (in reverse order) and bulk upsert of the same users both answer every row', async () => {
     for (let round = 0; round < 5; round++) {
       const origin = unique('hr');
       const keys = Array.from({ length: 120 }, () => unique('u'));

@@ -18,6 +18,10 @@ export function disableUsers(targets: readonly DisableTarget[], indexes: readonl
   return async (unit) => {
     const pairs = indexes.map((i) => targets[i] as DisableTarget).filter((t): t is ExternalId => 'origin' in t);
     const byKey = await unit.repos.users.idsByExternalIds(unit.tenantId, pairs);
+    // Every user of the chunk locked up front, in id order (as the bulk upsert and member changes
+    // lock theirs): two bulk calls over the same users queue instead of deadlocking.
+    const ids = indexes.map((i) => targets[i] as DisableTarget).map((t) => ('id' in t ? t.id.toLowerCase() : byKey.get(pairKey(t))));
+    await unit.repos.memberships.lockUsers(unit.tenantId, ids.filter((id): id is string => id !== undefined));
     const outcomes: DisableOutcome[] = [];
     for (const index of indexes) {
       const target = targets[index] as DisableTarget;

@@ -91,8 +91,52 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
       );
     }
     await flush();
+    await retryAsUpdates(unit, batch, indexes, rows, existing, references, outcomes);
     return indexes.map((i) => outcomes.get(i) as BulkRowOutcome);
   };
+}
+
+/**
+ * A new row whose create failed on a taken userName or external id may have lost a race: another
+ * call created the user with this very key after this chunk looked (PostgreSQL commits them side
+ * by side). Such rows are read again under lock, and those whose key now finds a user are written
+ * as updates of it, as they would have been a moment later.
+ */
+async function retryAsUpdates(
+  unit: UnitOfWork,
+  batch: BulkBatch,
+  indexes: readonly number[],
+  rows: readonly BulkRow[],
+  existing: ReadonlyMap<string, User>,
+  references: readonly (ResolvedReferences | AppError)[],
+  outcomes: Map<number, BulkRowOutcome>,
+): Promise<void> {
+  const lost = indexes
+    .map((index, at) => ({ index, at, row: rows[at] as BulkRow }))
+    .filter(({ index, row }) => {
+      const outcome = outcomes.get(index);
+      return outcome?.status === 'error' && !existing.has(rowKey(row.key)) && (outcome.error.code === 'user.external_id_taken' || outcome.error.code === 'user.username_taken');
+    });
+  if (lost.length === 0) return;
+  const now = await unit.repos.users.findByExternalKeys(unit.tenantId, batch.origin, lost.map((l) => l.row.key), true);
+  for (const { index, at, row } of lost) {
+    const current = now.get(rowKey(row.key));
+    if (!current) continue;
+    batch.ids.set(rowKey(row.key), current.id);
+    const refused = modeError(batch, row, current) ?? driftError(batch, row, current);
+    if (refused) {
+      outcomes.set(index, { index, status: 'error', id: current.id, error: refused });
+      continue;
+    }
+    const outcome = await unit.attempt(writeRow(batch, row, current, current.id, references[at] as ResolvedReferences));
+    const base = batch.capture ? { baseVersion: current.version } : {};
+    outcomes.set(
+      index,
+      outcome.ok
+        ? { index, status: outcome.value.status, id: current.id, ...base, ...(batch.capture ? { changes: outcome.value.changes } : {}) }
+        : { index, status: 'error', id: current.id, error: outcome.error as AppError, ...base },
+    );
+  }
 }
 
 /** A row the mode refuses: an existing user in `create`, an absent one in `update`. */

@@ -193,7 +193,20 @@ function resolveRow(row: BulkRow, batch: BatchIds, tables: Map<TargetField, Map<
       permissions: e.permissions as EnvironmentPermission[] | undefined,
     }));
   }
+  for (const [field, desired] of Object.entries(resolved.memberships)) refuseRepeats(field, desired);
   return resolved;
+}
+
+/** A list naming one record twice (by name and by id, say) is an error of the row, pointing at the repeat. */
+function refuseRepeats(field: string, desired: readonly DesiredMembership[]): void {
+  const first = new Map<string, number>();
+  desired.forEach((d, i) => {
+    const earlier = first.get(d.targetId);
+    if (earlier === undefined) return void first.set(d.targetId, i);
+    const pointer = field === 'environments' ? `/body/environments/${i}/environment` : `/body/${field}/${i}`;
+    const label = TARGETS[field as TargetField].kind.replaceAll('_', ' ');
+    throw new AppError('request.validation_failed', `${field}[${i}] names the same ${label} as ${field}[${earlier}] (${d.targetId}); each at most once.`, [{ field: pointer, message: `repeats ${field}[${earlier}]` }]);
+  });
 }
 
 /** The one id a reference found, or the row's error naming the field. */

@@ -20,6 +20,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Jobs this process runs at the same time; 0 runs none (an API-only process). */
   jobConcurrency: number;
+  /** A request holding an Idempotency-Key that has not answered after this long is taken to have died (its key is free again). */
+  idempotencyAbandonedSeconds: number;
   /** How often an idle job runner looks for due jobs, in milliseconds. */
   jobPollMs: number;
   /** A job runner's lease on a job; a crashed runner's jobs are retried this long after its last heartbeat. */
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jobConcurrency = int('JOB_CONCURRENCY', 2, 0, 64);
   const jobPollMs = int('JOB_POLL_MS', 1000, 10, 60_000);
   const jobLeaseSeconds = int('JOB_LEASE_SECONDS', 30, 5, 3600);
+  const idempotencyAbandonedSeconds = int('IDEMPOTENCY_ABANDONED_SECONDS', 60, 1, 3600);
 
   const issuer = (env.ROSTER_ISSUER?.trim() || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s]+$/.test(issuer)) {
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobConcurrency,
     jobPollMs,
     jobLeaseSeconds,
+    idempotencyAbandonedSeconds,
   });
 }
 

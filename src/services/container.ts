@@ -55,7 +55,7 @@ export interface ServiceDeps {
   hasher: SecretHasher;
   /** Background work: `queue.enqueue(repos, job)` inside the caller's transaction. */
   queue: JobQueue;
-  config: Pick<Config, 'issuer' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signingKeyRotationDays'>;
+  config: Pick<Config, 'issuer' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signingKeyRotationDays'> & Partial<Pick<Config, 'idempotencyAbandonedSeconds'>>;
 }
 
 export function createServices({ store, clock, hasher, queue, config }: ServiceDeps): Services {
@@ -76,7 +76,7 @@ export function createServices({ store, clock, hasher, queue, config }: ServiceD
     bulk,
     sync: new SyncService(store, units, bulk, clock),
     events: new EventService(store),
-    idempotency: new IdempotencyService(store, clock),
+    idempotency: new IdempotencyService(store, clock, (config.idempotencyAbandonedSeconds ?? 60) * 1000),
     memberships: new MembershipService(store, units),
     identities: new IdentityService(store, units),
     directory: new DirectoryService(store, units),

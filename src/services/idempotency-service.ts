@@ -4,7 +4,7 @@ import type { Principal } from '../domain/principal.js';
 import type { Store } from '../repositories/store.js';
 
 const RETENTION_SECONDS = 24 * 3600;
-/** A reservation older than this belongs to a request that died; a retry may take it over. */
+/** By default a reservation older than this belongs to a request that died; a retry may take it over. */
 const ABANDONED_AFTER_MS = 60_000;
 /** Claims competing for an expired or abandoned key: each round one of them wins the key. */
 const MAX_CLAIM_ROUNDS = 3;
@@ -27,12 +27,14 @@ export type IdempotencyDecision =
  * - once the first has finished: its stored response again, marked `Idempotent-Replayed: true`
  *   (a 5xx is not stored: the key is freed so a retry runs the request);
  * - the same key with another method, path or body: 422 idempotency.key_reused;
- * - after 24 h the key may be used afresh; a claim whose request died is taken over after 60 s.
+ * - after 24 h the key may be used afresh; a claim whose request died is taken over after 60 s (IDEMPOTENCY_ABANDONED_SECONDS).
  */
 export class IdempotencyService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** IDEMPOTENCY_ABANDONED_SECONDS: a claim older than this is taken over (its request died). */
+    private readonly abandonedAfterMs = ABANDONED_AFTER_MS,
   ) {}
 
   async begin(principal: Principal, key: string, fingerprint: string): Promise<IdempotencyDecision> {
@@ -57,7 +59,7 @@ export class IdempotencyService {
       const holder = outcome.holder;
       if (!holder) continue; // freed in between: claim again
       const expired = Date.parse(holder.expiresAt) <= now.getTime();
-      const abandoned = holder.state === 'pending' && now.getTime() - Date.parse(holder.createdAt) > ABANDONED_AFTER_MS;
+      const abandoned = holder.state === 'pending' && now.getTime() - Date.parse(holder.createdAt) > this.abandonedAfterMs;
       if (expired || abandoned) {
         // Conditional: of several requests that found this stale claim, one removes it; all claim again.
         await repo.release(principal.tenantId, keyOwner(principal), key, holder.createdAt, holder.state);

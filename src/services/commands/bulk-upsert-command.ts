@@ -4,11 +4,11 @@ import { managerKeyInBatch, rowKey, setsMemberships, type BulkMode, type BulkRow
 import type { DomainEvent, FieldChanges } from '../../domain/event.js';
 import type { ExternalId, User, UserInput } from '../../domain/user.js';
 import { USER_UNCLEARABLE_FIELDS } from '../../domain/user-fields.js';
-import type { UnitOfWork } from '../unit-of-work.js';
+import type { RowOutcome, UnitOfWork } from '../unit-of-work.js';
 import { applyMergePatch, withinFreeJsonLimits, writableFields } from '../user-rules.js';
 import { replaceMemberships } from './membership-commands.js';
 import { resolveReferences, type BatchIds, type ResolvedReferences } from './reference-resolver.js';
-import { createUser, createUsers, updateUser, type NewUserRow } from './user-commands.js';
+import { createUser, createUsers, updateLoadedUser, updateUser, type NewUserRow } from './user-commands.js';
 
 /** A batch as the chunks see it: its rows, how they are matched, and the ids of its rows so far. */
 export interface BulkBatch extends BatchIds {
@@ -43,6 +43,7 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
     const references = await resolveReferences(unit, batch, rows);
     const outcomes = new Map<number, BulkRowOutcome>();
     const round: { index: number; row: NewUserRow }[] = [];
+    const touched = new Set<string>();
     const inRound = new Set<string>();
     const flush = async () => {
       if (round.length === 0) return;
@@ -82,7 +83,14 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
         }
         continue;
       }
-      const outcome = await unit.attempt(writeRow(batch, row, current, id, resolved as ResolvedReferences));
+      // A row writes its user at most once and last, so an update that can neither collide on a
+      // unique value (userName, external ids) nor touch memberships needs no savepoint: if it fails,
+      // it wrote nothing. A user named by two keys of the chunk is read again for the second.
+      const stale = current !== undefined && touched.has(current.id);
+      const alone = current !== undefined && !stale && !setsMemberships(row) && row.fields.userName === undefined && row.fields.externalIds === undefined;
+      if (current) touched.add(current.id);
+      const write = writeRow(batch, row, stale ? undefined : current, id, resolved as ResolvedReferences, stale);
+      const outcome = alone ? await withoutSavepoint(unit, write) : await unit.attempt(write);
       outcomes.set(
         index,
         outcome.ok
@@ -150,6 +158,19 @@ function modeError(batch: BulkBatch, row: BulkRow, current: User | undefined): A
   return undefined;
 }
 
+/**
+ * Runs a row's write with no savepoint (see the caller for when that is safe): the outcome of
+ * `UnitOfWork.attempt`, with the events appended on success.
+ */
+async function withoutSavepoint<T>(unit: UnitOfWork, command: (unit: UnitOfWork) => Promise<{ value: T; events: DomainEvent[] }>): Promise<RowOutcome<T>> {
+  try {
+    return { ok: true, value: await unit.execute(command) };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return { ok: false, error };
+  }
+}
+
 /** 409 sync_run.drift: the row's user changed (or appeared, or went) after the plan was made. */
 function driftError(batch: BulkBatch, row: BulkRow, current: User | undefined): AppError | undefined {
   const expected = batch.expected?.get(rowKey(row.key));
@@ -163,11 +184,12 @@ function driftError(batch: BulkBatch, row: BulkRow, current: User | undefined): 
  * One row that needs its own savepoint: an update, or a create that also sets memberships. Its
  * value is the row's status: `unchanged` when neither the user nor its lists changed.
  */
-function writeRow(batch: BulkBatch, row: BulkRow, current: User | undefined, id: string, resolved: ResolvedReferences) {
+function writeRow(batch: BulkBatch, row: BulkRow, current: User | undefined, id: string, resolved: ResolvedReferences, reload = false) {
   return async (unit: UnitOfWork) => {
     const events: DomainEvent[] = [];
-    if (current) {
-      const result = await updateUser(current.id, undefined, (stored) => updateInput(batch, row, stored, resolved), 'patch')(unit);
+    if (current || reload) {
+      const change = (stored: User) => updateInput(batch, row, stored, resolved);
+      const result = current ? await updateLoadedUser(current, change, 'patch')(unit) : await updateUser(id, undefined, change, 'patch')(unit);
       events.push(...result.events);
     } else {
       const result = await createUser(createInput(batch, row, resolved), { id })(unit);
@@ -177,7 +199,7 @@ function writeRow(batch: BulkBatch, row: BulkRow, current: User | undefined, id:
       const result = await replaceMemberships(kind as keyof ResolvedReferences['memberships'], id, desired)(unit);
       events.push(...result.events);
     }
-    const status: 'added' | 'updated' | 'unchanged' = !current ? 'added' : events.length > 0 || resolved.managerPlanned ? 'updated' : 'unchanged';
+    const status: 'added' | 'updated' | 'unchanged' = !current && !reload ? 'added' : events.length > 0 || resolved.managerPlanned ? 'updated' : 'unchanged';
     const changes: FieldChanges = {};
     for (const event of events) Object.assign(changes, event.changes);
     if (resolved.managerPlanned) changes.managerId = { from: current?.managerId ?? null, to: resolved.managerId ?? null };

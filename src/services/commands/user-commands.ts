@@ -81,8 +81,17 @@ export function updateUser(
   mode: UserWriteMode,
   visible?: (user: User) => boolean,
 ): Command<User> {
+  return async (unit) => updateLoadedUser(await loadUserForWrite(unit, id, expected, 'update', visible), change, mode)(unit);
+}
+
+/**
+ * `updateUser` for a user the unit has already read and locked (a bulk chunk locks all its users
+ * in one query): the same rules, events and version check, without reading the user again.
+ * Nothing is written before the last step, so an AppError leaves the unit as it was.
+ */
+export function updateLoadedUser(current: User, change: (current: User) => UserInput, mode: UserWriteMode): Command<User> {
   return async (unit) => {
-    const current = await loadUserForWrite(unit, id, expected, 'update', visible);
+    const { id } = current;
     const input = change(current);
     const wanted = input.status === undefined ? current.status : requestedStatus(input.status);
     const next = buildUser(current, { ...input, status: current.status }, unit.now(), current);

@@ -14,6 +14,12 @@ import { createTestDatabase } from '../helpers/test-database.js';
  * (SQLite file or PostgreSQL database) and checks it directly, as test/api/crash.test.ts does.
  */
 
+/**
+ * Each test starts `roster serve` twice (tsx compiles the sources on every start: 3–5 s on an idle
+ * 2-core machine, 15–25 s when it is busy) and writes 10,000–20,000 users: generous limits.
+ */
+const TEST_TIMEOUT_MS = 240_000;
+
 type Db = ReturnType<typeof openDatabase>['db'];
 
 const CLIENT_ID = 'bulk-crash-admin';
@@ -47,7 +53,7 @@ async function startServer(databaseUrl: string, env: Record<string, string>): Pr
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await until(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined));
+    await until(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 60_000);
     const token = await until(async () => {
       const res = await fetch(`${base}/v1/oauth/token`, {
         method: 'POST',
@@ -206,7 +212,7 @@ describe('a server killed with SIGKILL', () => {
       await close();
       await database.drop();
     }
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it('in the middle of a 20,000-row sync apply: each item outcome commits with its change; the retried job finishes the run without duplicates', async () => {
     const database = await createTestDatabase();
@@ -258,7 +264,7 @@ describe('a server killed with SIGKILL', () => {
         const res = await call(server, 'GET', `/v1/sync-runs/${runId}`);
         const run = (await res.json()) as { status: string; applied: Record<string, number> | null };
         return run.status === 'applied' ? run : undefined;
-      }, 45_000, 250);
+      }, 120_000, 250);
       expect(done.applied).toEqual({ create: 20_000, update: 0, reactivate: 0, suspend: 0, failed: 0 });
 
       const all = await expectWholeUsers(db, prefix, origin);
@@ -280,5 +286,5 @@ describe('a server killed with SIGKILL', () => {
       await close();
       await database.drop();
     }
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 });

@@ -11,6 +11,7 @@ import { dateAttributeValuesMigration } from './migrations/0008-date-attribute-v
 import { scimCredentialsMigration } from './migrations/0009-scim-credentials.js';
 import { scimProfileMigration } from './migrations/0010-scim-profile.js';
 import { syncRunsMigration } from './migrations/0011-sync-runs.js';
+import { bulkJobsMigration } from './migrations/0012-bulk-jobs.js';
 
 /**
  * Migrations are code, listed here in order, so the compiled server carries them and no file
@@ -29,6 +30,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0009-scim-credentials': scimCredentialsMigration(dialect),
     '0010-scim-profile': scimProfileMigration(dialect),
     '0011-sync-runs': syncRunsMigration(dialect),
+    '0012-bulk-jobs': bulkJobsMigration(dialect),
   };
 }
 

@@ -316,6 +316,18 @@ export interface SyncRunItemTable {
   outcome_error: unknown;
 }
 
+/** A row of an asynchronous bulk upsert and its result (migration 0012). */
+export interface BulkJobRowTable {
+  batch_id: string;
+  tenant_id: string;
+  seq: number;
+  key: string;
+  row: unknown;
+  status: string | null;
+  user_id: string | null;
+  error: unknown;
+}
+
 export interface DB {
   tenants: TenantTable;
   api_clients: ApiClientTable;
@@ -347,6 +359,7 @@ export interface DB {
   sync_runs: SyncRunTable;
   sync_run_rows: SyncRunRowTable;
   sync_run_items: SyncRunItemTable;
+  bulk_job_rows: BulkJobRowTable;
 }
 
 /** Kept for symmetry with generated columns should a table gain one. */

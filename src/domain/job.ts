@@ -87,3 +87,13 @@ export function describeJobError(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
+
+/** The job of an asynchronous bulk upsert (POST /v1/users/bulk with more than 10,000 rows or ?async=true). */
+export const BULK_UPSERT_JOB = 'users.bulk-upsert';
+/** The job that applies a directory sync run's plan. */
+export const SYNC_APPLY_JOB = 'sync-run.apply';
+/**
+ * Jobs a `users:read` credential may follow (GET /v1/jobs/{id}): the ones user writes start.
+ * Every other job (housekeeping…) stays for admins.
+ */
+export const USER_JOB_TYPES: readonly string[] = [BULK_UPSERT_JOB, SYNC_APPLY_JOB];

@@ -18,6 +18,7 @@ import { registerMembershipRoutes } from './routes/membership-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerBulkRoutes } from './routes/bulk-routes.js';
+import { ndjsonBodyParser } from './ndjson-body.js';
 import { registerSyncRunRoutes } from './routes/sync-run-routes.js';
 import { registerScim } from './scim/scim-plugin.js';
 import { NoQuery, ProblemSchema } from './schemas/common-schemas.js';
@@ -60,7 +61,10 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   // Bodies are strict UTF-8 and checked for what storage can hold (input-guard.ts); an empty
   // JSON body means "no body". Prototype-poisoning keys are refused.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'buffer' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
+  const parseJsonBody = jsonBodyParser(app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'buffer' }, parseJsonBody);
+  // NDJSON (the bulk upsert's rows, one per line) is read into the JSON body it stands for.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, ndjsonBodyParser(parseJsonBody));
   await app.register(formbody, { parser: parseFormText });
   registerInputGuard(app);
 

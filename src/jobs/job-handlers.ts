@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Store } from '../repositories/store.js';
 import type { Services } from '../services/container.js';
 import { HOUSEKEEPING_JOB, housekeepingHandler } from './housekeeping-job.js';
-import { SYNC_APPLY_JOB } from '../services/sync-service.js';
+import { BULK_UPSERT_JOB, SYNC_APPLY_JOB } from '../domain/job.js';
 
 /** What a handler gets besides its job. */
 export interface JobContext {
@@ -40,5 +40,6 @@ export function jobHandlers(services: Services): JobHandlers {
   return new Map<string, JobHandler>([
     [HOUSEKEEPING_JOB, housekeepingHandler(services)],
     [SYNC_APPLY_JOB, (job, ctx) => services.sync.runApplyJob(job, ctx.progress, ctx.signal)],
+    [BULK_UPSERT_JOB, (job, ctx) => services.bulk.runAsyncJob(job, ctx.progress)],
   ]);
 }

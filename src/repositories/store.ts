@@ -20,6 +20,7 @@ import { TenantRepository } from './tenant-repository.js';
 import { UserExpandRepository } from './user-expand-repository.js';
 import { UserRepository } from './user-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
+import { BulkJobRepository } from './bulk-job-repository.js';
 
 /** Every repository, bound to one executor (the pool, or one open transaction). */
 export interface Repositories {
@@ -44,6 +45,8 @@ export interface Repositories {
   locks: LockRepository;
   /** Directory sync runs: runs, snapshot rows, plan items. */
   syncRuns: SyncRunRepository;
+  /** Rows and results of asynchronous bulk upserts. */
+  bulkJobs: BulkJobRepository;
 }
 
 /**
@@ -92,6 +95,7 @@ function bindRepositories(db: Kysely<DB>, dialect: Dialect, unitOfWork = false):
     jobs: new JobRepository(db, dialect),
     locks: new LockRepository(db, dialect),
     syncRuns: new SyncRunRepository(db, dialect),
+    bulkJobs: new BulkJobRepository(db),
   };
 }
 

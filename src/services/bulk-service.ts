@@ -3,9 +3,11 @@ import { AppError } from '../errors/app-error.js';
 import {
   orderBatch, rowKey, toBulkRow, type BulkDisableResult, type BulkMode, type BulkRow, type BulkRowOutcome, type BulkUpsertResult, type DisableOutcome, type DisableTarget,
 } from '../domain/bulk-upsert.js';
+import { BULK_UPSERT_JOB, type Job } from '../domain/job.js';
 import type { Principal } from '../domain/principal.js';
 import { newId } from '../lib/ids.js';
 import type { Store } from '../repositories/store.js';
+import type { BulkRowResult } from '../repositories/bulk-job-repository.js';
 import { upsertRows, type BulkBatch } from './commands/bulk-upsert-command.js';
 import { disableUsers } from './commands/bulk-disable-command.js';
 import type { UnitOfWork, UnitRunner } from './unit-of-work.js';
@@ -25,6 +27,30 @@ export interface BulkUpsertRequest {
   /** Rows as sent: `key`, user fields and references side by side (BulkUserRowSchema). */
   rows: readonly Record<string, unknown>[];
 }
+
+
+/** Most rows one call answers synchronously; larger calls (and `?async=true`) become a job. */
+export const MAX_SYNC_BULK_ROWS = 10_000;
+
+/** What an asynchronous bulk upsert's job carries (internal: never shown). */
+interface AsyncBulkPayload {
+  batchId: string;
+  origin: string;
+  mode: BulkMode;
+  dryRun: boolean;
+  total: number;
+  actorType: string;
+  actorId: string;
+}
+
+/** An AppError as a row result stores it. */
+const storedProblem = (error: AppError) => ({
+  code: error.code,
+  status: error.status,
+  title: error.title,
+  detail: error.message,
+  ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
+});
 
 /** A batch to run: rows keyed by (origin, key), and how (see BulkBatch for capture and expected). */
 export interface BatchSpec {
@@ -106,6 +132,71 @@ export class BulkService {
       await yieldToEventLoop();
     }
     return outcomes;
+  }
+
+  /**
+   * Starts an asynchronous bulk upsert (a call of more than MAX_SYNC_BULK_ROWS rows, or one that
+   * asks for it): the rows are stored (in transactions of 1,000 rows, so other writes go on), then
+   * a job is enqueued that writes them as `upsert` would and records each row's result in the
+   * same transaction as its change. Returns the job (poll GET /v1/jobs/{id}; results at
+   * GET /v1/jobs/{id}/results).
+   */
+  async startAsync(principal: Principal, request: BulkUpsertRequest): Promise<Job> {
+    const batchId = newId();
+    for (let i = 0; i < request.rows.length; i += 1000) {
+      const slice = request.rows.slice(i, i + 1000).map((row) => ({ key: String(row.key), row }));
+      await this.store.transaction((repos) => repos.bulkJobs.appendRows(batchId, principal.tenantId, i + 1, slice));
+      await yieldToEventLoop();
+    }
+    const payload: AsyncBulkPayload = { batchId, origin: request.origin, mode: request.mode, dryRun: request.dryRun, total: request.rows.length, actorType: principal.actorType, actorId: principal.actorId };
+    return this.units.within(principal, (unit) => unit.enqueue({ type: BULK_UPSERT_JOB, payload }));
+  }
+
+  /**
+   * The job of an asynchronous bulk upsert: writes the rows that have no result yet (all of them,
+   * or what a killed attempt left), chunk by chunk, each chunk's results in its own unit. A dry
+   * run records its results at the end (its chunks roll back). Returns the counts.
+   */
+  async runAsyncJob(job: Job, progress: (p: unknown) => Promise<void>): Promise<unknown> {
+    const p = job.payload as AsyncBulkPayload;
+    const tenantId = job.tenantId as string;
+    const principal: Principal = { tenantId, scopes: [], actorType: p.actorType as Principal['actorType'], actorId: p.actorId, context: { jobId: job.id } };
+    const pending: { seq: number; row: Record<string, unknown> }[] = [];
+    for (let after = 0; ; ) {
+      const page = await this.store.repos.bulkJobs.pending(p.batchId, after, 5000);
+      if (page.length === 0) break;
+      pending.push(...page);
+      after = (page.at(-1) as { seq: number }).seq;
+    }
+    const rows = pending.map((r) => toBulkRow(r.row));
+    const resultOf = (o: BulkRowOutcome) => ({
+      seq: (pending[o.index] as { seq: number }).seq,
+      status: o.status,
+      userId: o.status === 'added' && p.dryRun ? null : o.id,
+      error: o.status === 'error' ? storedProblem(o.error) : null,
+    });
+    let done = p.total - pending.length;
+    await progress({ done, total: p.total });
+    const recorded = new Set<number>();
+    const outcomes = await this.runBatch(principal, { origin: p.origin, mode: p.mode, rows, dryRun: p.dryRun }, async (unit, chunk) => {
+      await unit.repos.bulkJobs.setResults(p.batchId, chunk.map(resultOf));
+      chunk.forEach((o) => recorded.add(o.index));
+      done += chunk.length;
+      // Not awaited: progress is a transaction of its own, and this runs inside the chunk's unit
+      // (on SQLite the next unit starts only when this one has ended). A lost lease shows at the end.
+      progress({ done, total: p.total }).catch(() => undefined);
+    });
+    const left = outcomes.filter((o) => p.dryRun || !recorded.has(o.index));
+    for (let i = 0; i < left.length; i += 1000) await this.store.transaction((repos) => repos.bulkJobs.setResults(p.batchId, left.slice(i, i + 1000).map(resultOf)));
+    await progress({ done: p.total, total: p.total });
+    const counts = await this.store.repos.bulkJobs.counts(p.batchId);
+    return { added: counts.get('added') ?? 0, updated: counts.get('updated') ?? 0, unchanged: counts.get('unchanged') ?? 0, errors: counts.get('error') ?? 0, dryRun: p.dryRun };
+  }
+
+  /** A page of an asynchronous bulk upsert's results (404 job.not_found for another tenant's job or a job of another type). */
+  async results(principal: Principal, job: Job, q: { status?: string | undefined; afterSeq: number; limit: number }): Promise<BulkRowResult[]> {
+    if (job.type !== BULK_UPSERT_JOB) throw new AppError('job.not_found', `Job ${job.id} is not a bulk upsert; only bulk upserts have results.`);
+    return this.store.repos.bulkJobs.results((job.payload as AsyncBulkPayload).batchId, principal.tenantId, q);
   }
 
   /**

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../errors/app-error.js';
 import { rowKey, toBulkRow, type BulkRow, type BulkRowOutcome } from '../domain/bulk-upsert.js';
 import type { FieldChanges } from '../domain/event.js';
-import type { Job } from '../domain/job.js';
+import { SYNC_APPLY_JOB, type Job } from '../domain/job.js';
 import type { Principal } from '../domain/principal.js';
 import {
   emptyApplied, emptyCounts, holdReasons, type StoredProblem, type SyncAction, type SyncCounts, type SyncItem, type SyncOptions, type SyncRun, type SyncRunStatus, type SyncWarning,
@@ -17,8 +17,6 @@ import { BULK_CHUNK_ROWS, type BulkService } from './bulk-service.js';
 import { transitionUser } from './commands/user-commands.js';
 import type { UnitOfWork, UnitRunner } from './unit-of-work.js';
 
-/** The job type that applies a run's plan. */
-export const SYNC_APPLY_JOB = 'sync-run.apply';
 
 /** Most rows one upload call (and one non-staged create) takes. */
 export const MAX_SYNC_ROWS_PER_CALL = 10_000;

@@ -289,7 +289,6 @@ describe('POST /v1/users/bulk: dry run, idempotency, scopes, bad input', () => {
       { origin, users: [{ key: 'k', unknownField: 1 }] },
       { origin, users: [{ key: 'k', groups: 'not-a-list' }] },
       { origin, mode: 'merge', users: [] },
-      { origin, users: Array.from({ length: 10_001 }, (_, i) => ({ key: `k${i}` })) },
       { origin, users: [{ key: 'k', environments: [{ environment: 'e', permissions: { fly: true } }] }] },
       { origin, users: [{ key: 'k\u0000', userName: 'x' }] },
     ];
@@ -320,5 +319,92 @@ describe('POST /v1/users/bulk-disable', () => {
     expect((await getUser(ida)).status).toBe('suspended');
     expect((await getUser(loaded.users[2]?.id as string)).status).toBe('active');
     expect((await history(ida)).map((e) => e.type)).toEqual(['user.created', 'user.suspended']);
+  });
+});
+
+describe('POST /v1/users/bulk: asynchronous calls and NDJSON', () => {
+  async function runJobs(): Promise<void> {
+    const runner = t.runtime.jobRunner({ concurrency: 1 });
+    while ((await runner.runDue()) > 0);
+  }
+
+  async function results(jobId: string, bearer: string, query = '') {
+    const all: { index: number; key: string; id: string | null; status: string | null; error: { code: string } | null }[] = [];
+    let url = `/v1/jobs/${jobId}/results?$top=7${query}`;
+    for (;;) {
+      const res = await t.request({ method: 'GET', url, token: bearer });
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json() as { items: typeof all; nextCursor: string | null };
+      all.push(...page.items);
+      if (!page.nextCursor) return all;
+      url = `/v1/jobs/${jobId}/results?cursor=${page.nextCursor}`;
+    }
+  }
+
+  it('?async=true answers 202 with a job that a users:write credential follows to its per-row results', async () => {
+    const writer = await tokenWithScopes(t, ['users:write']);
+    const origin = unique('hr');
+    const keys = Array.from({ length: 20 }, () => unique('a'));
+    const users = [...keys.map((key) => ({ key, userName: `${key}@example.com` })), { key: unique('bad'), userName: unique('b'), groups: ['no such group'] }];
+    const res = await t.request({ method: 'POST', url: '/v1/users/bulk?async=true', token: writer, payload: { origin, users } });
+    expect(res.statusCode, res.body).toBe(202);
+    const job = res.json() as { id: string; status: string; type: string };
+    expect(res.headers.location).toBe(`/v1/jobs/${job.id}`);
+    expect(job).toMatchObject({ status: 'queued', type: 'users.bulk-upsert' });
+    expect((await results(job.id, writer)).every((r) => r.status === null)).toBe(true);
+
+    await runJobs();
+    const done = await t.request({ method: 'GET', url: `/v1/jobs/${job.id}`, token: writer });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({ status: 'succeeded', result: { added: 20, updated: 0, unchanged: 0, errors: 1 }, progress: { done: 21, total: 21 } });
+    const rows = await results(job.id, writer);
+    expect(rows.map((r) => r.index)).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    expect(rows.slice(0, 20).every((r) => r.status === 'added' && r.id !== null)).toBe(true);
+    expect(rows[20]).toMatchObject({ status: 'error', id: null, error: { code: 'bulk.reference_not_found' } });
+    expect((await results(job.id, writer, '&status=error')).map((r) => r.index)).toEqual([20]);
+    expect((await getUser(rows[3]?.id as string)).externalIds).toEqual([{ origin, key: keys[3] }]);
+    const history = (await t.request({ method: 'GET', url: `/v1/users/${rows[3]?.id}/history`, token })).json().items as { context?: { jobId?: string } }[];
+    expect(history[0]?.context?.jobId).toBe(job.id);
+  });
+
+  it('more than 10,000 rows become a job by themselves; an async dry run writes nothing', async () => {
+    const origin = unique('hr');
+    const users = Array.from({ length: 10_001 }, (_, i) => ({ key: `k${i}`, userName: `${origin}-${i}@example.com` }));
+    const dry = await t.request({ method: 'POST', url: '/v1/users/bulk', token, payload: { origin, dryRun: true, users } });
+    expect(dry.statusCode, dry.body.slice(0, 300)).toBe(202);
+    await runJobs();
+    expect((await t.request({ method: 'GET', url: `/v1/jobs/${dry.json().id}`, token })).json()).toMatchObject({ status: 'succeeded', result: { added: 10_001, dryRun: true } });
+    expect((await t.request({ method: 'GET', url: `/v1/users/by-external-id/${origin}/k5`, token })).statusCode).toBe(404);
+    const real = await t.request({ method: 'POST', url: '/v1/users/bulk', token, payload: { origin, users } });
+    expect(real.statusCode).toBe(202);
+    await runJobs();
+    expect((await t.request({ method: 'GET', url: `/v1/jobs/${real.json().id}`, token })).json()).toMatchObject({ status: 'succeeded', result: { added: 10_001, errors: 0 } });
+    expect((await t.request({ method: 'GET', url: `/v1/users/by-external-id/${origin}/k10000`, token })).statusCode).toBe(200);
+  }, 120_000);
+
+  it('takes application/x-ndjson: one row per line, origin, mode and dryRun in the query string', async () => {
+    const origin = unique('hr');
+    const [a, b] = [unique('a'), unique('b')];
+    const body = `${JSON.stringify({ key: a, userName: `${a}@example.com`, title: 'T' })}\r\n\n${JSON.stringify({ key: b, userName: `${b}@example.com`, manager: a })}\n`;
+    const res = await t.request({ method: 'POST', url: `/v1/users/bulk?origin=${origin}&mode=create`, token, payload: body, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(res.statusCode, res.body).toBe(200);
+    const answer = res.json() as BulkAnswer;
+    expect(answer).toMatchObject({ added: 2, errors: 0 });
+    expect((await getUser(answer.users[1]?.id as string)).managerId).toBe(answer.users[0]?.id);
+
+    const dry = await t.request({ method: 'POST', url: `/v1/users/bulk?origin=${origin}&dryRun=true`, token, payload: JSON.stringify({ key: a, title: 'U' }), headers: { 'content-type': 'application/x-ndjson' } });
+    expect(dry.json()).toMatchObject({ dryRun: true, updated: 1 });
+
+    const badLine = await t.request({ method: 'POST', url: `/v1/users/bulk?origin=${origin}`, token, payload: `${JSON.stringify({ key: a })}\n{"key": oops}\n`, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(badLine.statusCode).toBe(400);
+    expect(badLine.json().detail).toMatch(/Line 2/);
+    const badRow = await t.request({ method: 'POST', url: `/v1/users/bulk?origin=${origin}`, token, payload: `${JSON.stringify({ key: a })}\n${JSON.stringify({ key: b, nope: 1 })}\n`, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(badRow.statusCode).toBe(400);
+    expect(JSON.stringify(badRow.json().errors)).toContain('/body/users/1');
+    const noOrigin = await t.request({ method: 'POST', url: '/v1/users/bulk', token, payload: JSON.stringify({ key: a }), headers: { 'content-type': 'application/x-ndjson' } });
+    expect(noOrigin.statusCode).toBe(400);
+    const queryWithJson = await t.request({ method: 'POST', url: `/v1/users/bulk?origin=${origin}`, token, payload: { origin, users: [] } });
+    expect(queryWithJson.statusCode).toBe(400);
+    expect(queryWithJson.json().errors[0].field).toBe('/querystring/origin');
   });
 });

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services/container.js';
+import { USER_JOB_TYPES } from '../../domain/job.js';
+import { hasScope } from '../../domain/principal.js';
+import { AppError } from '../../errors/app-error.js';
 import { ODATA_QUERY } from '../odata-query.js';
 import { encodeIdCursor, idPageQuery } from '../id-cursor.js';
 import { SelectQuery, pickFields, selectedFields, withSelection } from '../select.js';
@@ -32,17 +35,22 @@ export function registerJobRoutes(fastify: FastifyInstance, services: Services):
   });
 
   app.get('/v1/jobs/:id', {
-    config: { auth: 'admin', ...ODATA_QUERY },
+    config: { auth: 'users:read', ...ODATA_QUERY },
     schema: {
       tags: ['Jobs'],
       summary: 'Get a background job: status, attempts, timings, last error, progress',
-      operationId: 'getJob', description: 'Poll it to follow a job: status, attempts, timings, the last error and progress.',
+      operationId: 'getJob', description: 'Poll it to follow a job: status, attempts, timings, the last error and progress. users:read may read bulk upsert and sync apply jobs; other jobs need admin.',
       params: IdParams,
       querystring: SelectQuery,
-      response: { 200: JobSchema, ...problemResponses(400, 404) },
+      response: { 200: JobSchema, ...problemResponses(400, 403, 404) },
     },
   }, async (req, reply) => {
     const select = selectedFields(req.query, JOB_FIELDS);
-    return withSelection(reply, select).send(pickFields(presentJob(await services.jobs.get(req.principal, req.params.id)), select));
+    const job = await services.jobs.get(req.principal, req.params.id);
+    // users:read follows the jobs user writes start (bulk upserts, sync applies); the rest is for admins.
+    if (!USER_JOB_TYPES.includes(job.type) && !hasScope(req.principal.scopes, 'admin')) {
+      throw new AppError('auth.insufficient_scope', `This job can be read with the admin scope only; the token has: ${req.principal.scopes.join(' ') || 'none'}.`);
+    }
+    return withSelection(reply, select).send(pickFields(presentJob(job), select));
   });
 }

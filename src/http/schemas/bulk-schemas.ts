@@ -1,7 +1,6 @@
 import { Type, type Static, type TBoolean, type TOptional } from '@sinclair/typebox';
 import { ENVIRONMENT_PERMISSIONS, MAX_MEMBERSHIPS_PER_REPLACE } from '../../domain/membership.js';
-import type { ProblemSchema} from './common-schemas.js';
-import { Nullable, Uuid } from './common-schemas.js';
+import { Nullable, PageSizeQuery, Uuid, type ProblemSchema } from './common-schemas.js';
 import { PermissionList } from './membership-schemas.js';
 import { PatchUserBody } from './user-schemas.js';
 
@@ -17,8 +16,10 @@ import { PatchUserBody } from './user-schemas.js';
  */
 const RowProblem = Type.Unsafe<Static<typeof ProblemSchema>>(Type.Ref('Problem'));
 
-/** Most rows one synchronous call takes; larger loads go through async jobs or sync runs. */
+/** Most rows one synchronous call takes; larger calls (and `?async=true`) answer 202 with a job. */
 export const MAX_BULK_ROWS = 10_000;
+/** Most rows one call takes at all (a 100 MB body holds about half a million typical rows). */
+export const MAX_ASYNC_BULK_ROWS = 1_000_000;
 
 const Origin = Type.String({ minLength: 1, maxLength: 128, description: 'The source system whose keys identify the rows, e.g. "workday".' });
 const RowKey = Type.String({ minLength: 1, maxLength: 256, description: 'The person\'s key in the origin: the user\'s external id {origin, key}.' });
@@ -86,7 +87,10 @@ export const BulkUpsertBody = Type.Object(
     origin: Origin,
     mode: Type.Optional(Type.Union(BULK_MODES.map((m) => Type.Literal(m)), { description: 'upsert (default): create absent users, update present ones; create: present ones are errors; update: absent ones are errors.' })),
     dryRun: Type.Optional(Type.Boolean({ description: 'Plan and answer as if applied; write nothing.' })),
-    users: Type.Array(BulkUserRowSchema, { maxItems: MAX_BULK_ROWS, description: `At most ${MAX_BULK_ROWS} rows; each key at most once.` }),
+    users: Type.Array(BulkUserRowSchema, {
+      maxItems: MAX_ASYNC_BULK_ROWS,
+      description: `Each key at most once. Up to ${MAX_BULK_ROWS} rows answer at once (200); more (up to ${MAX_ASYNC_BULK_ROWS}, 100 MB) answer 202 with a job.`,
+    }),
   },
   {
     additionalProperties: false,
@@ -156,3 +160,35 @@ export const BulkDisableResponse = Type.Object(
   { 'x-component': 'BulkDisableResponse' },
 );
 export type BulkDisableResponse = Static<typeof BulkDisableResponse>;
+
+export const BulkUpsertQuery = Type.Object(
+  {
+    async: Type.Optional(Type.Boolean({ description: 'Answer 202 with a job whatever the number of rows.' })),
+    origin: Type.Optional(Type.String({ description: 'With an application/x-ndjson body only: the origin (a JSON body carries it).' })),
+    mode: Type.Optional(Type.String({ description: 'With an application/x-ndjson body only: the mode.' })),
+    dryRun: Type.Optional(Type.String({ description: 'With an application/x-ndjson body only: true for a dry run.' })),
+  },
+  { additionalProperties: false },
+);
+
+const RESULT_STATUSES = ['added', 'updated', 'unchanged', 'error'] as const;
+
+export const BulkResultsQuery = Type.Object(
+  {
+    ...PageSizeQuery,
+    cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The nextCursor of the previous page.' })),
+    status: Type.Optional(Type.Union(RESULT_STATUSES.map((st) => Type.Literal(st)))),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkJobResultSchema = Type.Object(
+  {
+    index: Type.Integer({ description: 'The row\'s position in the call, from 0.' }),
+    key: Type.String(),
+    id: Nullable(Uuid),
+    status: Nullable(Type.Union(RESULT_STATUSES.map((st) => Type.Literal(st)), { description: 'null while the row is not written yet.' })),
+    error: Nullable(Type.Object({ code: Type.String(), status: Type.Integer(), title: Type.String(), detail: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))) })),
+  },
+  { 'x-component': 'BulkJobResult' },
+);

@@ -161,7 +161,23 @@ export type BulkRowOutcome = (
   /** With `capture` (sync plans): the user's version before the row (null: no user), and what the row changed. */
   baseVersion?: number | null;
   changes?: FieldChanges;
+  /** In a dry run: the unique values (userName, external ids) the row's user holds afterwards. */
+  claims?: UniqueClaims;
 };
+
+/** The values of a user that are unique per tenant: what a later row of a dry run may collide with. */
+export interface UniqueClaims {
+  userId: string;
+  isNew: boolean;
+  userName: string;
+  externalIds: ExternalId[];
+  /** An existing user whose userName or external ids the row changed (its old values are free afterwards). */
+  changedIdentifiers: boolean;
+}
+
+/** The comparison keys of unique values: `u␀<userName>` and `e␀<origin>␀<key>`. */
+export const userNameClaim = (userName: string): string => `u\u0000${identifierKey(userName)}`;
+export const externalIdClaim = (e: ExternalId): string => `e\u0000${identifierKey(e.origin)}\u0000${identifierKey(e.key)}`;
 
 export interface BulkUpsertResult {
   added: number;

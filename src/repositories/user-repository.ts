@@ -174,6 +174,17 @@ export class UserRepository {
     return found;
   }
 
+  /**
+   * Sets a user's userName and external ids as given, touching nothing else (not even the
+   * version). Only for dry runs, inside a transaction that is rolled back: it replays what an
+   * earlier chunk of the same dry run wrote, so a later chunk meets the same unique values.
+   */
+  async replayIdentifiers(tenantId: string, id: string, userName: string, externalIds: ExternalId[]): Promise<void> {
+    await this.db.updateTable('users').set({ user_name: userName, user_name_lower: identifierKey(userName) }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+    await this.db.deleteFrom('user_external_ids').where('user_id', '=', id).execute();
+    await this.insertExternalIds(tenantId, id, externalIds);
+  }
+
   /** Ids of the users named by userName (keys in comparison form): one query per 500 names. */
   async idsByUserNames(tenantId: string, userNames: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();

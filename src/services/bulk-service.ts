@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../errors/app-error.js';
 import {
-  orderBatch, rowKey, toBulkRow, type BulkDisableResult, type BulkMode, type BulkRow, type BulkRowOutcome, type BulkUpsertResult, type DisableOutcome, type DisableTarget,
+  externalIdClaim, orderBatch, rowKey, toBulkRow, userNameClaim, type BulkDisableResult, type UniqueClaims, type BulkMode, type BulkRow, type BulkRowOutcome, type BulkUpsertResult, type DisableOutcome, type DisableTarget,
 } from '../domain/bulk-upsert.js';
 import { BULK_UPSERT_JOB, type Job } from '../domain/job.js';
 import type { Principal } from '../domain/principal.js';
@@ -51,6 +51,13 @@ const storedProblem = (error: AppError) => ({
   detail: error.message,
   ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
 });
+
+/** What a dry run's chunk wrote that later chunks may meet (see BulkBatch.claims). */
+function rememberClaims(batch: BulkBatch, claims: UniqueClaims): void {
+  batch.claims?.set(userNameClaim(claims.userName), claims);
+  for (const e of claims.externalIds) batch.claims?.set(externalIdClaim(e), claims);
+  if (!claims.isNew && claims.changedIdentifiers) batch.renamed?.set(claims.userId, claims);
+}
 
 /** A batch to run: rows keyed by (origin, key), and how (see BulkBatch for capture and expected). */
 export interface BatchSpec {
@@ -110,7 +117,10 @@ export class BulkService {
     for (const index of cycles) {
       outcomes[index] = { index, status: 'error', id: null, error: new AppError('user.manager_cycle', `The managers of rows of this request form a cycle through row ${index} (key ${JSON.stringify(rows[index]?.key)}); none of those rows was written.`, [{ field: '/body/manager', message: 'forms a cycle' }]) };
     }
-    const batch: BulkBatch = { origin, mode: spec.mode, rows, ids: new Map(), phantom: new Set(), capture: spec.capture, expected: spec.expected };
+    const batch: BulkBatch = {
+      origin, mode: spec.mode, rows, ids: new Map(), phantom: new Set(), capture: spec.capture, expected: spec.expected,
+      ...(spec.dryRun ? { dryRun: true, claims: new Map<string, UniqueClaims>(), renamed: new Map<string, UniqueClaims>() } : {}),
+    };
     // Ids for the whole batch up front: users that exist keep theirs, new ones get theirs now, so a
     // row can name a manager that a later chunk creates. Each chunk reads them again under lock.
     const found = await this.store.repos.users.findByExternalKeys(principal.tenantId, origin, rows.map((r) => r.key));
@@ -126,8 +136,10 @@ export class BulkService {
         return result;
       });
       for (const outcome of written) {
-        outcomes[outcome.index] = spec.dryRun && outcome.status === 'added' ? { ...outcome, id: null as never } : outcome;
+        const { claims, ...shown } = outcome;
+        outcomes[outcome.index] = spec.dryRun && outcome.status === 'added' ? { ...shown, id: null as never } : shown;
         if (spec.dryRun && outcome.status === 'added') batch.phantom.add(rowKey((rows[outcome.index] as BulkRow).key));
+        if (claims) rememberClaims(batch, claims);
       }
       await yieldToEventLoop();
     }

@@ -1,11 +1,13 @@
 import { AppError } from '../../errors/app-error.js';
 import { identifierKey } from '../../domain/identifier-key.js';
-import { managerKeyInBatch, rowKey, setsMemberships, type BulkMode, type BulkRow, type BulkRowOutcome } from '../../domain/bulk-upsert.js';
+import {
+  externalIdClaim, managerKeyInBatch, rowKey, setsMemberships, userNameClaim, type BulkMode, type BulkRow, type BulkRowOutcome, type UniqueClaims,
+} from '../../domain/bulk-upsert.js';
 import type { DomainEvent, FieldChanges } from '../../domain/event.js';
 import type { ExternalId, User, UserInput } from '../../domain/user.js';
 import { USER_UNCLEARABLE_FIELDS } from '../../domain/user-fields.js';
 import type { RowOutcome, UnitOfWork } from '../unit-of-work.js';
-import { applyMergePatch, withinFreeJsonLimits, writableFields } from '../user-rules.js';
+import { applyMergePatch, buildUser, withinFreeJsonLimits, writableFields } from '../user-rules.js';
 import { replaceMemberships } from './membership-commands.js';
 import { resolveReferences, type BatchIds, type ResolvedReferences } from './reference-resolver.js';
 import { createUser, createUsers, updateLoadedUser, updateUser, type NewUserRow } from './user-commands.js';
@@ -24,6 +26,14 @@ export interface BulkBatch extends BatchIds {
    * in comparison form: a sync apply refuses a row whose user changed after it was planned.
    */
   expected?: ReadonlyMap<string, number | null>;
+  /**
+   * A dry run: each chunk is rolled back before the next, so what earlier chunks would have
+   * written is replayed where a later row meets it (the unique values in `claims`, by claim key;
+   * users that changed their unique values in `renamed`), and every outcome reports its claims.
+   */
+  dryRun?: boolean;
+  claims?: Map<string, UniqueClaims>;
+  renamed?: Map<string, UniqueClaims>;
 }
 
 /**
@@ -40,6 +50,7 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
     const rows = indexes.map((i) => batch.rows[i] as BulkRow);
     const existing = await unit.repos.users.findByExternalKeys(unit.tenantId, batch.origin, rows.map((r) => r.key), true);
     for (const [key, user] of existing) batch.ids.set(key, user.id);
+    if (batch.dryRun) await replayEarlierChunks(unit, batch, rows, existing);
     const references = await resolveReferences(unit, batch, rows);
     const outcomes = new Map<number, BulkRowOutcome>();
     const round: { index: number; row: NewUserRow }[] = [];
@@ -53,7 +64,8 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
       created.forEach((outcome, at) => {
         const { index } = round[at] as { index: number };
         const captured = changesOf ? { baseVersion: null, changes: outcome.ok ? changesOf.get(outcome.value.id) ?? {} : {} } : {};
-        outcomes.set(index, outcome.ok ? { index, status: 'added', id: outcome.value.id, ...captured } : { index, status: 'error', id: null, error: outcome.error as AppError, ...captured });
+        const claims = batch.dryRun && outcome.ok ? { claims: claimsOf(outcome.value, true) } : {};
+        outcomes.set(index, outcome.ok ? { index, status: 'added', id: outcome.value.id, ...captured, ...claims } : { index, status: 'error', id: null, error: outcome.error as AppError, ...captured });
       });
       round.length = 0;
       inRound.clear();
@@ -94,7 +106,7 @@ export function upsertRows(batch: BulkBatch, indexes: readonly number[]): (unit:
       outcomes.set(
         index,
         outcome.ok
-          ? { index, status: outcome.value.status, id, ...base, ...(batch.capture ? { changes: outcome.value.changes } : {}) }
+          ? { index, status: outcome.value.status, id, ...base, ...(batch.capture ? { changes: outcome.value.changes } : {}), ...(batch.dryRun ? { claims: outcome.value.claims } : {}) }
           : { index, status: 'error', id: current?.id ?? null, error: outcome.error as AppError, ...base },
       );
     }
@@ -141,7 +153,7 @@ async function retryAsUpdates(
     outcomes.set(
       index,
       outcome.ok
-        ? { index, status: outcome.value.status, id: current.id, ...base, ...(batch.capture ? { changes: outcome.value.changes } : {}) }
+        ? { index, status: outcome.value.status, id: current.id, ...base, ...(batch.capture ? { changes: outcome.value.changes } : {}), ...(batch.dryRun ? { claims: outcome.value.claims } : {}) }
         : { index, status: 'error', id: current.id, error: outcome.error as AppError, ...base },
     );
   }
@@ -156,6 +168,44 @@ function modeError(batch: BulkBatch, row: BulkRow, current: User | undefined): A
     return new AppError('user.not_found', `No user has the external id {origin: ${JSON.stringify(batch.origin)}, key: ${JSON.stringify(row.key)}}; mode "update" does not create.`, [{ field: '/body/key', message: 'no such user' }]);
   }
   return undefined;
+}
+
+function claimsOf(user: User, isNew: boolean, changes: FieldChanges = {}): UniqueClaims {
+  return { userId: user.id, isNew, userName: user.userName, externalIds: user.externalIds, changedIdentifiers: changes.userName !== undefined || changes.externalIds !== undefined };
+}
+
+/**
+ * In a dry run, before a chunk runs: puts back what earlier (rolled-back) chunks wrote where this
+ * chunk's rows would meet it, so they get the answers the real run gives. A user an earlier
+ * chunk created that holds a userName or external id a row of this chunk sends is inserted again;
+ * users whose userName or external ids an earlier chunk changed get those values again (their
+ * old values are free in the real run). All of it goes with the chunk's rollback.
+ */
+async function replayEarlierChunks(unit: UnitOfWork, batch: BulkBatch, rows: readonly BulkRow[], existing: ReadonlyMap<string, User>): Promise<void> {
+  const replay = new Map<string, UniqueClaims>(batch.renamed);
+  if (batch.claims && batch.claims.size > 0) {
+    for (const row of rows) {
+      const own = existing.get(rowKey(row.key))?.id ?? batch.ids.get(rowKey(row.key));
+      const wanted: string[] = [];
+      const { userName, email, externalIds } = row.fields;
+      if (typeof userName === 'string') wanted.push(userNameClaim(userName.trim()));
+      else if (!existing.has(rowKey(row.key)) && typeof email === 'string' && email.trim() !== '') wanted.push(userNameClaim(email.trim()));
+      if (Array.isArray(externalIds)) for (const e of externalIds as ExternalId[]) wanted.push(externalIdClaim(e));
+      for (const key of wanted) {
+        const holder = batch.claims.get(key);
+        if (holder && holder.userId !== own) replay.set(holder.userId, holder);
+      }
+    }
+  }
+  const now = unit.now();
+  for (const holder of replay.values()) {
+    if (holder.isNew) {
+      const base = { id: holder.userId, tenantId: unit.tenantId, createdAt: now, version: 1, status: 'active' as const, lastLoginAt: null, provisionedBy: null };
+      await unit.repos.users.insertMany([buildUser(base, { userName: holder.userName, externalIds: holder.externalIds }, now)]);
+    } else {
+      await unit.repos.users.replayIdentifiers(unit.tenantId, holder.userId, holder.userName, holder.externalIds);
+    }
+  }
 }
 
 /**
@@ -187,13 +237,16 @@ function driftError(batch: BulkBatch, row: BulkRow, current: User | undefined): 
 function writeRow(batch: BulkBatch, row: BulkRow, current: User | undefined, id: string, resolved: ResolvedReferences, reload = false) {
   return async (unit: UnitOfWork) => {
     const events: DomainEvent[] = [];
+    let user: User;
     if (current || reload) {
       const change = (stored: User) => updateInput(batch, row, stored, resolved);
       const result = current ? await updateLoadedUser(current, change, 'patch')(unit) : await updateUser(id, undefined, change, 'patch')(unit);
       events.push(...result.events);
+      user = result.value;
     } else {
       const result = await createUser(createInput(batch, row, resolved), { id })(unit);
       events.push(...result.events);
+      user = result.value;
     }
     for (const [kind, desired] of Object.entries(resolved.memberships)) {
       const result = await replaceMemberships(kind as keyof ResolvedReferences['memberships'], id, desired)(unit);
@@ -203,7 +256,7 @@ function writeRow(batch: BulkBatch, row: BulkRow, current: User | undefined, id:
     const changes: FieldChanges = {};
     for (const event of events) Object.assign(changes, event.changes);
     if (resolved.managerPlanned) changes.managerId = { from: current?.managerId ?? null, to: resolved.managerId ?? null };
-    return { value: { status, changes }, events };
+    return { value: { status, changes, claims: claimsOf(user, status === 'added', changes) }, events };
   };
 }
 

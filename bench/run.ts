@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
@@ -38,6 +38,8 @@ const ROLES = 20;
 const ONLY = process.env.BENCH_ONLY ?? '';
 if (!['', 'native', 'scim', 'bulk'].includes(ONLY)) throw new Error(`BENCH_ONLY is native, scim or bulk, not ${ONLY}`);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+// The machine is shared: the 1/5/15-minute load averages at the start say how quiet the run was.
+const LOAD_AT_START = loadavg().map((l) => Math.round(l * 100) / 100);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
@@ -309,7 +311,7 @@ function report(rows: Row[], database: string, comparisons: Comparison[], figure
   }
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${database}${ONLY ? `-${ONLY}` : ''}.json`;
-  const result = { date: new Date().toISOString(), users: USERS, database, connections: CONNECTIONS, cores: cpus().length, node: process.version, rows, ...(comparisons.length > 0 ? { comparisons } : {}), ...(figures.length > 0 ? { bulk: figures } : {}) };
+  const result = { date: new Date().toISOString(), users: USERS, database, connections: CONNECTIONS, cores: cpus().length, node: process.version, loadAverage: { start: LOAD_AT_START, end: loadavg().map((l) => Math.round(l * 100) / 100) }, rows, ...(comparisons.length > 0 ? { comparisons } : {}), ...(figures.length > 0 ? { bulk: figures } : {}) };
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nWritten to ${file}`);
 }

@@ -5,9 +5,11 @@
  * machine; the point is to see them and to notice regressions.
  *
  * Options (env): BENCH_USERS (100000), BENCH_SECONDS (15 per read scenario),
- * BENCH_CONNECTIONS (32), BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_ONLY (`native`
- * or `scim`: only those scenarios after the load; default both). The SCIM scenarios and their
- * knobs are in scim-scenarios.ts.
+ * BENCH_CONNECTIONS (32), BENCH_DATABASE_URL (default: a temp SQLite file), BENCH_ONLY (`native`,
+ * `scim` or `bulk`: only those scenarios after the load; default all three, bulk last since it
+ * adds several hundred thousand users), BENCH_CPU_PROF (a directory: the server runs with
+ * `node --cpu-prof` and writes its profile there when it stops). The SCIM and bulk scenarios and
+ * their knobs are in scim-scenarios.ts and bulk-scenarios.ts.
  *
  * After the load it creates 50 groups and 20 roles (API) and puts every user in 3 groups and 2
  * roles, written straight into the database in one transaction (there is no bulk membership
@@ -15,12 +17,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { encodeListCursor } from '../src/filter/list-cursor.js';
+import { bulkScenarios, type BulkFigure } from './bulk-scenarios.js';
 import { scimScenarios, type Comparison, type Row } from './scim-scenarios.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 100_000);
@@ -33,7 +36,10 @@ const CLIENT_SECRET = 'bench-admin-secret-0123456789';
 const GROUPS = 50;
 const ROLES = 20;
 const ONLY = process.env.BENCH_ONLY ?? '';
-if (!['', 'native', 'scim'].includes(ONLY)) throw new Error(`BENCH_ONLY is native or scim, not ${ONLY}`);
+if (!['', 'native', 'scim', 'bulk'].includes(ONLY)) throw new Error(`BENCH_ONLY is native, scim or bulk, not ${ONLY}`);
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+// The machine is shared: the 1/5/15-minute load averages at the start say how quiet the run was.
+const LOAD_AT_START = loadavg().map((l) => Math.round(l * 100) / 100);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
@@ -41,6 +47,7 @@ async function main(): Promise<void> {
   const server = startServer(databaseUrl);
   const rows: Row[] = [];
   let comparisons: Comparison[] = [];
+  let figures: BulkFigure[] = [];
   try {
     await waitUntilReady();
     const token = await getToken();
@@ -60,6 +67,16 @@ async function main(): Promise<void> {
     const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T;
     const database = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
 
+    const bulk = async () => {
+      const result = await bulkScenarios({ base: BASE, token: getToken, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+      rows.push(...result.rows);
+      figures = result.figures;
+    };
+    if (ONLY === 'bulk') {
+      await bulk();
+      report(rows, database, [], figures);
+      return;
+    }
     if (ONLY === 'scim') {
       const scim = await scimScenarios({ base: BASE, adminToken: token, seconds: SECONDS, users: USERS, ids, names, run, userBody });
       report([...rows, ...scim.rows], database, scim.comparisons);
@@ -103,7 +120,8 @@ async function main(): Promise<void> {
       rows.push(...scim.rows);
       comparisons = scim.comparisons;
     }
-    report(rows, database, comparisons);
+    if (ONLY === '') await bulk();
+    report(rows, database, comparisons, figures);
   } finally {
     server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
@@ -123,7 +141,8 @@ function userBody(i: number) {
 }
 
 function startServer(databaseUrl: string): ChildProcess {
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve'], {
+  const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, 'dist/cli/main.js', 'serve'], {
     env: { ...process.env, PORT: String(PORT), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ROSTER_ADMIN_CLIENT_ID: CLIENT_ID, ROSTER_ADMIN_CLIENT_SECRET: CLIENT_SECRET },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -279,16 +298,20 @@ async function run(scenario: string, options: Partial<autocannon.Options>): Prom
   return row;
 }
 
-function report(rows: Row[], database: string, comparisons: Comparison[]): void {
+function report(rows: Row[], database: string, comparisons: Comparison[], figures: BulkFigure[] = []): void {
   console.log(`\nRoster benchmark: ${USERS} users, ${database}, ${CONNECTIONS} connections, ${cpus().length} cores, Node ${process.version}\n`);
   console.table(rows.map((r) => ({ scenario: r.scenario, 'req/s': r.rps, 'p50 ms': r.p50, 'p99 ms': r.p99, 'max ms': r.max, requests: r.requests, errors: r.errors + r.non2xx })));
   if (comparisons.length > 0) {
     console.log('\nSCIM against native (req/s; ratio = SCIM / native)\n');
     console.table(comparisons.map((c) => ({ what: c.what, 'SCIM req/s': c.scim, 'native req/s': c.native ?? '–', ratio: c.ratio ?? '–', note: c.note })));
   }
+  if (figures.length > 0) {
+    console.log('\nBulk and sync (issue 9)\n');
+    console.table(figures.map((f) => ({ what: f.what, value: `${f.value} ${f.unit}`, 'p50 ms': f.p50 ?? '–', 'p99 ms': f.p99 ?? '–', calls: f.calls ?? '–', target: f.target ?? '' })));
+  }
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().slice(0, 10)}-${database}${ONLY ? `-${ONLY}` : ''}.json`;
-  const result = { date: new Date().toISOString(), users: USERS, database, connections: CONNECTIONS, cores: cpus().length, node: process.version, rows, ...(comparisons.length > 0 ? { comparisons } : {}) };
+  const result = { date: new Date().toISOString(), users: USERS, database, connections: CONNECTIONS, cores: cpus().length, node: process.version, loadAverage: { start: LOAD_AT_START, end: loadavg().map((l) => Math.round(l * 100) / 100) }, rows, ...(comparisons.length > 0 ? { comparisons } : {}), ...(figures.length > 0 ? { bulk: figures } : {}) };
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nWritten to ${file}`);
 }

@@ -457,15 +457,18 @@ describe('sync runs: items paging', () => {
 });
 
 describe('sync runs: items cursor', () => {
-  it('an items cursor alone keeps the action filter it was made with', async () => {
+  // BUG: GET /v1/sync-runs/{id}/items filters by req.query.action, not by the action the cursor carries, so `?cursor=` alone (as the README says cursors work) drops the filter and pages items of every action.
+  it.fails('an items cursor alone keeps the action filter it was made with', async () => {
     const origin = unique('hr');
     const keys = await seed(origin, 6);
-    const listed = keys.filter((_, i) => i % 2 === 0);
-    const run = await startRun({ origin, missing: 'suspend', users: listed.map((k) => person(k)) });
-    const first = (await call('GET', `/v1/sync-runs/${run.id}/items?action=suspend&$top=2`, undefined, 200)).json() as { items: Item[]; nextCursor: string };
-    expect(first.items.map((i) => i.action)).toEqual(['suspend', 'suspend']);
+    // Plan: three unchanged rows (seq 1–3), then three suspensions (seq 4–6).
+    const run = await startRun({ origin, missing: 'suspend', users: keys.slice(0, 3).map((k) => person(k)) });
+    const first = (await call('GET', `/v1/sync-runs/${run.id}/items?action=unchanged&$top=2`, undefined, 200)).json() as { items: Item[]; nextCursor: string };
+    expect(first.items.map((i) => [i.seq, i.action])).toEqual([[1, 'unchanged'], [2, 'unchanged']]);
+    const withFilter = (await call('GET', `/v1/sync-runs/${run.id}/items?action=unchanged&cursor=${first.nextCursor}`, undefined, 200)).json() as { items: Item[] };
+    expect(withFilter.items.map((i) => i.action)).toEqual(['unchanged']);
     const rest = (await call('GET', `/v1/sync-runs/${run.id}/items?cursor=${first.nextCursor}`, undefined, 200)).json() as { items: Item[]; nextCursor: string | null };
-    expect(rest.items.map((i) => i.action)).toEqual(['suspend']);
+    expect(rest.items.map((i) => [i.seq, i.action])).toEqual([[3, 'unchanged']]);
     expect(rest.nextCursor).toBeNull();
   });
 });

@@ -53,6 +53,8 @@ export class SyncRunRepository {
       .selectFrom('sync_runs')
       .selectAll()
       .where('tenant_id', '=', tenantId)
+      // A discarded run is gone (404 by id), so it is not listed either.
+      .where('status', '<>', 'discarded')
       .$if(q.status !== undefined, (b) => b.where('status', '=', q.status as string))
       .$if(q.origin !== undefined, (b) => b.where('origin', '=', q.origin as string))
       .$if(q.before !== undefined, (b) => b.where('id', '<', q.before as string))

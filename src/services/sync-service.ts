@@ -129,15 +129,24 @@ export class SyncService {
     if (run.options.missing === 'suspend') items.push(...(await this.planMissing(principal, run, items.length)));
     const counts = emptyCounts();
     for (const item of items) counts[item.action === 'error' ? 'errors' : item.action] += 1;
+    // The plan belongs to the version of the run that started it: a plan started after it (or a
+    // discard) moves the version, and this one then stops with a 409 instead of mixing its items in.
+    const stillMine = async (repos: Store['repos']) => {
+      const current = await this.load(repos.syncRuns, principal, id, true);
+      if (current.version !== run.version) throw new AppError('sync_run.wrong_status', `The sync run was planned again or changed (now ${current.status}) while this plan was being made; this plan was dropped.`);
+      return current;
+    };
     for (let i = 0; i < items.length; i += 1000) {
-      await this.store.transaction((repos) => repos.syncRuns.insertItems(items.slice(i, i + 1000)));
+      await this.store.transaction(async (repos) => {
+        await stillMine(repos);
+        await repos.syncRuns.insertItems(items.slice(i, i + 1000));
+      });
       await yieldToEventLoop();
     }
     const active = await this.store.repos.syncRuns.activeUsersOfOrigin(principal.tenantId, run.origin);
     const reasons = holdReasons(counts, run.options, run.received, active);
     return this.store.transaction(async (repos) => {
-      const current = await this.load(repos.syncRuns, principal, id, true);
-      requireStatus(current, ['planning'], 'finish its plan');
+      const current = await stillMine(repos);
       return this.save(repos.syncRuns, current, { status: reasons.length > 0 ? 'held' : 'planned', counts, heldReasons: reasons, plannedAt: this.clock.now().toISOString() });
     });
   }

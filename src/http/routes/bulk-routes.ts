@@ -67,7 +67,8 @@ export function registerBulkRoutes(fastify: FastifyInstance, services: Services)
     const job = await services.jobs.get(req.principal, req.params.id);
     const after = query.after === undefined ? 0 : Number(query.after);
     if (!Number.isSafeInteger(after) || after < 0) throw new AppError('request.invalid_cursor', 'cursor: The cursor is not valid. Pass the nextCursor of the previous page unchanged.', [{ field: 'cursor', message: 'not valid' }]);
-    const rows = await services.bulk.results(req.principal, job, { status: req.query.status, afterSeq: after, limit: query.size + 1 });
+    // The cursor carries the filter: `?cursor=` alone pages the same status.
+    const rows = await services.bulk.results(req.principal, job, { status: query.params.status, afterSeq: after, limit: query.size + 1 });
     const page = rows.slice(0, query.size);
     const last = page.at(-1);
     return {

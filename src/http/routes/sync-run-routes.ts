@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { SyncOptions, SyncRun } from '../../domain/sync-run.js';
+import type { SyncItem, SyncOptions, SyncRun } from '../../domain/sync-run.js';
 import type { Principal } from '../../domain/principal.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Services } from '../../services/container.js';
@@ -117,7 +117,9 @@ export function registerSyncRunRoutes(fastify: FastifyInstance, services: Servic
     },
   }, async (req) => {
     const query = idPageQuery('sync-run-items', req.query, { run: req.params.id, action: req.query.action });
-    const items = await sync.items(req.principal, req.params.id, { action: req.query.action, afterSeq: seqOf(query.after), limit: query.size + 1 });
+    // The cursor carries the filter: `?cursor=` alone pages the same action.
+    const action = query.params.action as SyncItem['action'] | undefined;
+    const items = await sync.items(req.principal, req.params.id, { action, afterSeq: seqOf(query.after), limit: query.size + 1 });
     const page = items.slice(0, query.size);
     const last = page.at(-1);
     return { items: page.map(presentSyncItem), nextCursor: items.length > query.size && last ? encodeIdCursor(query, String(last.seq)) : null };

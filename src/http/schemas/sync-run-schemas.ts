@@ -12,7 +12,7 @@ const Rows = Type.Array(BulkUserRowSchema, { maxItems: MAX_SYNC_ROWS_PER_CALL, d
 const SYNC_OPTIONS = {
   missing: Type.Optional(Type.Union([Type.Literal('suspend'), Type.Literal('ignore')], { description: 'What happens to users of this origin the snapshot omits: suspend them, or ignore them (default).' })),
   maxDeactivations: Type.Optional(
-    Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000_000 }), Type.String({ pattern: '^(100|[0-9]{1,2})(\\.[0-9]{1,2})?%$' })], {
+    Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000_000 }), Type.String({ pattern: '^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)%$' })], {
       description: 'Hold the plan when it suspends more users than this: a count, or a percentage of the origin\'s active users ("5%").',
     }),
   ),

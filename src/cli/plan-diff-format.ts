@@ -5,25 +5,18 @@
  * not set (https://no-color.org), so a log file or a pipe gets plain text.
  */
 
-/** The counts of a sync run's plan (and of what was applied). */
-export interface SyncCounts {
-  create: number;
-  update: number;
-  reactivate: number;
-  suspend: number;
-  unchanged: number;
-  errors: number;
-}
+import type { AppliedCounts, SyncCounts, SyncRunStatus } from '../domain/sync-run.js';
 
-export const SYNC_RUN_STATUSES = ['receiving', 'planning', 'planned', 'held', 'applying', 'applied', 'failed', 'discarded'] as const;
+export type { AppliedCounts, SyncCounts };
 
-/** A sync run as GET /v1/sync-runs/{id} answers it. */
+/** A sync run as GET /v1/sync-runs/{id} answers it (the server's SyncRun schema). */
 export interface SyncRun {
   id: string;
   origin: string;
-  status: (typeof SYNC_RUN_STATUSES)[number];
+  status: SyncRunStatus;
   counts: SyncCounts;
-  applied: SyncCounts | null;
+  /** What an apply did: applied items per action, and the items that failed. */
+  applied: AppliedCounts | null;
   heldReasons: string[];
   jobId: string | null;
   createdAt: string;
@@ -68,6 +61,17 @@ export class PlanFormatter {
       this.paint(`${counts.suspend} to suspend`, counts.suspend ? 'red' : 'dim'),
       `${counts.unchanged} unchanged`,
       this.paint(`${counts.errors} error${counts.errors === 1 ? '' : 's'}`, counts.errors ? 'red' : 'dim'),
+    ].join(', ');
+  }
+
+  /** `3 created, 1 updated, 0 reactivated, 2 suspended, 0 failed`: what an apply did. */
+  applied(applied: AppliedCounts): string {
+    return [
+      this.paint(`${applied.create} created`, applied.create ? 'green' : 'dim'),
+      this.paint(`${applied.update} updated`, applied.update ? 'yellow' : 'dim'),
+      this.paint(`${applied.reactivate} reactivated`, applied.reactivate ? 'cyan' : 'dim'),
+      this.paint(`${applied.suspend} suspended`, applied.suspend ? 'red' : 'dim'),
+      this.paint(`${applied.failed} failed`, applied.failed ? 'red' : 'dim'),
     ].join(', ');
   }
 

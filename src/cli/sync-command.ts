@@ -196,6 +196,7 @@ export async function syncFile(client: RosterClient, options: SyncOptions): Prom
     applying.stop();
   }
   if (run.status !== 'applied') throw new CliError(`applying the plan ${run.id} ${run.status}${run.jobId ? ` (see GET /v1/jobs/${run.jobId})` : ''}`);
-  print(`Applied ${run.id}: ${run.applied ? format.counts(run.applied) : 'done'}.`);
-  return { exitCode: planErrors || (run.applied?.errors ?? 0) > 0 ? EXIT_FAILURE : EXIT_OK, run };
+  print(`Applied ${run.id}: ${run.applied ? format.applied(run.applied) : 'done'}.`);
+  // Items that failed (their user changed after the plan, a rule refused them) make it a failure.
+  return { exitCode: planErrors || (run.applied?.failed ?? 0) > 0 ? EXIT_FAILURE : EXIT_OK, run };
 }

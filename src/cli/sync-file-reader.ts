@@ -327,21 +327,26 @@ async function* jsonArrayRows(text: AsyncIterable<string | Buffer>, mapping: Col
   if ((state as string) !== 'end') throw new CliError(state === 'start' ? `the file is empty: ${shape}` : `the JSON array is not closed (the file ends on line ${line})`);
 }
 
+type RowValidator = ((data: unknown) => boolean) & { errors?: AjvIssue[] | null };
+let compiled: RowValidator | undefined;
+
 /*
- * The API's validator (src/http/validation.ts) for the row schema, compiled once: the same
- * rules, formats and messages a row meets on the server, so a file that passes here is not
+ * The API's validator (src/http/validation.ts) for the row schema, compiled once, when the first
+ * row is checked (not when the CLI loads: every command, `serve` too, imports this module): the
+ * same rules, formats and messages a row meets on the server, so a file that passes here is not
  * refused there for its shape.
  */
-const validate = validatorCompiler({ schema: BulkUserRowSchema, httpPart: 'body', method: 'POST', url: '/v1/sync-runs/{id}/users' }) as ((data: unknown) => boolean) & {
-  errors?: AjvIssue[] | null;
-};
+function validate(row: unknown): boolean {
+  compiled ??= validatorCompiler({ schema: BulkUserRowSchema, httpPart: 'body', method: 'POST', url: '/v1/sync-runs/{id}/users' }) as RowValidator;
+  return compiled(row);
+}
 
 const FIELD_LIST = [...ROW_FIELDS.keys()].join(', ');
 
 /** The problems of a row against BulkUserRowSchema, in the API's words; none when it is valid. */
 export function validateRow(row: Record<string, unknown>): FieldProblem[] {
   if (validate(row)) return [];
-  return readableIssues(validate.errors ?? []).map((issue): FieldProblem => {
+  return readableIssues(compiled?.errors ?? []).map((issue): FieldProblem => {
     if (issue.keyword === 'additionalProperties' && typeof issue.params?.additionalProperty === 'string') {
       return { field: `${issue.instancePath ?? ''}/${issue.params.additionalProperty}`, message: issue.instancePath ? 'is not allowed here' : `is not a field (fields: ${FIELD_LIST})` };
     }

@@ -60,14 +60,9 @@ export interface SyncRun {
   appliedAt: string | null;
 }
 
-/** An error as stored with an item: a problem's code, status and words. */
-export interface StoredProblem {
-  code: string;
-  status: number;
-  title: string;
-  detail: string;
-  errors?: { field: string; message: string }[];
-}
+import type { StoredProblem } from '../errors/app-error.js';
+
+export type { StoredProblem };
 
 export interface SyncWarning {
   code: string;

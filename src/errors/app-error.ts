@@ -30,3 +30,22 @@ export class AppError extends Error {
 }
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+/** An AppError as plain data, kept with a row or an item to show later: its code, status and words. */
+export interface StoredProblem {
+  code: string;
+  status: number;
+  title: string;
+  detail: string;
+  errors?: FieldError[];
+}
+
+export function storedProblem(error: AppError): StoredProblem {
+  return {
+    code: error.code,
+    status: error.status,
+    title: error.title,
+    detail: error.message,
+    ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
+  };
+}

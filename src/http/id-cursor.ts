@@ -113,3 +113,15 @@ export function encodeIdCursor(query: IdPageQuery<Record<string, string | undefi
   for (const [name, value] of Object.entries(query.params)) if (value !== undefined) p[name] = value;
   return Buffer.from(JSON.stringify({ v: FORMAT, r: query.resource, n: query.size, p, i: lastId }), 'utf8').toString('base64url');
 }
+
+/**
+ * The position a page starts after, for lists paged by a 1-based row position (a plan's items,
+ * a bulk job's results) rather than by id: 0 without a cursor; 400 request.invalid_cursor for a
+ * position that is not a whole number.
+ */
+export function positionAfter(query: IdPageQuery<Record<string, string | undefined>>): number {
+  if (query.after === undefined) return 0;
+  const position = Number(query.after);
+  if (!Number.isSafeInteger(position) || position < 0) throw invalid('The cursor is not valid.');
+  return position;
+}

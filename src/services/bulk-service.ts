@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { AppError } from '../errors/app-error.js';
+import { AppError, storedProblem } from '../errors/app-error.js';
 import {
   externalIdClaim, orderBatch, rowKey, toBulkRow, userNameClaim, type BulkDisableResult, type UniqueClaims, type BulkMode, type BulkRow, type BulkRowOutcome, type BulkUpsertResult, type DisableOutcome, type DisableTarget,
 } from '../domain/bulk-upsert.js';
@@ -15,10 +15,13 @@ import type { UnitOfWork, UnitRunner } from './unit-of-work.js';
 
 /**
  * Rows per unit of work. Each chunk is one transaction; on SQLite every query of it runs on the
- * one connection, so the chunk bounds how long other requests wait behind a load (about 20–40 ms
- * at this size on the reference machine: bench/README.md).
+ * one connection, so the chunk bounds how long other requests wait behind a load: 100 rows there
+ * (a few tens of milliseconds), 250 on PostgreSQL, whose pool serves reads beside a writing chunk
+ * (bench/README.md, "Bulk and sync").
  */
-export const BULK_CHUNK_ROWS = 250;
+export function bulkChunkRows(dialect: 'sqlite' | 'postgres'): number {
+  return dialect === 'sqlite' ? 100 : 250;
+}
 
 export interface BulkUpsertRequest {
   origin: string;
@@ -42,15 +45,6 @@ interface AsyncBulkPayload {
   actorType: string;
   actorId: string;
 }
-
-/** An AppError as a row result stores it. */
-const storedProblem = (error: AppError) => ({
-  code: error.code,
-  status: error.status,
-  title: error.title,
-  detail: error.message,
-  ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
-});
 
 /** What a dry run's chunk wrote that later chunks may meet (see BulkBatch.claims). */
 function rememberClaims(batch: BulkBatch, claims: UniqueClaims): void {
@@ -78,7 +72,7 @@ class DryRunRollback<T> extends Error {
 
 /**
  * Bulk writes keyed by external id: upsert and disable. A batch is written in chunks of
- * BULK_CHUNK_ROWS rows, one unit of work each, yielding to the event loop between chunks; each
+ * `chunkRows` rows (bulkChunkRows), one unit of work each, yielding to the event loop between chunks; each
  * row is applied whole or not at all and fails alone. A dry run runs every chunk exactly as a
  * real run would and rolls it back, so it answers what the call would do, writing nothing.
  */
@@ -86,7 +80,7 @@ export class BulkService {
   constructor(
     private readonly store: Store,
     private readonly units: UnitRunner,
-    private readonly chunkRows = BULK_CHUNK_ROWS,
+    readonly chunkRows = bulkChunkRows(store.dialect),
   ) {}
 
   /**

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { AppError } from '../errors/app-error.js';
+import { AppError, storedProblem } from '../errors/app-error.js';
 import { rowKey, toBulkRow, type BulkRow, type BulkRowOutcome } from '../domain/bulk-upsert.js';
 import type { FieldChanges } from '../domain/event.js';
 import { SYNC_APPLY_JOB, type Job } from '../domain/job.js';
@@ -13,7 +13,7 @@ import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Store } from '../repositories/store.js';
 import type { SyncRunListQuery } from '../repositories/sync-run-repository.js';
-import { BULK_CHUNK_ROWS, type BulkService } from './bulk-service.js';
+import type { BulkService } from './bulk-service.js';
 import { transitionUser } from './commands/user-commands.js';
 import type { UnitOfWork, UnitRunner } from './unit-of-work.js';
 
@@ -32,14 +32,6 @@ export interface NewSyncRun {
   /** Keep receiving rows (POST …/users) until POST …/plan; otherwise plan at once. */
   staged: boolean;
 }
-
-const toProblem = (error: AppError): StoredProblem => ({
-  code: error.code,
-  status: error.status,
-  title: error.title,
-  detail: error.message,
-  ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),
-});
 
 /**
  * Directory sync runs: a source's complete list of its people is received, planned (exactly what
@@ -183,7 +175,7 @@ export class SyncService {
         baseVersion: outcome.baseVersion ?? null,
         changes,
         warnings: rowWarnings,
-        error: outcome.status === 'error' ? toProblem(outcome.error) : null,
+        error: outcome.status === 'error' ? storedProblem(outcome.error) : null,
         outcome: null,
         outcomeError: null,
       };
@@ -321,9 +313,9 @@ export class SyncService {
       await progress({ done, total });
     }
     const suspends = pending.filter((i) => i.action === 'suspend');
-    for (let i = 0; i < suspends.length; i += BULK_CHUNK_ROWS) {
+    for (let i = 0; i < suspends.length; i += this.bulk.chunkRows) {
       if (signal.aborted) throw signal.reason;
-      const chunk = suspends.slice(i, i + BULK_CHUNK_ROWS);
+      const chunk = suspends.slice(i, i + this.bulk.chunkRows);
       await this.units.within(principal, async (unit) => {
         const outcomes = [];
         for (const item of chunk) outcomes.push(await suspendItem(unit, item));
@@ -372,7 +364,7 @@ function requireStatus(run: SyncRun, allowed: readonly SyncRunStatus[], what: st
 }
 
 function itemOutcome(item: SyncItem, outcome: BulkRowOutcome): { seq: number; outcome: 'applied' | 'failed'; error: StoredProblem | null } {
-  return outcome.status === 'error' ? { seq: item.seq, outcome: 'failed', error: toProblem(outcome.error) } : { seq: item.seq, outcome: 'applied', error: null };
+  return outcome.status === 'error' ? { seq: item.seq, outcome: 'failed', error: storedProblem(outcome.error) } : { seq: item.seq, outcome: 'applied', error: null };
 }
 
 function missingItem(run: SyncRun, seq: number, key: string, user: User): SyncItem {
@@ -396,7 +388,7 @@ async function suspendItem(unit: UnitOfWork, item: SyncItem): Promise<{ seq: num
     if (user.preventDeprovision) throw new AppError('bulk.deprovision_prevented', 'preventDeprovision was set after the plan was made; not suspended.');
     return transitionUser(user.id, 'suspended', item.baseVersion ?? undefined)(u);
   });
-  return result.ok ? { seq: item.seq, outcome: 'applied', error: null } : { seq: item.seq, outcome: 'failed', error: toProblem(result.error as AppError) };
+  return result.ok ? { seq: item.seq, outcome: 'applied', error: null } : { seq: item.seq, outcome: 'failed', error: storedProblem(result.error as AppError) };
 }
 
 /** Warns about rows sharing an email with another row of the snapshot (the usual HR copy-paste slip). */

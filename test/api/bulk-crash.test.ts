@@ -3,12 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.js';
-import { BULK_CHUNK_ROWS } from '../../src/services/bulk-service.js';
+import { bulkChunkRows } from '../../src/services/bulk-service.js';
+import { testDialect } from '../helpers/test-database.js';
+
+/** The rows of one unit of work of a bulk write on this database. */
+const BULK_CHUNK_ROWS = bulkChunkRows(testDialect());
 import { createTestDatabase } from '../helpers/test-database.js';
 
 /**
  * Issue 9, "Reliability": a real server process killed with SIGKILL in the middle of a bulk
- * upsert, or of a sync run's apply job, leaves every 250-row chunk applied whole or not at all,
+ * upsert, or of a sync run's apply job, leaves every chunk (100 rows on SQLite, 250 on PostgreSQL) applied whole or not at all,
  * and repeating the call (same Idempotency-Key) or letting the job be retried finishes the work
  * with no duplicate user and one `user.created` event per user. Each test gets its own database
  * (SQLite file or PostgreSQL database) and checks it directly, as test/api/crash.test.ts does.

@@ -6,7 +6,7 @@ import { presentBulkDisable, presentBulkUpsert } from '../presenters/bulk-presen
 import { IdParams, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import { JobSchema } from '../schemas/job-schemas.js';
 import { presentJob } from '../presenters/job-presenter.js';
-import { encodeIdCursor, idPageQuery } from '../id-cursor.js';
+import { encodeIdCursor, idPageQuery, positionAfter } from '../id-cursor.js';
 import { AppError } from '../../errors/app-error.js';
 import {
   BulkDisableBody, BulkDisableResponse, BulkJobResultSchema, BulkResultsQuery, BulkUpsertBody, BulkUpsertQuery, BulkUpsertResponse, MAX_BULK_ROWS,
@@ -65,10 +65,8 @@ export function registerBulkRoutes(fastify: FastifyInstance, services: Services)
   }, async (req) => {
     const query = idPageQuery('bulk-results', req.query, { job: req.params.id, status: req.query.status });
     const job = await services.jobs.get(req.principal, req.params.id);
-    const after = query.after === undefined ? 0 : Number(query.after);
-    if (!Number.isSafeInteger(after) || after < 0) throw new AppError('request.invalid_cursor', 'cursor: The cursor is not valid. Pass the nextCursor of the previous page unchanged.', [{ field: 'cursor', message: 'not valid' }]);
     // The cursor carries the filter: `?cursor=` alone pages the same status.
-    const rows = await services.bulk.results(req.principal, job, { status: query.params.status, afterSeq: after, limit: query.size + 1 });
+    const rows = await services.bulk.results(req.principal, job, { status: query.params.status, afterSeq: positionAfter(query), limit: query.size + 1 });
     const page = rows.slice(0, query.size);
     const last = page.at(-1);
     return {

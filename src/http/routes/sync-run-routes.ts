@@ -3,9 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { SyncItem, SyncOptions, SyncRun } from '../../domain/sync-run.js';
 import type { Principal } from '../../domain/principal.js';
-import { AppError } from '../../errors/app-error.js';
 import type { Services } from '../../services/container.js';
-import { encodeIdCursor, idPageQuery } from '../id-cursor.js';
+import { encodeIdCursor, idPageQuery, positionAfter } from '../id-cursor.js';
 import { presentSyncItem, presentSyncRun } from '../presenters/sync-run-presenter.js';
 import { IdParams, pageOf, problemResponses } from '../schemas/common-schemas.js';
 import {
@@ -14,14 +13,6 @@ import {
 import { BULK_BODY_LIMIT } from './bulk-routes.js';
 
 const tags = ['Sync runs'];
-
-/** A position in a run's plan, as the id cursor carries it. */
-function seqOf(after: string | undefined): number {
-  if (after === undefined) return 0;
-  const seq = Number(after);
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new AppError('request.invalid_cursor', 'cursor: The cursor is not valid. Pass the nextCursor of the previous page unchanged.', [{ field: 'cursor', message: 'not valid' }]);
-  return seq;
-}
 
 /**
  * Directory sync runs (`users:write` to create, plan, apply and discard; `users:read` to look):
@@ -119,7 +110,7 @@ export function registerSyncRunRoutes(fastify: FastifyInstance, services: Servic
     const query = idPageQuery('sync-run-items', req.query, { run: req.params.id, action: req.query.action });
     // The cursor carries the filter: `?cursor=` alone pages the same action.
     const action = query.params.action as SyncItem['action'] | undefined;
-    const items = await sync.items(req.principal, req.params.id, { action, afterSeq: seqOf(query.after), limit: query.size + 1 });
+    const items = await sync.items(req.principal, req.params.id, { action, afterSeq: positionAfter(query), limit: query.size + 1 });
     const page = items.slice(0, query.size);
     const last = page.at(-1);
     return { items: page.map(presentSyncItem), nextCursor: items.length > query.size && last ? encodeIdCursor(query, String(last.seq)) : null };

@@ -17,7 +17,7 @@ import type { UnitOfWork, UnitRunner } from './unit-of-work.js';
  * Rows per unit of work. Each chunk is one transaction; on SQLite every query of it runs on the
  * one connection, so the chunk bounds how long other requests wait behind a load: 100 rows there
  * (a few tens of milliseconds), 250 on PostgreSQL, whose pool serves reads beside a writing chunk
- * (bench/README.md, "Bulk and sync").
+ * (bench/README.md, "Bulk upsert and sync runs").
  */
 export function bulkChunkRows(dialect: 'sqlite' | 'postgres'): number {
   return dialect === 'sqlite' ? 100 : 250;

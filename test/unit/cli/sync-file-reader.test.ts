@@ -88,7 +88,8 @@ describe('CSV', () => {
     const path = file('key,email,preventDeprovision,status,attributes\n1,ok@example.com,true,active,\n2,not-an-email,maybe,asleep,{oops\n"",x@example.com,no,,\n4,a@example.com\n');
     expect(await problems(path)).toEqual([
       'line 3: /preventDeprovision must be true or false (also yes/no, 1/0), not "maybe"',
-      'line 3: /attributes must be an object as JSON (Expected property name or \'}\' in JSON at position 1)',
+      // The parser's own words differ between Node versions (22 adds the line and column).
+      expect.stringMatching(/^line 3: \/attributes must be an object as JSON \(Expected property name or '}' in JSON at position 1\b/),
       expect.stringMatching(/^line 3: \/status must be one of: .*active/),
       'line 3: /email must be an email address',
       'line 4: /key is required',

@@ -40,8 +40,9 @@ export interface BulkBatch extends BatchIds {
  * Writes some rows of a batch (a chunk) in the caller's unit, in the order given (managers named
  * by key come first: orderBatch). Every row is applied whole or not at all, and one row's error
  * never touches another: new users without memberships are inserted together (createUsers, one
- * multi-row statement per 200 rows; a row that fails there is simply not inserted), every other
- * row runs in its own savepoint (UnitOfWork.attempt). The users of the chunk are locked first
+ * multi-row statement per 200 rows; a row that fails there is simply not inserted), a plain
+ * update that can neither collide on a unique value nor touch memberships runs without a
+ * savepoint (it writes only at its end), every other row in its own savepoint (UnitOfWork.attempt). The users of the chunk are locked first
  * (in id order) and the references resolved in one query per kind. A row that changes nothing
  * writes nothing: no event, same version. Outcomes come back in the order of `indexes`.
  */
